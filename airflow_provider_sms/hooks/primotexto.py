@@ -1,0 +1,313 @@
+"""Hook for the Primotexto API v2 (https://api.primotexto.com/v2).
+
+The API key travels in the ``X-Primotexto-ApiKey`` header. One number per send request; statuses are
+read one message at a time (by ``snapshotId``), with bounded concurrency. Error replies carry an
+integer ``code`` whose HTTP status is undocumented [U]: the code decides, the status is a fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_sms.exceptions import (
+    SmsAuthenticationError,
+    SmsGatewayError,
+    SmsInsufficientCreditError,
+    SmsInvalidRequestError,
+    SmsNotFoundError,
+    SmsRecipientBlacklistedError,
+    SmsServerError,
+    SmsValidationError,
+)
+from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SmsHook
+from airflow_provider_sms.message import count_segments, parse_send_at
+from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import aiohttp
+
+_AUTH, _CREDIT, _INVALID = SmsAuthenticationError, SmsInsufficientCreditError, SmsInvalidRequestError
+_BLACKLISTED, _NOT_FOUND = SmsRecipientBlacklistedError, SmsNotFoundError
+
+#: Primotexto error codes (reference §1.9, from the Symfony bridge enum and the Ruby gem).
+PRIMOTEXTO_ERROR_CODES: dict[int, tuple[type[SmsGatewayError], str]] = {
+    10: (_INVALID, "no phone number provided"),
+    11: (_INVALID, "invalid phone number syntax"),
+    12: (_BLACKLISTED, "number blacklisted (unsubscribed)"),
+    13: (_BLACKLISTED, "number blacklisted (user bounce)"),
+    14: (_BLACKLISTED, "number blacklisted (global bounce)"),
+    15: (_INVALID, "number already exists"),
+    16: (_NOT_FOUND, "no message for this query"),
+    17: (_INVALID, "too many fields selected"),
+    18: (_INVALID, "file too large"),
+    19: (_INVALID, "phone number is a fixed line"),
+    20: (_INVALID, "invalid characters in sender"),
+    21: (_INVALID, "sender too short"),
+    22: (_INVALID, "sender too long"),
+    23: (_INVALID, "fully numeric sender not allowed"),
+    30: (_INVALID, "no message content provided"),
+    31: (_INVALID, "invalid characters in message"),
+    32: (_INVALID, "message content too long"),
+    40: (_INVALID, "invalid campaign name"),
+    41: (_INVALID, "invalid campaign programming time"),
+    42: (_INVALID, "campaign cannot be deleted"),
+    43: (_INVALID, "campaign cannot be cancelled"),
+    44: (_CREDIT, "free-mode campaign limit reached"),
+    45: (_INVALID, "invalid campaign tag"),
+    46: (_INVALID, "tag already exists"),
+    47: (_NOT_FOUND, "campaign not found"),
+    48: (_INVALID, "invalid campaign send list"),
+    60: (_NOT_FOUND, "list not found"),
+    61: (_INVALID, "invalid date format"),
+    62: (_INVALID, "invalid scheduled date"),
+    70: (_AUTH, "API access disabled"),
+    71: (_CREDIT, "insufficient credits"),
+    72: (_AUTH, "authentication failed (bad API key)"),
+    73: (_INVALID, "invalid JSON"),
+    74: (_INVALID, "contacts POST limit reached"),
+    75: (_INVALID, "identifiers column not found"),
+    76: (_CREDIT, "quota exceeded"),
+    90: (_INVALID, "country not supported"),
+    91: (_INVALID, "international mode needed for this number"),
+    92: (_AUTH, "blocked account"),
+    93: (_AUTH, "user not found"),
+    94: (_AUTH, "user info not retrievable"),
+    95: (_AUTH, "unable to create account"),
+    120: (_INVALID, "automation: invalid campaign"),
+    121: (_INVALID, "automation: invalid contact"),
+    1000: (SmsServerError, "unknown error"),
+}
+
+#: Raw Primotexto state -> normalised state (reference §1.4). Unknown states count as pending.
+PRIMOTEXTO_STATES: dict[str, str] = {
+    "sent": "pending",
+    "submitted": "pending",
+    "delivered": "delivered",
+    "opened": "delivered",
+    "reply": "delivered",
+    "error": "error",
+    "bounced": "bounced",
+    "unsubscribed": "unsubscribed",
+}
+
+
+def _iso_from_ms(value: Any) -> str | None:
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc).isoformat()
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def status_call(message_id: str | None, recipient: str | None) -> Call:
+    """Build the status request: by ``snapshotId`` when known, else the latest message to a number."""
+    if message_id:
+        params = {"snapshotId": str(message_id)}
+    elif recipient:
+        params = {"identifier": recipient}
+    else:
+        raise SmsValidationError(["get_delivery_status needs a message_id or a recipient"])
+    return Call("GET", "/v2/messages/status", params=params, operation="read a message status")
+
+
+def parse_status(payload: Any, message_id: str | None, recipient: str | None) -> DeliveryStatus:
+    """Turn a ``/messages/status`` reply into a :class:`DeliveryStatus`."""
+    payload = payload if isinstance(payload, dict) else {}
+    raw = str(payload.get("state") or "")
+    return DeliveryStatus(
+        message_id=str(message_id) if message_id else (str(payload["id"]) if "id" in payload else None),
+        recipient=recipient,
+        state=PRIMOTEXTO_STATES.get(raw.lower(), "pending"),
+        vendor_state=raw or None,
+        updated_at=_iso_from_ms(payload.get("stateDate")),
+    )
+
+
+def not_found_status(message_id: str | None, recipient: str | None) -> DeliveryStatus:
+    """The gateway does not know this message (yet): keep waiting [I]."""
+    return DeliveryStatus(
+        message_id=message_id, recipient=recipient, state="pending", vendor_state="not_found"
+    )
+
+
+class PrimotextoHook(SmsHook):
+    """Talk to Primotexto API v2.
+
+    Connection (type ``primotexto``): API key in the password; optional host (default
+    ``https://api.primotexto.com``); extras ``sender`` (default sender) and ``timeout`` (seconds).
+
+    :param sms_conn_id: Airflow connection id (default ``primotexto_default``).
+    :param status_concurrency: parallel status requests in :meth:`get_delivery_statuses`.
+    """
+
+    default_conn_name = "primotexto_default"
+    conn_type = "primotexto"
+    hook_name = "Primotexto"
+    default_host = "https://api.primotexto.com"
+    api_prefix = "/v2"
+    max_recipients_per_send = 1
+    list_types = ("unsubscribers", "bounces")
+    error_codes = PRIMOTEXTO_ERROR_CODES
+
+    def __init__(self, sms_conn_id: str | None = None, *, status_concurrency: int = 16, **kwargs: Any):
+        super().__init__(sms_conn_id, **kwargs)
+        self.status_concurrency = max(1, status_concurrency)
+
+    def _authenticate(
+        self, call: Call, api_key: str
+    ) -> tuple[dict[str, str], dict[str, Any], dict[str, Any] | None]:
+        return {"X-Primotexto-ApiKey": api_key}, dict(call.params), call.body
+
+    def _vendor_error(self, http_status: int, payload: Any) -> tuple[int | None, str | None] | None:
+        if http_status < 400:
+            return None
+        if isinstance(payload, dict):
+            code = payload.get("code")
+            text = payload.get("message") or payload.get("error")
+            return (int(code) if isinstance(code, (int, str)) and str(code).isdigit() else None), (
+                str(text) if text else None
+            )
+        return None, None
+
+    # ------------------------------------------------------------------ sending
+    def send_sms_batch(
+        self,
+        recipients: Sequence[str],
+        message: str,
+        *,
+        sender: str | None = None,
+        campaign_name: str | None = None,
+        category: str | None = None,
+        send_at: datetime | str | None = None,
+        marketing: bool = False,
+    ) -> BatchSendOutcome:
+        """Send to one number (Primotexto takes one per request); see :meth:`SmsHook.send_sms`."""
+        if len(recipients) != 1:
+            raise SmsValidationError(["Primotexto sends to exactly one number per request"])
+        recipient = recipients[0]
+        body: dict[str, Any] = {"number": recipient, "message": message}
+        sender = sender or self.settings.sender
+        if sender:
+            body["sender"] = sender
+        if campaign_name:
+            body["campaignName"] = campaign_name
+        if category:
+            body["category"] = category
+        when = parse_send_at(send_at)
+        if when is not None:
+            body["date"] = int(when.timestamp() * 1000)
+        pool = "marketing" if marketing else "notification"
+        call = Call("POST", f"/v2/{pool}/messages/send", body=body, idempotent=False, operation="send an SMS")
+        try:
+            reply = self.call(call) or {}
+        except SmsRecipientBlacklistedError:
+            return BatchSendOutcome(blacklisted=[recipient])
+        credits = reply.get("creditsUsed")
+        return BatchSendOutcome(
+            sent=[
+                SendResult(
+                    message_id=str(reply.get("snapshotId")),
+                    recipient=recipient,
+                    credits_used=float(credits) if credits is not None else None,
+                    segments=count_segments(message).segments,
+                    vendor=self.conn_type,
+                )
+            ]
+        )
+
+    # ------------------------------------------------------------------ delivery status
+    def get_delivery_status(
+        self, message_id: str | None = None, recipient: str | None = None
+    ) -> DeliveryStatus:
+        """Status by ``snapshotId``; with a recipient only, the latest message to that number."""
+        call = status_call(message_id, recipient)
+        try:
+            return parse_status(self.call(call), message_id, recipient)
+        except SmsNotFoundError:
+            return not_found_status(message_id, recipient)
+
+    def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
+        """One request per message, ``status_concurrency`` at a time, results in input order."""
+        if not messages:
+            return []
+        _ = self.settings  # look the connection up once, before the threads start
+        with ThreadPoolExecutor(max_workers=min(self.status_concurrency, len(messages))) as pool:
+            return list(
+                pool.map(
+                    lambda m: self.get_delivery_status(m.get("message_id"), m.get("recipient")), messages
+                )
+            )
+
+    async def aget_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
+        """Async twin of :meth:`get_delivery_statuses` (one aiohttp session, bounded concurrency)."""
+        if not messages:
+            return []
+        await self.aget_settings()
+        limit = asyncio.Semaphore(self.status_concurrency)
+
+        async def one(item: Mapping[str, Any], session: aiohttp.ClientSession) -> DeliveryStatus:
+            message_id, recipient = item.get("message_id"), item.get("recipient")
+            async with limit:
+                try:
+                    payload = await self.acall(status_call(message_id, recipient), session)
+                except SmsNotFoundError:
+                    return not_found_status(message_id, recipient)
+            return parse_status(payload, message_id, recipient)
+
+        async with self.async_session() as session:
+            return list(await asyncio.gather(*(one(m, session) for m in messages)))
+
+    # ------------------------------------------------------------------ blacklists
+    def add_to_blacklist(self, recipient: str, list_type: str = "unsubscribers") -> bool:
+        """POST the number to the account list; ``False`` when it was already listed (code 15)."""
+        self.check_list_type(list_type)
+        call = Call(
+            "POST",
+            f"/v2/{list_type}/default/contacts",
+            body={"identifier": recipient},
+            operation=f"add a number to the {list_type} list",
+        )
+        try:
+            self.call(call)
+        except SmsInvalidRequestError as exc:
+            if exc.code == 15:
+                return False
+            raise
+        return True
+
+    def remove_from_blacklist(self, recipient: str, list_type: str = "unsubscribers") -> bool:
+        """DELETE by number; ``False`` when it was not listed (404) [I: undocumented reply]."""
+        self.check_list_type(list_type)
+        call = Call(
+            "DELETE",
+            f"/v2/{list_type}/default/contacts",
+            params={"identifier": recipient},
+            operation=f"remove a number from the {list_type} list",
+        )
+        try:
+            self.call(call)
+        except SmsNotFoundError:
+            return False
+        return True
+
+    def get_blacklist(self, list_type: str = "unsubscribers") -> list[BlacklistEntry]:
+        """Every live entry of the account list (entries flagged ``deleted`` are left out)."""
+        self.check_list_type(list_type)
+        reply = self.call(
+            Call("GET", f"/v2/{list_type}/default/contacts", operation=f"read the {list_type} list")
+        )
+        return [
+            BlacklistEntry(id=str(item.get("id")), recipient=str(item.get("identifier")))
+            for item in reply or []
+            if isinstance(item, dict) and not item.get("deleted")
+        ]
+
+    # ------------------------------------------------------------------ account
+    def get_account_stats(self) -> dict[str, Any]:
+        """``/account/stats``: counters and remaining ``credits``."""
+        reply = self.call(Call("GET", "/v2/account/stats", operation="read the account stats"))
+        return dict(reply or {})
