@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 import re
 import threading
 import time
@@ -228,6 +229,39 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+class _RedactSecrets(logging.Filter):
+    """Remove API keys from HTTP-library log records (urllib3 logs request URLs at DEBUG, and SMS
+    Partner puts the key in the query string). Airflow's own masker covers task logs; this covers
+    every other handler too."""
+
+    secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            if any(secret in text for secret in self.secrets):
+                for secret in self.secrets:
+                    text = text.replace(secret, "***")
+                record.msg, record.args = text, None
+        return True
+
+
+_REDACTOR = _RedactSecrets()
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "aiohttp.client"):
+    logging.getLogger(_name).addFilter(_REDACTOR)
+
+
+def redact_in_logs(secret: str) -> None:
+    """Register ``secret`` with Airflow's masker and with the HTTP-library log filter."""
+    _RedactSecrets.secrets.add(secret)
+    try:
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(secret)
+    except ImportError:  # pragma: no cover - older task SDK
+        pass
+
+
 def _wait_seconds(state: RetryCallState) -> float:
     """Backoff: the gateway's ``Retry-After`` when given, else 0.5 s doubling; capped."""
     exc = state.outcome.exception() if state.outcome else None
@@ -315,12 +349,7 @@ class SmsHook(BaseHook):
         settings = build_settings(
             conn, default_host=self.default_host, api_prefix=self.api_prefix, timeout=self.timeout
         )
-        try:
-            from airflow.sdk.log import mask_secret
-
-            mask_secret(settings.api_key)
-        except ImportError:  # pragma: no cover - older task SDK
-            pass
+        redact_in_logs(settings.api_key)
         return settings
 
     def get_conn(self) -> requests.Session:

@@ -1,0 +1,75 @@
+"""Provider registration: metadata, connection forms, discovery by Airflow."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+
+from airflow_provider_sms.get_provider_info import get_provider_info
+from airflow_provider_sms.hooks import HOOK_CLASSES, hook_class_for
+
+
+def test_connection_types_point_at_importable_hooks():
+    info = get_provider_info()
+    types = {c["connection-type"]: c for c in info["connection-types"]}
+    assert set(types) == {"primotexto", "smspartner"} == set(HOOK_CLASSES)
+    for conn_type, config in types.items():
+        module, _, name = config["hook-class-name"].rpartition(".")
+        hook_class = getattr(importlib.import_module(module), name)
+        assert hook_class is hook_class_for(conn_type)
+        assert hook_class.conn_type == conn_type
+        assert hook_class.conn_name_attr == "sms_conn_id"
+        assert hook_class.default_conn_name == f"{conn_type}_default"
+        assert config["hook-name"] == hook_class.hook_name
+
+
+def test_form_metadata_is_complete_and_matches_the_hooks():
+    for config in get_provider_info()["connection-types"]:
+        behaviour = config["ui-field-behaviour"]
+        assert set(behaviour) == {"hidden-fields", "relabeling", "placeholders"}
+        assert behaviour["relabeling"]["password"] == "API key"
+        hook_class = hook_class_for(config["connection-type"])
+        legacy = hook_class.get_ui_field_behaviour()
+        assert set(legacy) == {"hidden_fields", "relabeling", "placeholders"}
+        assert legacy["hidden_fields"] == behaviour["hidden-fields"]
+        assert legacy["relabeling"] == behaviour["relabeling"]
+        assert {"sender", "timeout"} <= set(config["conn-fields"])
+        for field in config["conn-fields"].values():
+            assert field["label"] and field["schema"]["type"]
+    smspartner = next(c for c in get_provider_info()["connection-types"] if c["connection-type"] == "smspartner")
+    assert {"gamme", "sandbox"} <= set(smspartner["conn-fields"])
+
+
+def test_every_listed_module_and_notifier_imports():
+    info = get_provider_info()
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        for entry in info[section]:
+            for module in entry["python-modules"]:
+                importlib.import_module(module)
+    for path in info["notifications"]:
+        module, _, name = path.rpartition(".")
+        assert getattr(importlib.import_module(module), name)
+
+
+def test_airflow_discovers_the_provider_and_its_connection_types():
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    out = subprocess.run(
+        [sys.executable, "-m", "airflow", "providers", "get", "airflow-provider-sms", "-o", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "airflow-provider-sms" in out
+    hooks = subprocess.run(
+        [sys.executable, "-m", "airflow", "providers", "hooks", "-o", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "primotexto" in hooks and "smspartner" in hooks
