@@ -1,0 +1,79 @@
+"""Run every benchmark, print one table, and write the figures to docs/performance.md.
+
+Usage: ``python benchmarks/run.py [--quick]``. Each ``benchmarks/bench_*.py`` exposes
+``run(quick: bool) -> list[dict]``; all traffic goes to the emulator on 127.0.0.1, bounded in count
+and time. Figures depend on the machine: compare rows of one run, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = ("benchmark", "variant", "items", "requests", "seconds", "per_second", "notes")
+
+
+def _setup_airflow_env() -> None:
+    """Benchmarks use hooks and operators outside a DAG run: give Airflow a throwaway home."""
+    home = Path(tempfile.mkdtemp(prefix="sms-bench-airflow-"))
+    os.environ.setdefault("AIRFLOW_HOME", str(home))
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 1000 else f"{value:,.0f}"
+    return "" if value is None else str(value)
+
+
+def table(rows: list[dict]) -> str:
+    """Render rows as a Markdown table."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_fmt(row.get(c)) for c in COLUMNS) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller runs (smoke test)")
+    parser.add_argument("--only", help="run only benchmarks/bench_<ONLY>.py")
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
+    args = parser.parse_args()
+    _setup_airflow_env()
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    names = sorted(p.stem for p in (ROOT / "benchmarks").glob("bench_*.py"))
+    if args.only:
+        names = [n for n in names if n == f"bench_{args.only}"]
+    rows: list[dict] = []
+    started = time.monotonic()
+    for name in names:
+        print(f"running {name} ...", flush=True)
+        rows.extend(importlib.import_module(name).run(quick=args.quick))
+    rendered = table(rows)
+    print(rendered)
+    if not args.no_write:
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        header = (
+            "# Performance\n\n"
+            "Written by `python benchmarks/run.py` (do not edit by hand). All figures come from one run,\n"
+            "side by side, against the gateway emulator on 127.0.0.1; they depend on the machine, so\n"
+            "compare rows with each other rather than with another machine.\n\n"
+            f"Run: {when}, Python {platform.python_version()}, {os.cpu_count()} CPU(s), "
+            f"{'quick' if args.quick else 'full'} mode, {time.monotonic() - started:.0f} s in all.\n\n"
+        )
+        (ROOT / "docs" / "performance.md").write_text(header + rendered + "\n")
+        print("wrote docs/performance.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
