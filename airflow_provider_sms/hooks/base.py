@@ -219,6 +219,12 @@ def parse_json(text: str) -> Any:
         return {"raw": text[:200]}
 
 
+def parse_code(value: Any) -> int | None:
+    """Read a vendor error code given as an int or a digit string."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() else None
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Read a ``Retry-After`` header given in seconds (HTTP dates are ignored)."""
     if not value:

@@ -22,7 +22,7 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
     SmsValidationError,
 )
-from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SmsHook
+from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SmsHook, parse_code
 from airflow_provider_sms.message import count_segments, parse_send_at
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 
@@ -166,11 +166,8 @@ class PrimotextoHook(SmsHook):
         if http_status < 400:
             return None
         if isinstance(payload, dict):
-            code = payload.get("code")
             text = payload.get("message") or payload.get("error")
-            return (int(code) if isinstance(code, (int, str)) and str(code).isdigit() else None), (
-                str(text) if text else None
-            )
+            return parse_code(payload.get("code")), (str(text) if text else None)
         return None, None
 
     # ------------------------------------------------------------------ sending

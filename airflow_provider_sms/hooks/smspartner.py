@@ -23,7 +23,7 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
     SmsValidationError,
 )
-from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SmsHook
+from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SmsHook, parse_code
 from airflow_provider_sms.message import count_segments, mask_number, parse_send_at
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 
@@ -185,7 +185,7 @@ class SmsPartnerHook(SmsHook):
         text = payload.get("message")
         if isinstance(details, list):
             text = "; ".join(str(d.get("message", d)) if isinstance(d, dict) else str(d) for d in details)
-        return (int(code) if str(code).isdigit() else None), (str(text) if text else None)
+        return parse_code(code), (str(text) if text else None)
 
     # ------------------------------------------------------------------ sending
     def _schedule(self, send_at: datetime | str | None) -> dict[str, Any]:

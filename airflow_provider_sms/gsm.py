@@ -1,0 +1,101 @@
+"""GSM 03.38 (GSM-7) character tables and SMS segment sizes.
+
+Source: 3GPP TS 23.038 default alphabet as dumped from Perl ``Encode::GSM0338`` and checked
+against Unicode's ``GSM0338.TXT`` (``docs/sms-api-reference.md`` §4.1 to §4.3). Position 0x09 is
+capital ``Ç`` as in 3GPP (Unicode's table says small ``ç``): small ``ç`` is therefore *not* GSM-7
+here and switches a message to UCS-2. National shift tables are not supported (neither gateway
+mentions them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+#: The 127 characters of the basic table (0x1B, the escape, is left out), 1 septet each.
+GSM7_BASIC: frozenset[str] = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅå"  # 0x00-0x0F
+    "\u0394_\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039eÆæßÉ"  # 0x10-0x1F (Δ Φ Γ Λ Ω Π Ψ Σ Θ Ξ)
+    " !\"#¤%&'()*+,-./"  # 0x20-0x2F
+    "0123456789:;<=>?"  # 0x30-0x3F
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"  # 0x40-0x5F
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"  # 0x60-0x7F
+)
+
+#: The extension table: ESC plus one byte, so 2 septets each (form feed, ^ { } \ [ ~ ] | €).
+GSM7_EXTENSION: frozenset[str] = frozenset("\x0c^{}\\[~]|€")
+
+#: Septets in a single GSM-7 SMS, and per part of a concatenated one (8-bit reference UDH).
+GSM7_SINGLE = 160
+GSM7_PART = 153
+#: UTF-16 code units in a single UCS-2 SMS, and per part of a concatenated one.
+UCS2_SINGLE = 70
+UCS2_PART = 67
+
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+
+
+def is_gsm7(text: str) -> bool:
+    """Return True when every character of ``text`` is in the basic or the extension table."""
+    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+
+
+def gsm7_units(text: str) -> list[int]:
+    """Septets per character of a GSM-7 ``text``: 1 for the basic table, 2 for the extension."""
+    return [2 if c in GSM7_EXTENSION else 1 for c in text]
+
+
+def ucs2_units(text: str) -> list[int]:
+    """UTF-16 code units per character: 2 for a character outside the BMP (a surrogate pair)."""
+    return [2 if ord(c) > 0xFFFF else 1 for c in text]
+
+
+def pack(units: list[int], single: int, part: int) -> int:
+    """Count the SMS parts ``units`` fill, never splitting one character across two parts.
+
+    ``single`` is the capacity of a lone SMS; once the total exceeds it, characters are packed
+    greedily into parts of ``part`` units each.
+    """
+    total = sum(units)
+    if total == 0:
+        return 0
+    if total <= single:
+        return 1
+    parts, used = 1, 0
+    for size in units:
+        if used + size > part:
+            parts += 1
+            used = 0
+        used += size
+    return parts
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """How a text travels: ``encoding`` (``"GSM-7"`` or ``"UCS-2"``), ``units`` (septets or
+    UTF-16 code units) and ``segments`` (SMS parts, 0 for an empty text)."""
+
+    encoding: str
+    units: int
+    segments: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a plain dict."""
+        return asdict(self)
+
+    @property
+    def unit_name(self) -> str:
+        """``"septets"`` or ``"UTF-16 units"``."""
+        return "septets" if self.encoding == GSM7 else "UTF-16 units"
+
+
+def count_segments(text: str) -> SegmentInfo:
+    """Count the SMS parts ``text`` needs (GSM-7 160/153, else UCS-2 70/67), exactly."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    if is_gsm7(text):
+        units = gsm7_units(text)
+        return SegmentInfo(GSM7, sum(units), pack(units, GSM7_SINGLE, GSM7_PART))
+    units = ucs2_units(text)
+    return SegmentInfo(UCS2, sum(units), pack(units, UCS2_SINGLE, UCS2_PART))
