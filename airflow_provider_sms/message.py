@@ -27,6 +27,7 @@ Problem texts never hold a raw phone number (only :func:`mask_number`) nor the m
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -321,6 +322,15 @@ class ValidatedSend:
     send_at: datetime | None
 
 
+def _python_list(text: str) -> list[object] | None:
+    """``text`` as a Python list literal (what Jinja renders a list to), else ``None``."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, list) else None
+
+
 def _recipient_list(recipients: object) -> tuple[list[object], list[str]]:
     """Flatten the accepted ``recipients`` shapes into a list, or report the shape's problem."""
     if recipients is None:
@@ -332,6 +342,9 @@ def _recipient_list(recipients: object) -> tuple[list[object], list[str]]:
         try:
             return list(json.loads(text)), []
         except ValueError as exc:
+            literal = _python_list(text)  # a list rendered by Jinja: "['+336...', '+336...']"
+            if literal is not None:
+                return literal, []
             detail = f" ({exc.msg} at character {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
             return [], [f"recipients looks like a JSON list but is not valid JSON{detail}"]
     if isinstance(recipients, Mapping):

@@ -1,0 +1,200 @@
+"""SMS notifier for Airflow task and DAG callbacks (``on_failure_callback``, ``on_success_callback``).
+
+.. code-block:: python
+
+    from airflow_provider_sms.notifications.sms import send_sms_notification
+
+    on_failure_callback = send_sms_notification(
+        sms_conn_id="smspartner_default",
+        recipients=["+33612345678"],
+        message="{{ dag.dag_id }}.{{ ti.task_id }} failed",  # optional; a default is built
+    )
+
+The message body is never logged; numbers are logged masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseNotifier
+
+from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
+from airflow_provider_sms.hooks import aget_sms_hook, get_sms_hook
+from airflow_provider_sms.message import count_segments, mask_number, validate_send
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import jinja2
+    from airflow.sdk import Context
+
+    from airflow_provider_sms.hooks.base import SmsHook
+
+#: The default message stays within this many SMS segments (GSM-7: 306 characters).
+DEFAULT_MAX_SEGMENTS = 2
+_FIELD_LIMIT = 60
+#: Characters kept in the default message: GSM-7 basic characters Primotexto also accepts.
+_UNSAFE = re.compile(r"[^A-Za-z0-9 .,:;_\-+/()!?@#%&*=<>'\n]")
+
+
+def _clean(value: object, limit: int = _FIELD_LIMIT) -> str:
+    text = _UNSAFE.sub("?", str(getattr(value, "value", value)))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _fit(text: str, max_segments: int = DEFAULT_MAX_SEGMENTS) -> str:
+    """Cut ``text`` (one-septet characters only) so it needs at most ``max_segments`` SMS."""
+    limit = 153 * max_segments if max_segments > 1 else 160
+    while count_segments(text).segments > max_segments:
+        text = text[: limit - 3] + "..."
+        limit -= 1
+    return text
+
+
+def _get(obj: object, *names: str) -> Any:
+    """First non-empty attribute (or mapping key) of ``obj`` among ``names``."""
+    for name in names:
+        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def default_message(context: Mapping[str, Any]) -> str:
+    """A short alert built from the callback context: DAG, task, run and state.
+
+    A DAG-level callback (its context has ``reason``) names the DAG run; a task-level one names the
+    task, its try and the exception's type; a deadline alert (``deadline`` in the context) names
+    the run that missed it. Only GSM-7 characters Primotexto accepts are used (anything else
+    becomes ``?``), fields are shortened, and the text fits in two SMS.
+    """
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    dag_id = _get(context.get("dag"), "dag_id") or _get(ti, "dag_id") or _get(dag_run, "dag_id") or "?"
+    run_id = context.get("run_id") or _get(dag_run, "run_id", "dag_run_id") or _get(ti, "run_id")
+    run = [f"Run: {_clean(run_id)}"] if run_id else []
+    exception = context.get("exception")
+    if "deadline" in context:
+        lines = [f"Airflow: DAG {_clean(dag_id)} missed its deadline", *run]
+        if _get(dag_run, "state"):
+            lines.append(f"Run state: {_clean(_get(dag_run, 'state'))}")
+    elif "reason" in context:
+        reason = str(context["reason"])
+        state = _get(dag_run, "state") or ("failed" if "fail" in reason else "done")
+        lines = [f"Airflow: DAG {_clean(dag_id)} {_clean(state)}", *run, f"Reason: {_clean(reason)}"]
+        if _get(ti, "task_id"):
+            lines.append(f"Last task: {_clean(_get(ti, 'task_id'))}")
+    else:
+        state = _get(ti, "state") or ("failed" if exception is not None else "done")
+        task_id = _get(ti, "task_id") or _get(context.get("task"), "task_id") or "?"
+        lines = [f"Airflow: task {_clean(task_id)} {_clean(state)}", f"DAG: {_clean(dag_id)}", *run]
+        if _get(ti, "try_number"):
+            lines.append(f"Try: {_clean(_get(ti, 'try_number'))}")
+        if exception is not None:
+            lines.append(f"Error: {_clean(type(exception).__name__)}")
+    return _fit("\n".join(lines))
+
+
+class SmsNotifier(BaseNotifier):
+    """Send an SMS from a task or DAG callback, through Primotexto or SMS Partner.
+
+    Each recipient gets one SMS; the connection's type picks the gateway. Without ``message``, a
+    default text names the DAG, task, run and state in at most two SMS (see :func:`default_message`).
+    The notifier re-renders its templates on every call, so one instance can serve many runs.
+
+    :param sms_conn_id: connection of type ``primotexto`` or ``smspartner``. (templated)
+    :param recipients: one number, a comma- or newline-separated string, or a list. (templated)
+    :param message: the text; Jinja sees the callback context (``{{ dag.dag_id }}``,
+        ``{{ ti.task_id }}``, ``{{ run_id }}``, ``{{ reason }}``). (templated)
+    :param sender: sender name (3 to 11 letters or digits); default: the connection's. (templated)
+    :param context: the context for ``await notifier`` (Airflow passes it when it runs the notifier
+        as a deadline-alert callback in the triggerer); task and DAG callbacks pass it on call.
+    """
+
+    template_fields: Sequence[str] = ("sms_conn_id", "recipients", "message", "sender")
+
+    def __init__(
+        self,
+        *,
+        sms_conn_id: str,
+        recipients: str | Sequence[str],
+        message: str | None = None,
+        sender: str | None = None,
+        context: Context | None = None,
+    ) -> None:
+        super().__init__(context=context)
+        self.sms_conn_id = sms_conn_id
+        self.recipients = recipients
+        self.message = message
+        self.sender = sender
+        self._templates = {field: getattr(self, field) for field in self.template_fields}
+
+    def _restore_templates(self) -> None:
+        """Put the constructor's templates back (rendering overwrites them) and drop a stale hook."""
+        for field, template in self._templates.items():
+            setattr(self, field, template)
+        self.__dict__.pop("hook", None)
+
+    def _update_context(self, context: Context) -> Context:
+        self._restore_templates()
+        return super()._update_context(context)
+
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+        """Render from the original templates, not from the last call's output."""
+        self._restore_templates()
+        if jinja_env is None and not hasattr(context.get("dag"), "get_template_env"):
+            # dag.test() on Airflow 3.3 hands DAG-level callbacks the serialized DAG, which cannot
+            # build a Jinja environment: render with the default (sandboxed) one instead.
+            jinja_env = self.get_template_env(dag=None)
+        super().render_template_fields(context, jinja_env)
+
+    @cached_property
+    def hook(self) -> SmsHook:
+        """The gateway hook for the rendered ``sms_conn_id``."""
+        return get_sms_hook(self.sms_conn_id)
+
+    def notify(self, context: Context) -> None:
+        """Send the SMS (sync; task callbacks and the DAG processor use this)."""
+        self._send(self.hook, context)
+
+    async def async_notify(self, context: Context) -> None:
+        """Send the SMS (async; the triggerer, e.g. deadline alerts): async connection lookup, then
+        the HTTP requests in a worker thread."""
+        hook = await aget_sms_hook(self.sms_conn_id)
+        await asyncio.to_thread(self._send, hook, context)
+
+    def _send(self, hook: SmsHook, context: Context) -> None:
+        text = self.message if self.message is not None else default_message(context)
+        checked = validate_send(self.recipients, text, vendor=hook.conn_type, sender=self.sender)
+        numbers = list(checked.recipients)
+        step = max(1, hook.max_recipients_per_send)
+        sent = 0
+        failed: list[str] = []
+        for start in range(0, len(numbers), step):
+            chunk = numbers[start : start + step]
+            try:
+                outcome = hook.send_sms_batch(chunk, text, sender=self.sender)
+            except SmsError as exc:
+                failed.extend(f"{mask_number(number)} ({type(exc).__name__})" for number in chunk)
+                continue
+            sent += len(outcome.sent)
+            failed.extend(
+                f"{mask_number(number)} (on a STOP or bounce list)" for number in outcome.blacklisted
+            )
+        self.log.info(
+            "SMS notification: sent to %d of %d recipient(s) via %s", sent, len(numbers), hook.hook_name
+        )
+        if failed:
+            raise SmsGatewayError(
+                f"SMS notification not sent to {len(failed)} of {len(numbers)} recipient(s) "
+                f"(connection '{self.sms_conn_id}'): {', '.join(failed[:20])}",
+                conn_id=self.sms_conn_id,
+            )
+
+
+send_sms_notification = SmsNotifier
