@@ -1,0 +1,143 @@
+"""Connection settings of the SMS hooks: parse an Airflow connection once, refuse unsafe ones, and keep
+the API key out of every log."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from airflow_provider_sms.exceptions import SmsConfigurationError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from airflow.sdk import Connection
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """What a hook needs from its Airflow connection, parsed once."""
+
+    conn_id: str
+    base_url: str
+    api_key: str
+    sender: str | None
+    timeout: tuple[float, float]
+    extra: Mapping[str, Any]
+
+
+def is_loopback(hostname: str) -> bool:
+    """Return True for ``localhost`` and loopback IP addresses."""
+    if hostname.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _as_float(value: Any, name: str, conn_id: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SmsConfigurationError(
+            f"Connection '{conn_id}': extra '{name}' must be a number of seconds."
+        ) from None
+    if number <= 0:
+        raise SmsConfigurationError(f"Connection '{conn_id}': extra '{name}' must be positive.")
+    return number
+
+
+def build_settings(
+    conn: Connection,
+    *,
+    default_host: str,
+    api_prefix: str,
+    timeout: float | None = None,
+) -> ConnectionSettings:
+    """Parse an Airflow connection into :class:`ConnectionSettings`.
+
+    Host precedence: the connection's host (a bare name or a full URL, port from the port field),
+    else ``default_host``. Scheme: the URL's, else the connection's ``schema`` field when it is
+    ``http``/``https``, else https. A plain-http host is refused unless it is loopback.
+    Timeout precedence: hook argument, then the ``timeout`` extra (read timeout, seconds), then 30 s.
+    """
+    conn_id = conn.conn_id or "<unnamed>"
+    if not conn.password:
+        raise SmsConfigurationError(
+            f"Connection '{conn_id}' has no API key: put it in the connection's password field."
+        )
+    extra = conn.extra_dejson or {}
+    raw_host = (conn.host or "").strip() or default_host
+    if "://" not in raw_host:
+        scheme = conn.schema if conn.schema in ("http", "https") else "https"
+        raw_host = f"{scheme}://{raw_host}"
+    parts = urlsplit(raw_host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SmsConfigurationError(f"Connection '{conn_id}': host '{raw_host}' is not an http(s) URL.")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise SmsConfigurationError(
+            f"Connection '{conn_id}': plain http is only allowed to a loopback host (the emulator); "
+            f"use https for '{parts.hostname}' so the API key never crosses a network in clear."
+        )
+    netloc = parts.netloc
+    if conn.port and parts.port is None:
+        netloc = f"{netloc}:{conn.port}"
+    path = parts.path.rstrip("/")
+    if path.endswith(api_prefix):
+        path = path[: -len(api_prefix)]
+    read_timeout = (
+        float(timeout)
+        if timeout is not None
+        else _as_float(extra["timeout"], "timeout", conn_id)
+        if extra.get("timeout") not in (None, "")
+        else DEFAULT_READ_TIMEOUT
+    )
+    sender = extra.get("sender") or None
+    return ConnectionSettings(
+        conn_id=conn_id,
+        base_url=f"{parts.scheme}://{netloc}{path}",
+        api_key=conn.password,
+        sender=str(sender) if sender else None,
+        timeout=(min(DEFAULT_CONNECT_TIMEOUT, read_timeout), read_timeout),
+        extra=extra,
+    )
+
+
+class _RedactSecrets(logging.Filter):
+    """Remove API keys from HTTP-library log records (urllib3 logs request URLs at DEBUG, and SMS
+    Partner puts the key in the query string). Airflow's own masker covers task logs; this covers
+    every other handler too."""
+
+    secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            if any(secret in text for secret in self.secrets):
+                for secret in self.secrets:
+                    text = text.replace(secret, "***")
+                record.msg, record.args = text, None
+        return True
+
+
+_REDACTOR = _RedactSecrets()
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", "aiohttp.client"):
+    logging.getLogger(_name).addFilter(_REDACTOR)
+
+
+def redact_in_logs(secret: str) -> None:
+    """Register ``secret`` with Airflow's masker and with the HTTP-library log filter."""
+    _RedactSecrets.secrets.add(secret)
+    try:
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(secret)
+    except ImportError:  # pragma: no cover - older task SDK
+        pass
