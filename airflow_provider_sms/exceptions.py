@@ -111,3 +111,23 @@ class SmsValidationError(SmsError, AirflowFailException):
         count = len(self.problems)
         header = f"{count} problem{'s' if count != 1 else ''} in the SMS request (nothing was sent):"
         super().__init__("\n".join([header, *(f"- {p}" for p in self.problems)]))
+
+
+class SmsDeliveryFailedError(SmsError, AirflowFailException):
+    """Every tracked SMS is final and at least one ended in a failure state (delivery sensor).
+
+    Not retried by Airflow: a bounced or refused message stays that way. ``statuses`` holds every
+    final status as a dict (numbers in E.164; the message text masks them).
+    """
+
+    def __init__(self, message: str, statuses: list[dict[str, object]] | None = None) -> None:
+        super().__init__(message)
+        self.statuses = list(statuses or [])
+
+
+class SmsJournalError(SmsError, AirflowFailException):
+    """The send operator's retry journal could not be read or saved.
+
+    Not retried by Airflow: a retry could not know which recipients were already sent to, and would
+    risk a duplicate SMS. The message says how many recipients are affected.
+    """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,6 +11,8 @@ from airflow.sdk import BaseOperator
 from airflow_provider_sms.hooks import get_sms_hook
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
     from airflow_provider_sms.hooks.base import SmsHook
 
 T = TypeVar("T")

@@ -1,0 +1,394 @@
+"""SmsSendOperator: one message to one or thousands of numbers, validated, and never twice on retry.
+
+Order of work in :meth:`SmsSendOperator.execute`:
+
+1. validate everything (numbers, characters, segments, sender, ``send_at``) before any request;
+   every problem is reported at once in one :class:`~airflow_provider_sms.exceptions.SmsValidationError`;
+2. read the retry journal (:mod:`airflow_provider_sms.operators.journal`): recipients an earlier try
+   got accepted are not sent again, their results are returned; sends whose outcome an earlier try
+   could not know are reconciled with the gateway where it can tell (latest message to a number);
+3. send the rest in requests of up to ``hook.max_recipients_per_send`` numbers, ``max_concurrency``
+   requests at a time over the hook's pooled connections, journaling acceptances as they arrive;
+4. push per-recipient outcomes to XCom and fail after the batch if any recipient failed.
+
+``docs/send-operator.md`` documents the guarantee and its limits.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_sms.exceptions import (
+    SmsError,
+    SmsJournalError,
+    SmsValidationError,
+)
+from airflow_provider_sms.hooks import get_sms_hook
+from airflow_provider_sms.hooks.base import DEFAULT_POOL_SIZE
+from airflow_provider_sms.message import validate_send
+from airflow_provider_sms.operators.base import SmsBaseOperator, map_bounded
+from airflow_provider_sms.operators.journal import (
+    ACCEPTED,
+    DEFAULT_FLUSH_EVERY,
+    DEFAULT_FLUSH_INTERVAL,
+    SendJournal,
+)
+from airflow_provider_sms.operators.send_batch import BatchReport, Breaker, SendBatch, send_chunk
+from airflow_provider_sms.results import SendResult
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.message import ValidatedSend
+
+#: Requests in flight at once (the hook's connection pool is sized to at least this).
+DEFAULT_MAX_CONCURRENCY = 8
+#: A message the gateway reports for a number counts as ours when it changed at most this many
+#: seconds before our unknown-outcome request started (clock skew between us and the gateway).
+RECONCILE_SKEW_SECONDS = 120.0
+ON_UNKNOWN_OUTCOME = ("skip", "resend")
+
+
+class SmsSendOperator(SmsBaseOperator):
+    """Send one SMS text to one or many numbers through Primotexto or SMS Partner.
+
+    The connection's type picks the gateway. Inputs are validated before the first request; numbers
+    are normalised to E.164 and de-duplicated (one SMS per number). Recipients are sent in requests
+    of up to the gateway's limit (SMS Partner: 500 numbers, Primotexto: 1), ``max_concurrency`` at a
+    time. When Airflow retries the task, recipients accepted in an earlier try are not sent again
+    and their results are returned (see ``docs/send-operator.md`` for the guarantee and its limits).
+
+    Returns (XCom ``return_value``) one :class:`~airflow_provider_sms.results.SendResult` dict per
+    accepted recipient, ready for ``SmsDeliverySensor(messages=send.output)``. Also pushes XCom
+    ``"skipped"`` (``[{"recipient", "reason"}]``: blacklisted, invalid in skip mode, unknown outcome
+    not resent) and ``"failed"`` (``[{"recipient", "reason", "error"}]``), before failing the task
+    when any recipient failed.
+
+    :param sms_conn_id: connection of type ``primotexto`` or ``smspartner``. (templated)
+    :param recipients: one number, a comma- or newline-separated string, a list of numbers or of
+        dicts with a ``"recipient"`` key, a JSON list, or an upstream task's XCom. (templated)
+    :param message: the text; never logged. (templated)
+    :param sender: sender name, 3 to 11 letters or digits, not all digits; default: the
+        connection's ``sender`` extra, else the gateway's short code. (templated)
+    :param campaign_name: Primotexto campaign name (ignored by SMS Partner). (templated)
+    :param category: Primotexto category / SMS Partner tag. (templated)
+    :param send_at: schedule: aware datetime or ISO-8601 text with an offset, in the future. (templated)
+    :param marketing: a marketing SMS (Primotexto marketing pool, SMS Partner STOP mention).
+    :param max_concurrency: send requests in flight at once.
+    :param on_invalid_recipient: ``"fail"`` (any bad number fails the task before sending) or
+        ``"skip"`` (bad numbers are reported in XCom ``"skipped"``, the rest are sent).
+    :param on_unknown_outcome: what a retry does with a recipient whose earlier send got no reply
+        and that the gateway cannot confirm: ``"skip"`` (default; never risk a duplicate, report it
+        as skipped) or ``"resend"`` (never risk a loss).
+    :param mask_message: treat the rendered message as a secret (one-time codes): it is shown as
+        ``***`` in the task's rendered fields and masked in its logs.
+    :param journal_flush_every: save the retry journal every this many accepted recipients.
+    :param journal_flush_interval: ... or every this many seconds, whichever comes first.
+    """
+
+    template_fields: Sequence[str] = (
+        "sms_conn_id",
+        "recipients",
+        "message",
+        "sender",
+        "campaign_name",
+        "category",
+        "send_at",
+    )
+    template_fields_renderers = {"recipients": "json"}
+    ui_color = "#d9f2e6"
+
+    def __init__(
+        self,
+        *,
+        sms_conn_id: str,
+        recipients: Any,
+        message: str,
+        sender: str | None = None,
+        campaign_name: str | None = None,
+        category: str | None = None,
+        send_at: datetime | str | None = None,
+        marketing: bool = False,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        on_invalid_recipient: str = "fail",
+        on_unknown_outcome: str = "skip",
+        mask_message: bool = False,
+        journal_flush_every: int = DEFAULT_FLUSH_EVERY,
+        journal_flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(sms_conn_id=sms_conn_id, **kwargs)
+        self.recipients = recipients
+        self.message = message
+        self.sender = sender
+        self.campaign_name = campaign_name
+        self.category = category
+        self.send_at = send_at
+        self.marketing = marketing
+        self.max_concurrency = max_concurrency
+        self.on_invalid_recipient = on_invalid_recipient
+        self.on_unknown_outcome = on_unknown_outcome
+        self.mask_message = mask_message
+        self.journal_flush_every = journal_flush_every
+        self.journal_flush_interval = journal_flush_interval
+
+    @cached_property
+    def hook(self) -> SmsHook:
+        """The gateway hook, with a connection pool at least as large as ``max_concurrency``."""
+        wanted = self.max_concurrency if isinstance(self.max_concurrency, int) else 0
+        return get_sms_hook(self.sms_conn_id, pool_size=max(DEFAULT_POOL_SIZE, wanted))
+
+    def _do_render_template_fields(self, *args: Any, **kwargs: Any) -> None:
+        """Render as usual, then register the message with Airflow's masker if ``mask_message``.
+
+        Hooked here rather than in ``render_template_fields`` because a mapped task renders its
+        unmapped copy through this method; either way it runs before the rendered fields are saved.
+        """
+        super()._do_render_template_fields(*args, **kwargs)
+        if self.mask_message and isinstance(self.message, str) and self.message.strip():
+            from airflow.sdk.log import mask_secret
+
+            mask_secret(self.message)
+
+    # ------------------------------------------------------------------ validation
+    def _option_problems(self) -> list[str]:
+        problems = []
+        if self.on_unknown_outcome not in ON_UNKNOWN_OUTCOME:
+            problems.append(f"on_unknown_outcome must be 'skip' or 'resend', got {self.on_unknown_outcome!r}")
+        if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
+            problems.append(f"max_concurrency must be a positive integer, got {self.max_concurrency!r}")
+        return problems
+
+    def validate_inputs(self, hook: SmsHook) -> ValidatedSend:
+        """Check every input before any request; raise all problems in one SmsValidationError."""
+        problems = self._option_problems()
+        try:
+            validated = validate_send(
+                self.recipients,
+                self.message,
+                vendor=hook.conn_type,
+                sender=self.sender if self.sender is not None else hook.settings.sender,
+                send_at=self.send_at,
+                on_invalid=self.on_invalid_recipient,
+                low_cost=str(hook.settings.extra.get("gamme", "")).strip() == "2",
+            )
+        except SmsValidationError as exc:
+            raise SmsValidationError([*problems, *exc.problems]) from None
+        if problems:
+            raise SmsValidationError(problems)
+        return validated
+
+    # ------------------------------------------------------------------ execution
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        hook = self.hook
+        validated = self.validate_inputs(hook)
+        started = time.monotonic()
+        report = BatchReport(validated.recipients)
+        for item in validated.invalid:
+            report.skip(item["recipient"], f"invalid: {item['reason']}")
+        self.log.info(
+            "%s via %s (connection %s): %d recipient(s), %d duplicate(s) merged, %d invalid skipped; "
+            "%d %s segment(s) per SMS",
+            self.task_id,
+            hook.hook_name,
+            self.sms_conn_id,
+            len(validated.recipients),
+            validated.duplicates,
+            len(validated.invalid),
+            validated.segments.segments,
+            validated.segments.encoding,
+        )
+        journal = SendJournal.for_context(
+            context, flush_every=self.journal_flush_every, flush_interval=self.journal_flush_interval
+        )
+        shared = SendBatch(
+            hook=hook,
+            journal=journal,
+            breaker=Breaker(threshold=max(5, int(self.max_concurrency))),
+            message=self.message,
+            options={
+                "sender": self.sender,
+                "campaign_name": self.campaign_name,
+                "category": self.category,
+                "send_at": validated.send_at,
+                "marketing": bool(self.marketing),
+            },
+        )
+        try:
+            todo = self._resume(shared, validated, report)
+            self._send_all(shared, todo, report)
+        finally:
+            journal_error = self._final_flush(journal)
+        ti = context["ti"]
+        ti.xcom_push(key="skipped", value=report.skipped)
+        ti.xcom_push(key="failed", value=report.failed)
+        self.log.info(
+            "%s: %d accepted (%d recovered from earlier tries), %d skipped, %d failed in %.1f s; "
+            "journal: %s, %d write(s)",
+            self.task_id,
+            len(report.sent),
+            report.recovered,
+            len(report.skipped),
+            len(report.failed),
+            time.monotonic() - started,
+            journal.kind,
+            journal.writes,
+        )
+        if report.failed:
+            for line in report.failure_lines():
+                self.log.warning("failed: %s", line)
+            if journal_error is not None:
+                raise journal_error
+            raise report.error(hook, shared.breaker)
+        try:
+            journal.discard()
+        except Exception as exc:  # the batch succeeded: a leftover journal must not fail it
+            self.log.warning("Could not delete the retry journal (%s): %s", journal.kind, type(exc).__name__)
+        return report.results()
+
+    def _final_flush(self, journal: SendJournal) -> SmsJournalError | None:
+        try:
+            journal.flush()
+        except SmsJournalError as exc:
+            self.log.error("%s", exc)
+            return exc
+        return None
+
+    def _resume(self, shared: SendBatch, validated: ValidatedSend, report: BatchReport) -> list[str]:
+        """Apply the journal of earlier tries; return the recipients still to send to."""
+        journal = shared.journal
+        found = journal.load()
+        if not found:
+            return list(validated.recipients)
+        todo: list[str] = []
+        unknown: list[tuple[str, float]] = []
+        for recipient in validated.recipients:
+            entry = journal.lookup(recipient)
+            if entry is None:
+                todo.append(recipient)
+            elif entry.status == ACCEPTED:
+                report.recover(
+                    SendResult(
+                        message_id=str(entry.message_id),
+                        recipient=recipient,
+                        credits_used=entry.credits_used,
+                        segments=entry.segments,
+                        vendor=shared.hook.conn_type,
+                    )
+                )
+            else:
+                unknown.append((recipient, entry.at or 0.0))
+        self.log.info(
+            "Retry journal (%s): %d recipient(s) already accepted in an earlier try are not sent again; "
+            "%d had an unknown outcome",
+            journal.kind,
+            report.recovered,
+            len(unknown),
+        )
+        if unknown:
+            todo.extend(self._reconcile(shared, unknown, validated, report))
+        return todo
+
+    def _reconcile(
+        self,
+        shared: SendBatch,
+        unknown: list[tuple[str, float]],
+        validated: ValidatedSend,
+        report: BatchReport,
+    ) -> list[str]:
+        """Ask the gateway about sends an earlier try got no reply for; return those to send again.
+
+        A gateway that can name the latest message to a number (Primotexto) settles each one: a
+        message that changed after our request started is ours (accepted, not resent), none means
+        it never arrived (resent). Where it cannot (SMS Partner needs the message id we never got),
+        ``on_unknown_outcome`` decides.
+        """
+        hook = shared.hook
+
+        def check(item: tuple[str, float]) -> tuple[str, Any]:
+            recipient, at = item
+            try:
+                status = hook.get_delivery_status(recipient=recipient)
+            except SmsValidationError:  # raised before any request: this gateway cannot tell
+                return "unsupported", None
+            except SmsError:
+                return "unconfirmed", None
+            if status.vendor_state == "not_found":
+                return "absent", None
+            changed = _epoch(status.updated_at)
+            if changed is not None and changed < at - RECONCILE_SKEW_SECONDS:
+                return "absent", None  # the latest message to that number predates our request
+            return "landed", status
+
+        verdicts = [check(unknown[0])]
+        if verdicts[0][0] == "unsupported":
+            verdicts = [("unconfirmed", None)] * len(unknown)
+        else:
+            verdicts += map_bounded(check, unknown[1:], int(self.max_concurrency))
+        landed: list[SendResult] = []
+        absent: list[str] = []
+        unconfirmed: list[str] = []
+        for (recipient, _), (verdict, status) in zip(unknown, verdicts, strict=True):
+            if verdict == "landed":
+                landed.append(
+                    SendResult(
+                        message_id=str(status.message_id or ""),
+                        recipient=recipient,
+                        segments=validated.segments.segments,
+                        vendor=hook.conn_type,
+                    )
+                )
+            elif verdict == "absent":
+                absent.append(recipient)
+            else:
+                unconfirmed.append(recipient)
+        if landed:
+            shared.journal.record_accepted(landed)
+            for result in landed:
+                report.recover(result)
+        resend = self.on_unknown_outcome == "resend"
+        if not resend:
+            for recipient in unconfirmed:
+                report.skip(recipient, "outcome_unknown: an earlier try got no reply; not resent")
+        self.log.info(
+            "Unknown outcomes checked with %s: %d found accepted, %d never arrived (sent again), "
+            "%d unconfirmed (%s, on_unknown_outcome=%s)",
+            hook.hook_name,
+            len(landed),
+            len(absent),
+            len(unconfirmed),
+            "sent again" if resend else "skipped",
+            self.on_unknown_outcome,
+        )
+        return absent + unconfirmed if resend else absent
+
+    def _send_all(self, shared: SendBatch, todo: list[str], report: BatchReport) -> None:
+        """Send ``todo`` in chunks of the gateway's size, ``max_concurrency`` at a time."""
+        if not todo:
+            return
+        size = max(1, shared.hook.max_recipients_per_send)
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        self.log.info(
+            "Sending to %d recipient(s) in %d request(s), %d at a time",
+            len(todo),
+            len(chunks),
+            min(int(self.max_concurrency), len(chunks)),
+        )
+        _ = shared.hook.settings  # read the connection once, before the threads start
+        for outcome in map_bounded(lambda c: send_chunk(shared, c), chunks, int(self.max_concurrency)):
+            report.merge(outcome)
+
+
+def _epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

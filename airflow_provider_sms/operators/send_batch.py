@@ -1,0 +1,285 @@
+"""How SmsSendOperator sends one batch: chunk requests, per-recipient outcomes, early stop, final error.
+
+Every recipient of a batch ends in exactly one of three places: ``sent`` (a
+:class:`~airflow_provider_sms.results.SendResult`), ``skipped`` (``{"recipient", "reason"}``) or
+``failed`` (``{"recipient", "reason", "error"}``). Reasons are short codes: skipped ``blacklisted``,
+``invalid: ...``, ``outcome_unknown: ...``; failed ``rejected`` (the gateway refused this request),
+``refused`` (an account-level refusal that stopped the batch), ``outcome_unknown`` (no reply),
+``rate_limited``, ``unavailable``, ``not_attempted`` (the batch stopped before this request).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_sms.exceptions import (
+    SmsAuthenticationError,
+    SmsConfigurationError,
+    SmsError,
+    SmsGatewayError,
+    SmsInsufficientCreditError,
+    SmsInvalidRequestError,
+    SmsOutcomeUnknownError,
+    SmsRateLimitError,
+    SmsRecipientBlacklistedError,
+    SmsServerError,
+    SmsValidationError,
+)
+from airflow_provider_sms.message import mask_number
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.operators.journal import SendJournal
+    from airflow_provider_sms.results import SendResult
+
+#: Failed recipients named one by one in the task's error and log; the rest are counted.
+LISTED_FAILURES = 10
+
+
+def failure_entry(exc: BaseException) -> dict[str, Any]:
+    """A JSON-safe description of ``exc`` for XCom (no key, numbers masked by the hook's texts).
+
+    Errors this provider raises carry a message built without secrets; any other exception is
+    reduced to its class name, since its text was not written with privacy in mind.
+    """
+    if isinstance(exc, SmsGatewayError):
+        return exc.to_dict()
+    if isinstance(exc, SmsError):
+        return {"error": type(exc).__name__, "message": str(exc), "http_status": None, "code": None}
+    return {"error": type(exc).__name__, "message": "unexpected error", "http_status": None, "code": None}
+
+
+class Breaker:
+    """Stops a batch early: at once on an account-level error, or after repeated transient failures.
+
+    :param threshold: consecutive transient failures (no success in between) that stop the batch.
+    """
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = max(1, threshold)
+        self._lock = threading.Lock()
+        self._consecutive = 0
+        self.error: BaseException | None = None
+        self.permanent = False
+
+    @property
+    def stopped(self) -> bool:
+        """Whether requests not yet started should be skipped."""
+        return self.error is not None
+
+    def stop(self, exc: BaseException) -> None:
+        """An error that makes every further send pointless (auth, credit, configuration)."""
+        with self._lock:
+            if self.error is None or not self.permanent:
+                self.error, self.permanent = exc, True
+
+    def failure(self, exc: BaseException) -> None:
+        """A transient failure; the batch stops after ``threshold`` in a row."""
+        with self._lock:
+            self._consecutive += 1
+            if self._consecutive >= self.threshold and self.error is None:
+                self.error = exc
+
+    def success(self) -> None:
+        """The gateway answered: reset the count of failures in a row."""
+        with self._lock:
+            self._consecutive = 0
+
+    def reason(self) -> dict[str, Any]:
+        """The ``error`` entry of recipients left out because the batch stopped."""
+        entry = failure_entry(self.error) if self.error is not None else {}
+        why = "an account-level error" if self.permanent else f"{self.threshold} failed requests in a row"
+        return {**entry, "message": f"not sent: the batch stopped after {why} ({entry.get('error')})"}
+
+
+class BatchReport:
+    """Outcomes of a batch (or of one chunk, merged later into the batch's report).
+
+    :param order: the recipients in input order, for :meth:`results`.
+    """
+
+    def __init__(self, order: Sequence[str]) -> None:
+        self.order = tuple(order)
+        self._sent: dict[str, SendResult] = {}
+        self.skipped: list[dict[str, Any]] = []
+        self.failed: list[dict[str, Any]] = []
+        self._transient: list[bool] = []
+        self.recovered = 0
+
+    # ------------------------------------------------------------------ recording
+    def add(self, result: SendResult) -> None:
+        """A recipient accepted by the gateway in this try."""
+        self._sent[result.recipient] = result
+
+    def recover(self, result: SendResult) -> None:
+        """A recipient accepted in an earlier try (from the journal or the gateway's records)."""
+        self._sent[result.recipient] = result
+        self.recovered += 1
+
+    def skip(self, recipient: str, reason: str) -> None:
+        """A recipient deliberately not sent to."""
+        self.skipped.append({"recipient": recipient, "reason": reason})
+
+    def fail(self, recipient: str, reason: str, error: dict[str, Any], *, transient: bool) -> None:
+        """A recipient that could not be sent to; ``transient`` when a later try may succeed."""
+        self.failed.append({"recipient": recipient, "reason": reason, "error": error})
+        self._transient.append(transient)
+
+    def fail_all(
+        self, recipients: Iterable[str], reason: str, error: dict[str, Any], *, transient: bool
+    ) -> BatchReport:
+        """:meth:`fail` for every recipient of a request; returns ``self``."""
+        for recipient in recipients:
+            self.fail(recipient, reason, error, transient=transient)
+        return self
+
+    def merge(self, other: BatchReport) -> None:
+        """Fold a chunk's report into this one."""
+        self._sent.update(other._sent)
+        self.skipped.extend(other.skipped)
+        self.failed.extend(other.failed)
+        self._transient.extend(other._transient)
+        self.recovered += other.recovered
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def sent(self) -> list[SendResult]:
+        """Accepted results (this try and earlier ones)."""
+        return list(self._sent.values())
+
+    def results(self) -> list[dict[str, Any]]:
+        """``SendResult`` dicts in input order (the task's return value)."""
+        ordered = [self._sent[r] for r in self.order if r in self._sent]
+        return [result.to_dict() for result in ordered]
+
+    def failure_lines(self, limit: int = LISTED_FAILURES) -> list[str]:
+        """One line per failed recipient (masked), at most ``limit``, then a count of the rest."""
+        lines = []
+        for item in self.failed[:limit]:
+            error = item.get("error") or {}
+            code = f", code {error['code']}" if error.get("code") is not None else ""
+            lines.append(f"{mask_number(item['recipient'])}: {item['reason']} ({error.get('error')}{code})")
+        if len(self.failed) > limit:
+            lines.append(f"... and {len(self.failed) - limit} more")
+        return lines
+
+    def error(self, hook: SmsHook, breaker: Breaker) -> SmsError:
+        """The exception that fails the task: permanent (no Airflow retry) unless a retry may help."""
+        counts = ", ".join(f"{n} {reason}" for reason, n in Counter(f["reason"] for f in self.failed).items())
+        total = len(self._sent) + len(self.failed) + len(self.skipped)
+        summary = (
+            f"{len(self.failed)} of {total} recipient(s) failed ({counts}); {len(self._sent)} accepted, "
+            f"{len(self.skipped)} skipped. " + "; ".join(self.failure_lines()) + ". "
+            "Per-recipient details are in XCom 'failed'."
+        )
+        stop = breaker.error if breaker.permanent else None
+        if isinstance(stop, SmsValidationError):
+            return SmsValidationError(stop.problems)
+        if isinstance(stop, SmsGatewayError):
+            return type(stop)(
+                summary,
+                http_status=stop.http_status,
+                code=stop.code,
+                vendor_message=stop.vendor_message,
+                conn_id=stop.conn_id,
+            )
+        if isinstance(stop, SmsConfigurationError):
+            return SmsConfigurationError(summary)
+        if any(self._transient):
+            return SmsServerError(
+                summary + " A retry does not send again to recipients already accepted.",
+                conn_id=hook.sms_conn_id,
+            )
+        return SmsInvalidRequestError(summary, conn_id=hook.sms_conn_id)
+
+
+#: Errors after which every further send is pointless: the batch stops at once.
+_STOPPING = (SmsAuthenticationError, SmsInsufficientCreditError, SmsConfigurationError, SmsValidationError)
+
+
+@dataclass
+class SendBatch:
+    """What every chunk request of one execution shares."""
+
+    hook: SmsHook
+    journal: SendJournal
+    breaker: Breaker
+    message: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def send_chunk(shared: SendBatch, chunk: list[str], *, split: bool = True) -> BatchReport:
+    """Send one request's worth of recipients; every error becomes per-recipient outcomes.
+
+    :param split: when the gateway refuses a multi-number request, look for the number at fault
+        (:func:`split_refused`) instead of failing them all.
+    """
+    outcome = BatchReport(())
+    breaker = shared.breaker
+    if breaker.stopped:
+        for recipient in chunk:
+            outcome.fail(recipient, "not_attempted", breaker.reason(), transient=not breaker.permanent)
+        return outcome
+    at = time.time()
+    try:
+        sent = shared.hook.send_sms_batch(chunk, shared.message, **shared.options)
+    except SmsOutcomeUnknownError as exc:
+        shared.journal.record_unknown(chunk, at)
+        breaker.failure(exc)
+        return outcome.fail_all(chunk, "outcome_unknown", failure_entry(exc), transient=True)
+    except _STOPPING as exc:
+        breaker.stop(exc)
+        return outcome.fail_all(chunk, "refused", failure_entry(exc), transient=False)
+    except SmsInvalidRequestError as exc:
+        breaker.success()
+        if isinstance(exc, SmsRecipientBlacklistedError) and len(chunk) == 1:
+            outcome.skip(chunk[0], "blacklisted")
+            return outcome
+        if split and len(chunk) > 1:
+            return split_refused(shared, chunk, exc)
+        return outcome.fail_all(chunk, "rejected", failure_entry(exc), transient=False)
+    except SmsGatewayError as exc:  # rate limited or unreachable after the hook's safe retries
+        breaker.failure(exc)
+        reason = "rate_limited" if isinstance(exc, SmsRateLimitError) else "unavailable"
+        return outcome.fail_all(chunk, reason, failure_entry(exc), transient=True)
+    except Exception as exc:  # unexpected: the request may have left, so treat it as unknown
+        shared.journal.record_unknown(chunk, at)
+        breaker.failure(exc)
+        return outcome.fail_all(chunk, "outcome_unknown", failure_entry(exc), transient=True)
+    breaker.success()
+    shared.journal.record_accepted(sent.sent)
+    for result in sent.sent:
+        outcome.add(result)
+    for recipient in sent.blacklisted:
+        outcome.skip(recipient, "blacklisted")
+    return outcome
+
+
+def split_refused(shared: SendBatch, chunk: list[str], exc: SmsInvalidRequestError) -> BatchReport:
+    """A multi-number request was refused (nothing was sent): find the number(s) at fault.
+
+    The halves are sent on their own. While one half goes through, the refused half is split
+    again, so one bad number among 500 costs about 2 x 9 extra requests. When both halves are
+    refused the refusal is taken as request-wide and every number of the chunk is reported.
+    """
+    middle = len(chunk) // 2
+    halves = [
+        send_chunk(shared, chunk[:middle], split=False),
+        send_chunk(shared, chunk[middle:], split=False),
+    ]
+    refused = [bool(h.failed) and all(f["reason"] == "rejected" for f in h.failed) for h in halves]
+    report = BatchReport(())
+    if all(refused):
+        return report.fail_all(chunk, "rejected", failure_entry(exc), transient=False)
+    for half, part, was_refused in zip(halves, (chunk[:middle], chunk[middle:]), refused, strict=True):
+        if was_refused and len(part) > 1:
+            report.merge(split_refused(shared, part, exc))
+        else:
+            report.merge(half)
+    return report

@@ -1,0 +1,172 @@
+"""No duplicate SMS when Airflow retries a send task (``dag.test()`` with ``retries=1``).
+
+The emulator accepts some sends, then drops the connection mid-batch; the first try fails, Airflow
+retries it, and the emulator's own record must show exactly one accepted message per recipient.
+Both gateways, both fault kinds (``drop``: nothing accepted; ``accept_then_drop``: accepted but no
+reply), both journal stores (Airflow 3.3's ``task_state_store`` and the Variable fallback).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections import Counter
+
+import pytest
+
+from airflow_provider_sms.operators import journal as journal_module
+
+PRIMOTEXTO_SEND = "/v2/notification/messages/send"
+SMSPARTNER_SEND = "/v1/send"
+
+#: The emulator connections ``tests/conftest.py`` puts in the environment.
+CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
+
+
+def numbers(count: int) -> list[str]:
+    return [f"+336{20_000_000 + i:08d}" for i in range(count)]
+
+
+def load_dag(dag_id: str):
+    module = importlib.import_module("dags.send_retry")
+    return next(v for v in vars(module).values() if getattr(v, "dag_id", None) == dag_id)
+
+
+def xcom_value(dag_run, task_id: str, key: str = "return_value"):
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key)
+        return XComModel.deserialize_value(session.scalars(query).one())
+
+
+def tries(dag_run, task_id: str = "send") -> list[tuple[int, str]]:
+    """``(try_number, state)`` of every try of ``task_id``, oldest first."""
+    from airflow.models.taskinstancehistory import TaskInstanceHistory
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = select(TaskInstanceHistory.try_number, TaskInstanceHistory.state).where(
+            TaskInstanceHistory.dag_id == dag_run.dag_id,
+            TaskInstanceHistory.run_id == dag_run.run_id,
+            TaskInstanceHistory.task_id == task_id,
+        )
+        history = [(n, str(s)) for n, s in session.execute(query)]
+    final = next(ti for ti in dag_run.get_task_instances() if ti.task_id == task_id)
+    return sorted(history) + [(final.try_number, str(final.state))]
+
+
+def sends(emulator, vendor: str) -> list[dict]:
+    path = PRIMOTEXTO_SEND if vendor == "primotexto" else SMSPARTNER_SEND
+    return [r for r in emulator.requests(vendor=vendor) if r["path"] == path]
+
+
+def journal_rows(dag_run) -> dict[str, str]:
+    from airflow.models.task_state_store import TaskStateStoreModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = select(TaskStateStoreModel.key, TaskStateStoreModel.value).where(
+            TaskStateStoreModel.dag_id == dag_run.dag_id, TaskStateStoreModel.run_id == dag_run.run_id
+        )
+        return dict(session.execute(query).all())
+
+
+def run(dag_id: str, vendor: str, count: int):
+    return load_dag(dag_id).test(run_conf={"sms_conn_id": CONN_IDS[vendor], "count": count})
+
+
+def assert_one_each(emulator, vendor: str, count: int) -> dict[str, str]:
+    received = Counter(m["recipient"] for m in emulator.messages(vendor=vendor))
+    assert received == Counter(numbers(count)), "some recipient got no SMS or more than one"
+    return {m["recipient"]: str(m["message_id"]) for m in emulator.messages(vendor=vendor)}
+
+
+@pytest.mark.parametrize("kind", ["drop", "accept_then_drop"])
+def test_primotexto_retry_sends_each_recipient_once(airflow_db, emulator, kind):
+    emulator.add_fault(kind, vendor="primotexto", path=PRIMOTEXTO_SEND, after=300, count=1)
+
+    dag_run = run("send_retry", "primotexto", 1000)
+
+    assert tries(dag_run) == [(1, "failed"), (2, "success")]
+    ids = assert_one_each(emulator, "primotexto", 1000)
+    # try 1 made 1000 send requests; try 2 asked the gateway about the one without a reply and
+    # re-sent it only when it had never arrived
+    assert len(sends(emulator, "primotexto")) == (1001 if kind == "drop" else 1000)
+    status_calls = [r for r in emulator.requests(vendor="primotexto") if r["path"].endswith("/status")]
+    assert len(status_calls) == 1
+    results = xcom_value(dag_run, "send")
+    assert [r["recipient"] for r in results] == numbers(1000)  # recovered ones included
+    assert all(ids[r["recipient"]] == r["message_id"] for r in results)
+    assert xcom_value(dag_run, "send", "skipped") == []
+    # the journal lives in the task state store, without a phone number in clear
+    rows = journal_rows(dag_run)
+    assert rows
+    assert all(key.startswith("sms_send_journal.") for key in rows)
+    assert not any("+336" in value or "336200" in value for value in rows.values())
+
+
+def test_smspartner_unknown_outcome_is_not_resent_by_default(airflow_db, emulator):
+    """1,200 numbers = 3 requests; the second to arrive is accepted, then its reply is lost."""
+    emulator.add_fault("accept_then_drop", vendor="smspartner", path=SMSPARTNER_SEND, after=1, count=1)
+
+    dag_run = run("send_retry", "smspartner", 1200)
+
+    assert tries(dag_run) == [(1, "failed"), (2, "success")]
+    assert_one_each(emulator, "smspartner", 1200)
+    assert len(sends(emulator, "smspartner")) == 3  # nothing re-sent by the retry
+    skipped = xcom_value(dag_run, "send", "skipped")
+    assert len(skipped) in (200, 500)  # the request whose reply was lost
+    assert {s["reason"].split(":")[0] for s in skipped} == {"outcome_unknown"}
+    results = xcom_value(dag_run, "send")
+    assert len(results) == 1200 - len(skipped)
+    assert not {r["recipient"] for r in results} & {s["recipient"] for s in skipped}
+
+
+def test_smspartner_dropped_request_is_resent_with_resend(airflow_db, emulator):
+    emulator.add_fault("drop", vendor="smspartner", path=SMSPARTNER_SEND, after=1, count=1)
+
+    dag_run = run("send_retry_resend", "smspartner", 1200)
+
+    assert tries(dag_run) == [(1, "failed"), (2, "success")]
+    ids = assert_one_each(emulator, "smspartner", 1200)
+    bodies = [r["body"]["phoneNumbers"].split(",") for r in sends(emulator, "smspartner")]
+    assert len(bodies) == 4  # 3 in try 1 (one dropped), the dropped one again in try 2
+    assert sorted(map(len, bodies)) in ([200, 200, 500, 500], [200, 500, 500, 500])
+    results = xcom_value(dag_run, "send")
+    assert [r["recipient"] for r in results] == numbers(1200)
+    assert all(ids[r["recipient"]] == r["message_id"] for r in results)
+
+
+def test_variable_fallback_when_the_task_state_store_is_absent(airflow_db, emulator, monkeypatch):
+    """Airflow 3.0 to 3.2 have no ``task_state_store``: the journal falls back to Variables."""
+    monkeypatch.setattr(journal_module, "_task_state_store", lambda context: None)
+    written: list[tuple[str, dict]] = []
+    original_write = journal_module.VariableJournal.write
+
+    def spy(self, part, value):
+        written.append((self.key(part), value))
+        original_write(self, part, value)
+
+    monkeypatch.setattr(journal_module.VariableJournal, "write", spy)
+    emulator.add_fault("drop", vendor="primotexto", path=PRIMOTEXTO_SEND, after=100, count=1)
+
+    dag_run = run("send_retry", "primotexto", 300)
+
+    assert tries(dag_run) == [(1, "failed"), (2, "success")]
+    assert_one_each(emulator, "primotexto", 300)
+    assert len(sends(emulator, "primotexto")) == 301
+    assert journal_rows(dag_run) == {}  # nothing in the task state store
+    assert {value["try"] for _, value in written} == {1, 2}
+    assert all(key.startswith("sms_send_journal.") and len(key) < 250 for key, _ in written)
+    assert not any("+336" in json.dumps(value) for _, value in written)
+    # deleted once the task succeeded
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        left = session.query(Variable).filter(Variable.key.like("sms_send_journal.%")).count()
+    assert left == 0
