@@ -37,8 +37,11 @@ def test_form_metadata_is_complete_and_matches_the_hooks():
         assert legacy["relabeling"] == behaviour["relabeling"]
         assert {"sender", "timeout"} <= set(config["conn-fields"])
         for field in config["conn-fields"].values():
-            assert field["label"] and field["schema"]["type"]
-    smspartner = next(c for c in get_provider_info()["connection-types"] if c["connection-type"] == "smspartner")
+            assert field["label"]
+            assert field["schema"]["type"]
+    smspartner = next(
+        c for c in get_provider_info()["connection-types"] if c["connection-type"] == "smspartner"
+    )
     assert {"gamme", "sandbox"} <= set(smspartner["conn-fields"])
 
 
@@ -72,4 +75,5 @@ def test_airflow_discovers_the_provider_and_its_connection_types():
         timeout=120,
         check=True,
     ).stdout
-    assert "primotexto" in hooks and "smspartner" in hooks
+    assert "primotexto" in hooks
+    assert "smspartner" in hooks

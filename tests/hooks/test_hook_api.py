@@ -44,10 +44,12 @@ def test_get_sms_hook_picks_the_class_from_the_connection_type(emulator):
 def test_send_sms_returns_a_result_and_reaches_the_gateway(conn_id, vendor, emulator):
     hook = get_sms_hook(conn_id)
     result = hook.send_sms("06 12 34 56 78".replace(" ", ""), "Code 283951", sender="MyShop", category="otp")
-    assert result.message_id and result.message_id != "None"
+    assert result.message_id
+    assert result.message_id != "None"
     assert result.vendor == vendor
     assert result.segments == 1
-    assert result.credits_used and result.credits_used > 0
+    assert result.credits_used
+    assert result.credits_used > 0
     [message] = emulator.messages(vendor=vendor)
     assert message["text"] == "Code 283951"
     assert message["sender"] == "MyShop"
@@ -206,7 +208,8 @@ def test_account_stats_report_credits_that_go_down(conn_id, emulator):
     after = hook.get_account_stats()
     assert isinstance(after["credits"], float | int)
     assert after["credits"] < before
-    assert "username" not in after and "user" not in after
+    assert "username" not in after
+    assert "user" not in after
 
 
 def test_list_subaccounts_walks_every_page_without_keys(emulator):

@@ -164,7 +164,8 @@ def test_default_host_and_version_prefix(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_REMOTE", json.dumps({"conn_type": "smspartner", "password": "k"}))
     assert SmsPartnerHook("remote").settings.base_url == "https://api.smspartner.fr"
     monkeypatch.setenv(
-        "AIRFLOW_CONN_REMOTE", json.dumps({"conn_type": "smspartner", "password": "k", "host": "api.x.fr/v1/"})
+        "AIRFLOW_CONN_REMOTE",
+        json.dumps({"conn_type": "smspartner", "password": "k", "host": "api.x.fr/v1/"}),
     )
     assert SmsPartnerHook("remote").settings.base_url == "https://api.x.fr"
 
