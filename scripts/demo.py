@@ -73,7 +73,9 @@ def main() -> int:
                     f"{message['segments']!s:<9} {message['state']!s:<14} {message['text']}"
                 )
             report = [line for line in output.splitlines() if "delivery report:" in line]
-            print(f"   sensor result: {report[-1].split('delivery report:')[-1].strip() if report else '?'}\n")
+            print(
+                f"   sensor result: {report[-1].split('delivery report:')[-1].strip() if report else '?'}\n"
+            )
             if not ok:
                 failures += 1
                 print(output[-4000:])
