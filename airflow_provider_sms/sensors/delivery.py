@@ -1,0 +1,304 @@
+"""SmsDeliverySensor: wait until every SMS a task sent is final; fail without retry on bounces.
+
+Same DAG code on both gateways (the connection's type picks the hook) and in every mode:
+
+* ``mode="poke"``: ``poke()`` asks only about the messages not final yet; final ones are kept on
+  the sensor instance between pokes;
+* ``mode="reschedule"``: each reschedule is a new process, so every poke asks about every message
+  that is not in a final state *according to this poke* (the gateway is re-queried in full);
+* ``deferrable=True`` (default: Airflow's ``[operators] default_deferrable``): one poke on the
+  worker (bad input and already-final messages never reach the triggerer), then
+  :class:`~airflow_provider_sms.triggers.delivery.SmsDeliveryTrigger` waits for the rest.
+
+Poke and trigger decide with the same :func:`~airflow_provider_sms.delivery.classify`.
+
+XCom: the statuses (``DeliveryStatus`` dicts, in input order) are the task's return value on
+success, and are pushed under ``return_value`` before the task fails on a failure state or times
+out (then with the ``pending`` ones as last seen), so a downstream task with
+``trigger_rule="all_done"`` can, for instance, clean the bounced numbers from a CRM. The one
+exception: when the triggerer's own timeout ends a deferred sensor before the trigger's deadline
+does, there are no statuses to push.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    AirflowTaskTimeout,
+)
+
+from airflow_provider_sms.delivery import (
+    DEFAULT_FAILURE_STATES,
+    DEFAULT_MAX_BACKOFF,
+    DeliveryOutcome,
+    check_failure_states,
+    classify,
+    describe_counts,
+    failure_summary,
+    merge_statuses,
+    normalize_messages,
+    ref_key,
+)
+from airflow_provider_sms.exceptions import (
+    SmsDeliveryFailedError,
+    SmsError,
+    SmsGatewayError,
+    SmsValidationError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from airflow.sdk import Context
+
+    from airflow_provider_sms.delivery import MessageRef
+    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.results import DeliveryStatus
+
+XCOM_RETURN_KEY = "return_value"
+
+
+class SmsDeliverySensor(BaseSensorOperator):
+    """Wait until every tracked SMS is final; succeed when none ended in a failure state.
+
+    .. code-block:: python
+
+        send = SmsSendOperator(task_id="send", sms_conn_id="smspartner_default", ...)
+        wait = SmsDeliverySensor(
+            task_id="wait_delivery",
+            sms_conn_id="smspartner_default",
+            messages=send.output,
+            deferrable=True,
+            poke_interval=30,
+            timeout=3600,
+        )
+
+    :param sms_conn_id: Airflow connection of type ``primotexto`` or ``smspartner``. (templated)
+    :param messages: what to track (templated): ``SmsSendOperator`` output as is (``send.output``,
+        also from a mapped send: a list of lists is flattened one level), a dict or a list of dicts
+        with ``message_id`` and ``recipient``, bare message ids (Primotexto only: SMS Partner needs
+        the number too), or JSON text of any of these. Duplicates are tracked once.
+    :param failure_states: final states that fail the task, without Airflow retries
+        (:class:`~airflow_provider_sms.exceptions.SmsDeliveryFailedError`). Default: ``error``,
+        ``bounced``, ``unsubscribed``. ``()`` succeeds once every message is final, whatever its
+        state; the statuses in XCom then tell what happened.
+    :param deferrable: wait in the triggerer instead of on a worker. Default: Airflow's
+        ``[operators] default_deferrable``. Takes precedence over ``mode``.
+    :param max_backoff: cap, in seconds, of the trigger's pause after rate limits or transient
+        gateway failures (deferrable mode; in poke / reschedule mode a transient failure just
+        counts as "not final yet" and the next poke comes after ``poke_interval``).
+    :param poke_interval: seconds between two status checks (sensor base argument).
+    :param timeout: seconds before the sensor gives up with ``AirflowSensorTimeout`` (or is skipped
+        with ``soft_fail=True``), in every mode.
+    """
+
+    template_fields: Sequence[str] = ("sms_conn_id", "messages")
+    template_fields_renderers = {"messages": "json"}
+    ui_color = "#d8f3dc"
+
+    def __init__(
+        self,
+        *,
+        sms_conn_id: str,
+        messages: Any,
+        failure_states: Iterable[str] | None = DEFAULT_FAILURE_STATES,
+        deferrable: bool | None = None,
+        max_backoff: float = DEFAULT_MAX_BACKOFF,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sms_conn_id = sms_conn_id
+        self.messages = messages
+        self.failure_states = check_failure_states(failure_states)
+        if deferrable is None:
+            from airflow.sdk.configuration import conf
+
+            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
+        self.deferrable = bool(deferrable)
+        self.max_backoff = float(max_backoff)
+        self._final: dict[tuple[str, str | None], DeliveryStatus] = {}
+        self._last: DeliveryOutcome | None = None
+
+    @cached_property
+    def hook(self) -> SmsHook:
+        """The gateway hook for ``sms_conn_id`` (connection read on first use, at run time)."""
+        from airflow_provider_sms.hooks import get_sms_hook
+
+        return get_sms_hook(self.sms_conn_id)
+
+    @cached_property
+    def tracked(self) -> list[MessageRef]:
+        """The rendered ``messages``, normalised (see :func:`~airflow_provider_sms.delivery.normalize_messages`)."""
+        refs = normalize_messages(self.messages)
+        if not refs:
+            self.log.warning("No SMS to track: the sensor succeeds at once")
+        return refs
+
+    # ------------------------------------------------------------------ poke path
+    def _poll(self) -> DeliveryOutcome:
+        """Ask the gateway about the messages not known to be final; classify all of them."""
+        refs = self.tracked
+        pending = [m for m in refs if ref_key(m) not in self._final]
+        statuses: list[DeliveryStatus] = []
+        if pending:
+            try:
+                statuses = self.hook.get_delivery_statuses(pending)
+            except SmsGatewayError as exc:
+                if not exc.transient:
+                    raise
+                self.log.warning(
+                    "Could not read delivery statuses (%s); trying again at the next poke", type(exc).__name__
+                )
+            for status in statuses:
+                if status.is_final:
+                    self._final[ref_key(status.to_dict())] = status
+        self._last = classify(merge_statuses(refs, self._final.values(), statuses), self.failure_states)
+        return self._last
+
+    def _conclude(self, context: Context, outcome: DeliveryOutcome) -> list[dict[str, Any]] | None:
+        """``None`` while pending; the final statuses on success; push them and raise on failure."""
+        if not outcome.done:
+            self.log.info(
+                "Waiting for %d of %d SMS (%s)",
+                len(outcome.pending),
+                len(outcome.statuses),
+                describe_counts(outcome),
+            )
+            return None
+        statuses = outcome.to_dicts()
+        if outcome.verdict == "failure":
+            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=statuses)
+            message = failure_summary(outcome)
+            self.log.error("%s", message)
+            raise SmsDeliveryFailedError(message, statuses)
+        self.log.info("All %d SMS are final: %s", len(statuses), describe_counts(outcome))
+        return statuses
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """One status check: done with the final statuses as XCom, or not yet."""
+        statuses = self._conclude(context, self._poll())
+        return PokeReturnValue(is_done=statuses is not None, xcom_value=statuses)
+
+    # ------------------------------------------------------------------ deferrable path
+    def execute(self, context: Context) -> Any:
+        """Poke / reschedule as any sensor; deferrable: check once here, then defer the rest."""
+        # Airflow runs a shallow copy of the DAG's operator (prepare_for_execution): start from
+        # fresh state rather than mutate containers shared with the original or an earlier run.
+        self._final, self._last = {}, None
+        self.__dict__.pop("tracked", None)
+        if not self.deferrable:
+            try:
+                return super().execute(context)
+            except (AirflowSensorTimeout, AirflowSkipException):
+                if self._last is not None and not self._last.done:  # timed out: say where it stood
+                    context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=self._last.to_dicts())
+                raise
+        outcome = self._first_poll()
+        if outcome is not None:
+            statuses = self._guard(self._conclude, context, outcome)
+            if statuses is not None:
+                return statuses
+        # else silent_fail swallowed an error: the trigger tracks everything
+        from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
+
+        self.log.info(
+            "Deferring: %d of %d SMS not final yet, checked every %.1f s",
+            len(self.tracked) - len(self._final),
+            len(self.tracked),
+            self.poke_interval,
+        )
+        self.defer(
+            trigger=SmsDeliveryTrigger(
+                sms_conn_id=self.sms_conn_id,
+                messages=list(self.tracked),
+                final_statuses=[s.to_dict() for s in self._final.values()],
+                failure_states=list(self.failure_states),
+                poke_interval=self.poke_interval,
+                deadline=time.time() + self.timeout,
+                max_backoff=self.max_backoff,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def _first_poll(self) -> DeliveryOutcome | None:
+        try:
+            return self._guard(self._poll)
+        except AirflowSkipException:
+            raise
+        except Exception:
+            if self.silent_fail:
+                self.log.exception("First delivery check failed; deferring anyway (silent_fail)")
+                return None
+            raise
+
+    def _guard(self, fn: Any, *args: Any) -> Any:
+        """Apply ``soft_fail`` / ``never_fail`` to errors raised outside the base ``execute()`` loop,
+        as the base class does for errors raised by ``poke()``."""
+        try:
+            return fn(*args)
+        except (AirflowSensorTimeout, AirflowTaskTimeout, AirflowFailException) as exc:
+            if self.soft_fail or self.never_fail:
+                raise AirflowSkipException(f"Skipping: {exc}") from exc
+            raise
+        except AirflowSkipException:
+            raise
+        except Exception as exc:
+            if self.never_fail:
+                raise AirflowSkipException(f"Skipping: {exc}") from exc
+            raise
+
+    def execute_complete(
+        self, context: Context, event: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Turn the trigger's event into the task's outcome (``soft_fail`` applies via the base class).
+
+        :param event: the trigger's payload (see :mod:`airflow_provider_sms.triggers.delivery`); its
+            ``statuses`` cover every tracked message.
+        """
+        event = event or {}
+        if event.get("status") == "error":
+            raise self._error_from_event(event)
+        refs = self.tracked
+        outcome = classify(merge_statuses(refs, event.get("statuses") or []), self.failure_states)
+        if event.get("status") == "timeout" or not outcome.done:
+            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=outcome.to_dicts())
+            raise AirflowSensorTimeout(
+                f"Sensor has timed out after {self.timeout} s: {len(outcome.pending)} of {len(refs)} SMS "
+                f"still not final ({describe_counts(outcome)})"
+            )
+        statuses = self._conclude(context, outcome)
+        if statuses is None:  # pragma: no cover - outcome.done was checked above
+            raise AirflowSensorTimeout("Sensor ended with messages still pending")
+        return statuses
+
+    def _error_from_event(self, event: Mapping[str, Any]) -> SmsError:
+        """Rebuild the trigger's error with its class, so permanent ones still skip Airflow retries."""
+        from airflow_provider_sms import exceptions
+
+        name, text = str(event.get("error") or ""), str(event.get("message") or "unknown error")
+        message = f"Delivery tracking stopped in the triggerer: {text}"
+        cls = getattr(exceptions, name, None)
+        if isinstance(cls, type) and issubclass(cls, SmsGatewayError):
+            return cls(
+                message,
+                http_status=event.get("http_status"),
+                code=event.get("code"),
+                conn_id=self.sms_conn_id,
+            )
+        if cls is SmsValidationError:
+            return SmsValidationError([text])
+        if isinstance(cls, type) and issubclass(cls, SmsError) and cls is not SmsDeliveryFailedError:
+            try:
+                return cls(message)
+            except TypeError:  # pragma: no cover - a subclass with another signature
+                pass
+        return SmsError(f"{message} ({name})" if name else message)

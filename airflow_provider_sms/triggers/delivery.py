@@ -1,0 +1,209 @@
+"""SmsDeliveryTrigger: wait in the triggerer until every tracked SMS is final.
+
+The trigger is what :class:`~airflow_provider_sms.sensors.delivery.SmsDeliverySensor` defers to. It
+holds only JSON primitives, reads its connection without blocking the event loop, polls the
+gateway with the async hook (SMS Partner ``multi-status`` 500 pairs per request, Primotexto one
+request per message with bounded concurrency), asks only about messages that are not final yet,
+and decides with the same :func:`~airflow_provider_sms.delivery.classify` as the sensor's ``poke()``.
+
+Every pass of the loop either yields the one final event and returns, or sleeps: ``poke_interval``
+between polls, a capped exponential backoff (at least the gateway's ``Retry-After``) after a
+rate limit or a transient failure. It never spins.
+
+Event payload (small JSON): ``{"status": "success" | "failure" | "timeout" | "error", "statuses":
+[DeliveryStatus dicts], "counts": {state: n}}``; an ``error`` event adds ``error`` (exception class
+name), ``message`` (no secret, numbers masked) and, for gateway errors, ``http_status`` and ``code``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_sms.delivery import (
+    DEFAULT_FAILURE_STATES,
+    DEFAULT_MAX_BACKOFF,
+    MIN_POLL_INTERVAL,
+    DeliveryOutcome,
+    as_status,
+    classify,
+    describe_counts,
+    merge_statuses,
+    ref_key,
+)
+from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
+from airflow_provider_sms.hooks import aget_sms_hook
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from airflow_provider_sms.results import DeliveryStatus
+
+
+def backoff_delay(failures: int, poke_interval: float, retry_after: float | None, cap: float) -> float:
+    """Pause after ``failures`` consecutive failed polls: doubling from ``poke_interval``, never
+    shorter than the gateway's ``Retry-After``, never longer than ``cap`` (nor shorter than the
+    minimum poll interval)."""
+    base = max(poke_interval, MIN_POLL_INTERVAL)
+    delay = base * 2 ** max(failures, 1)
+    if retry_after is not None:
+        delay = max(delay, float(retry_after))
+    return max(MIN_POLL_INTERVAL, min(delay, cap))
+
+
+class SmsDeliveryTrigger(BaseTrigger):
+    """Poll delivery statuses until every message is final, then fire one event.
+
+    :param sms_conn_id: Airflow connection of type ``primotexto`` or ``smspartner``.
+    :param messages: every message to track, as ``{"message_id": str, "recipient": str | None}``
+        dicts (see :func:`~airflow_provider_sms.delivery.normalize_messages`).
+    :param final_statuses: statuses (``DeliveryStatus`` dicts) of messages already known to be
+        final: they are not asked about again, and they are part of the final event, so the event
+        alone tells the whole story (``dag.test()`` drops ``defer(kwargs=...)`` on resume).
+    :param failure_states: final states that make the outcome a failure.
+    :param poke_interval: seconds between two polls (at least :data:`MIN_POLL_INTERVAL`).
+    :param deadline: Unix time after which the trigger stops and fires a ``timeout`` event; the
+        sensor passes its own timeout here as well as to ``defer()``, so the outcome is the same
+        whether the triggerer's timeout or this one fires first (and ``dag.test()``, whose
+        in-process triggerer has no timeout, still ends).
+    :param max_backoff: cap, in seconds, of the pause after failed polls.
+    """
+
+    def __init__(
+        self,
+        *,
+        sms_conn_id: str,
+        messages: list[dict[str, Any]],
+        final_statuses: list[dict[str, Any]] | None = None,
+        failure_states: list[str] | tuple[str, ...] = DEFAULT_FAILURE_STATES,
+        poke_interval: float = 60.0,
+        deadline: float | None = None,
+        max_backoff: float = DEFAULT_MAX_BACKOFF,
+    ) -> None:
+        super().__init__()
+        self.sms_conn_id = str(sms_conn_id)
+        self.messages = [
+            {"message_id": str(m["message_id"]), "recipient": m.get("recipient") or None} for m in messages
+        ]
+        self.final_statuses = [as_status(s).to_dict() for s in final_statuses or []]
+        self.failure_states = [str(s) for s in failure_states]
+        self.poke_interval = float(poke_interval)
+        self.deadline = float(deadline) if deadline is not None else None
+        self.max_backoff = float(max_backoff)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and JSON-primitive keyword arguments (``Trigger(**kwargs)`` rebuilds it)."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "sms_conn_id": self.sms_conn_id,
+                "messages": [dict(m) for m in self.messages],
+                "final_statuses": [dict(s) for s in self.final_statuses],
+                "failure_states": list(self.failure_states),
+                "poke_interval": self.poke_interval,
+                "deadline": self.deadline,
+                "max_backoff": self.max_backoff,
+            },
+        )
+
+    # ------------------------------------------------------------------ events
+    def _final_event(self, outcome: DeliveryOutcome) -> TriggerEvent:
+        return TriggerEvent(
+            {"status": outcome.verdict, "statuses": outcome.to_dicts(), "counts": dict(outcome.counts)}
+        )
+
+    def _timeout_event(self, outcome: DeliveryOutcome) -> TriggerEvent:
+        return TriggerEvent(
+            {"status": "timeout", "statuses": outcome.to_dicts(), "counts": dict(outcome.counts)}
+        )
+
+    @staticmethod
+    def _error_event(exc: BaseException, outcome: DeliveryOutcome) -> TriggerEvent:
+        from airflow_provider_sms.hooks.base import scrub
+
+        payload: dict[str, Any] = {
+            "status": "error",
+            "error": type(exc).__name__,
+            "message": scrub(exc),
+            "statuses": outcome.to_dicts(),
+            "counts": dict(outcome.counts),
+        }
+        if isinstance(exc, SmsGatewayError):
+            payload.update(http_status=exc.http_status, code=exc.code)
+        return TriggerEvent(payload)
+
+    async def _pause(self, seconds: float) -> None:
+        """The only place the loop waits (every pass that does not return comes through here)."""
+        await asyncio.sleep(seconds)
+
+    def _remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.time()
+
+    # ------------------------------------------------------------------ loop
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll, classify, sleep; yield exactly one event and return."""
+        final: dict[tuple[str, str | None], DeliveryStatus] = {}
+        for item in self.final_statuses:
+            status = as_status(item)
+            if status.is_final:
+                final[ref_key(item)] = status
+        outcome = classify(merge_statuses(self.messages, final.values()), self.failure_states)
+        failures = 0
+        last_progress = ""
+        try:
+            hook = await aget_sms_hook(self.sms_conn_id)
+            while True:
+                pending = [m for m in self.messages if ref_key(m) not in final]
+                retry_after: float | None = None
+                try:
+                    statuses = await hook.aget_delivery_statuses(pending) if pending else []
+                except SmsGatewayError as exc:
+                    if not exc.transient:
+                        raise
+                    failures += 1
+                    retry_after = exc.retry_after
+                    self.log.warning(
+                        "Delivery status poll failed (%s, attempt %d); backing off",
+                        type(exc).__name__,
+                        failures,
+                    )
+                else:
+                    failures = 0
+                    for status in statuses:
+                        if status.is_final:
+                            final[ref_key(status.to_dict())] = status
+                    outcome = classify(
+                        merge_statuses(self.messages, final.values(), statuses), self.failure_states
+                    )
+                    if outcome.done:
+                        self.log.info(
+                            "All %d SMS are final: %s", len(self.messages), describe_counts(outcome)
+                        )
+                        yield self._final_event(outcome)
+                        return
+                    progress = describe_counts(outcome)
+                    if progress != last_progress:
+                        self.log.info("Waiting for delivery: %s", progress)
+                        last_progress = progress
+                delay = (
+                    backoff_delay(failures, self.poke_interval, retry_after, self.max_backoff)
+                    if failures
+                    else max(self.poke_interval, MIN_POLL_INTERVAL)
+                )
+                remaining = self._remaining()
+                if remaining is not None:
+                    if remaining <= 0:
+                        self.log.info("Deadline reached with %d SMS not final", len(outcome.pending))
+                        yield self._timeout_event(outcome)
+                        return
+                    delay = max(min(delay, remaining), MIN_POLL_INTERVAL)
+                await self._pause(delay)
+        except SmsError as exc:
+            self.log.error("Delivery tracking stopped: %s", exc)
+            yield self._error_event(exc, outcome)
+        except Exception as exc:
+            self.log.exception("Delivery tracking failed unexpectedly")
+            yield self._error_event(exc, outcome)

@@ -1,0 +1,59 @@
+"""example_dags/example_sms_send_and_wait.py end to end with ``dag.test()`` on both gateways:
+mapped sends, one deferrable sensor fed the mapped output, and the all_done report."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from _delivery_e2e import xcom
+
+from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
+
+_PATH = Path(__file__).resolve().parents[2] / "example_dags" / "example_sms_send_and_wait.py"
+_SPEC = importlib.util.spec_from_file_location("example_dags_example_sms_send_and_wait", _PATH)
+_MODULE = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_MODULE)
+EXAMPLE = _MODULE.dag
+OK = ["+33612340041", "+33612340042", "+33612340043"]
+
+
+@pytest.fixture
+def example(monkeypatch):
+    """The example with a test-sized poll interval and timeout (not templated fields)."""
+    wait = EXAMPLE.task_dict["wait_for_delivery"]
+    monkeypatch.setattr(wait, "poke_interval", 0.2)
+    monkeypatch.setattr(wait, "timeout", 3.0)
+    return EXAMPLE
+
+
+def states(dr):
+    return {ti.task_id: str(ti.state) for ti in dr.get_task_instances() if ti.task_id != "send"}
+
+
+@pytest.mark.parametrize(
+    ("recipients", "expected"),
+    [
+        pytest.param(OK, "success", id="all-delivered"),
+        pytest.param([*OK, NUMBER_BOUNCED], "failed", id="one-bounced"),
+    ],
+)
+def test_example_send_and_wait(airflow_db, emulator, conn_id, example, recipients, expected):
+    dr = example.test(run_conf={"sms_conn_id": conn_id, "recipients": recipients, "chunk_size": 2})
+    send_tis = [ti for ti in dr.get_task_instances() if ti.task_id == "send"]
+    assert len(send_tis) == 2  # mapped over two chunks
+    assert {str(ti.state) for ti in send_tis} == {"success"}
+    assert states(dr) == {"chunks": "success", "wait_for_delivery": expected, "report": "success"}
+    report = xcom(dr, "report")
+    assert sorted(report["undelivered"]) == ([NUMBER_BOUNCED] if expected == "failed" else [])
+    assert sum(report["counts"].values()) == len(recipients)
+
+
+def test_example_timeout_still_reports(airflow_db, emulator, example):
+    dr = example.test(run_conf={"sms_conn_id": "emu_primotexto", "recipients": [OK[0], NUMBER_NEVER_FINAL]})
+    assert states(dr) == {"chunks": "success", "wait_for_delivery": "failed", "report": "success"}
+    assert xcom(dr, "report") == {
+        "counts": {"delivered": 1, "pending": 1},
+        "undelivered": [NUMBER_NEVER_FINAL],
+    }
