@@ -29,7 +29,7 @@ from airflow_provider_sms.hooks.transport import (
     parse_code,
     scrub,
 )
-from airflow_provider_sms.message import mask_number
+from airflow_provider_sms.message import mask_number, parse_send_at
 from airflow_provider_sms.results import (
     LIST_TYPES,
     BlacklistEntry,
@@ -50,11 +50,25 @@ __all__ = [
     "BlacklistEntry",
     "Call",
     "DeliveryStatus",
+    "SendRequest",
     "SendResult",
     "SmsHook",
     "parse_code",
     "scrub",
 ]
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One send request as the gateways see it: options merged with the connection's defaults."""
+
+    recipients: tuple[str, ...]
+    message: str
+    sender: str | None = None
+    campaign_name: str | None = None
+    category: str | None = None
+    send_at: datetime | None = None
+    marketing: bool = False
 
 
 @dataclass
@@ -209,7 +223,28 @@ class SmsHook(GatewayTransport, BaseHook):
         send_at: datetime | str | None = None,
         marketing: bool = False,
     ) -> BatchSendOutcome:
-        """Send one message to up to :attr:`max_recipients_per_send` numbers in one request."""
+        """Send one message to up to :attr:`max_recipients_per_send` numbers in one request.
+
+        ``sender`` defaults to the connection's ``sender`` extra; ``send_at`` (aware datetime or
+        ISO-8601 text) schedules the send. See :meth:`send_sms` for the retry rules.
+        """
+        if not 1 <= len(recipients) <= self.max_recipients_per_send:
+            raise SmsValidationError(
+                [f"{self.hook_name} sends to 1 to {self.max_recipients_per_send} number(s) per request"]
+            )
+        request = SendRequest(
+            recipients=tuple(recipients),
+            message=message,
+            sender=sender or self.settings.sender,
+            campaign_name=campaign_name,
+            category=category,
+            send_at=parse_send_at(send_at),
+            marketing=marketing,
+        )
+        return self._send(request)
+
+    def _send(self, request: SendRequest) -> BatchSendOutcome:
+        """Gateway part of :meth:`send_sms_batch`: build, send and read one send request."""
         raise NotImplementedError
 
     def get_delivery_status(

@@ -22,8 +22,8 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
     SmsValidationError,
 )
-from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SmsHook, parse_code
-from airflow_provider_sms.message import count_segments, parse_send_at
+from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook, parse_code
+from airflow_provider_sms.message import count_segments
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 
 if TYPE_CHECKING:
@@ -171,33 +171,19 @@ class PrimotextoHook(SmsHook):
         return None, None
 
     # ------------------------------------------------------------------ sending
-    def send_sms_batch(
-        self,
-        recipients: Sequence[str],
-        message: str,
-        *,
-        sender: str | None = None,
-        campaign_name: str | None = None,
-        category: str | None = None,
-        send_at: datetime | str | None = None,
-        marketing: bool = False,
-    ) -> BatchSendOutcome:
-        """Send to one number (Primotexto takes one per request); see :meth:`SmsHook.send_sms`."""
-        if len(recipients) != 1:
-            raise SmsValidationError(["Primotexto sends to exactly one number per request"])
-        recipient = recipients[0]
-        body: dict[str, Any] = {"number": recipient, "message": message}
-        sender = sender or self.settings.sender
-        if sender:
-            body["sender"] = sender
-        if campaign_name:
-            body["campaignName"] = campaign_name
-        if category:
-            body["category"] = category
-        when = parse_send_at(send_at)
-        if when is not None:
-            body["date"] = int(when.timestamp() * 1000)
-        pool = "marketing" if marketing else "notification"
+    def _send(self, request: SendRequest) -> BatchSendOutcome:
+        """One number per request, to the notification pool (or marketing when asked)."""
+        recipient = request.recipients[0]
+        body: dict[str, Any] = {"number": recipient, "message": request.message}
+        if request.sender:
+            body["sender"] = request.sender
+        if request.campaign_name:
+            body["campaignName"] = request.campaign_name
+        if request.category:
+            body["category"] = request.category
+        if request.send_at is not None:
+            body["date"] = int(request.send_at.timestamp() * 1000)
+        pool = "marketing" if request.marketing else "notification"
         call = Call("POST", f"/v2/{pool}/messages/send", body=body, idempotent=False, operation="send an SMS")
         try:
             reply = self.call(call) or {}
@@ -210,7 +196,7 @@ class PrimotextoHook(SmsHook):
                     message_id=str(reply.get("snapshotId")),
                     recipient=recipient,
                     credits_used=float(credits) if credits is not None else None,
-                    segments=count_segments(message).segments,
+                    segments=count_segments(request.message).segments,
                     vendor=self.conn_type,
                 )
             ]

@@ -23,8 +23,8 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
     SmsValidationError,
 )
-from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SmsHook, parse_code
-from airflow_provider_sms.message import count_segments, mask_number, parse_send_at
+from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook, parse_code
+from airflow_provider_sms.message import count_segments, mask_number
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 
 if TYPE_CHECKING:
@@ -188,8 +188,7 @@ class SmsPartnerHook(SmsHook):
         return parse_code(code), (str(text) if text else None)
 
     # ------------------------------------------------------------------ sending
-    def _schedule(self, send_at: datetime | str | None) -> dict[str, Any]:
-        when = parse_send_at(send_at)
+    def _schedule(self, when: datetime | None) -> dict[str, Any]:
         if when is None:
             return {}
         local = when.astimezone(PARIS)
@@ -203,18 +202,8 @@ class SmsPartnerHook(SmsHook):
             "minute": local.minute,
         }
 
-    def send_sms_batch(
-        self,
-        recipients: Sequence[str],
-        message: str,
-        *,
-        sender: str | None = None,
-        campaign_name: str | None = None,
-        category: str | None = None,
-        send_at: datetime | str | None = None,
-        marketing: bool = False,
-    ) -> BatchSendOutcome:
-        """Send one message to up to 500 numbers in one ``/send`` request.
+    def _send(self, request: SendRequest) -> BatchSendOutcome:
+        """Up to 500 numbers in one ``/send`` request.
 
         ``category`` becomes the SMS Partner ``tag``; ``campaign_name`` has no SMS Partner field and
         is ignored; ``marketing=True`` asks for the STOP mention (``isStopSms``). Text that is not
@@ -224,25 +213,20 @@ class SmsPartnerHook(SmsHook):
         nothing is sent in that case [I]), the STOP list is read once and the request is repeated
         without them; they are returned in ``blacklisted``.
         """
-        if not 1 <= len(recipients) <= MAX_NUMBERS_PER_SEND:
-            raise SmsValidationError(
-                [f"SMS Partner sends to 1 to {MAX_NUMBERS_PER_SEND} numbers per request"]
-            )
-        body: dict[str, Any] = {"message": message, **self._schedule(send_at)}
+        recipients = request.recipients
+        body: dict[str, Any] = {"message": request.message, **self._schedule(request.send_at)}
         extra = self.settings.extra
-        sender = sender or self.settings.sender
-        if sender:
-            body["sender"] = sender
-        if category:
-            body["tag"] = category
+        if request.sender:
+            body["sender"] = request.sender
+        if request.category:
+            body["tag"] = request.category
         if extra.get("gamme") not in (None, ""):
             body["gamme"] = int(extra["gamme"])
         if _truthy(extra.get("sandbox", False)):
             body["sandbox"] = 1
-        if marketing:
+        if request.marketing:
             body["isStopSms"] = 1
-        segments = count_segments(message)
-        if segments.encoding != "GSM-7":
+        if count_segments(request.message).encoding != "GSM-7":
             body["isUnicode"] = 1
         try:
             return self._send_numbers(list(recipients), body)
