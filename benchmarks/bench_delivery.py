@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 from typing import Any
+
+from common import setup_airflow_env
 
 MESSAGES = 2000
 QUICK_MESSAGES = 300
@@ -170,14 +170,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
-def _setup_airflow_env() -> None:
-    home = Path(tempfile.mkdtemp(prefix="sms-bench-airflow-"))
-    os.environ.setdefault("AIRFLOW_HOME", str(home))
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
-
-
 if __name__ == "__main__":
-    _setup_airflow_env()
+    setup_airflow_env()
     for result in run(quick="--quick" in sys.argv):
         print(result)

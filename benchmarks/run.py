@@ -12,21 +12,14 @@ import importlib
 import os
 import platform
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from common import setup_airflow_env
+
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ("benchmark", "variant", "items", "requests", "seconds", "per_second", "notes")
-
-
-def _setup_airflow_env() -> None:
-    """Benchmarks use hooks and operators outside a DAG run: give Airflow a throwaway home."""
-    home = Path(tempfile.mkdtemp(prefix="sms-bench-airflow-"))
-    os.environ.setdefault("AIRFLOW_HOME", str(home))
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
 
 
 def _fmt(value: object) -> str:
@@ -48,7 +41,7 @@ def main() -> int:
     parser.add_argument("--only", help="run only benchmarks/bench_<ONLY>.py")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
     args = parser.parse_args()
-    _setup_airflow_env()
+    setup_airflow_env()
     sys.path.insert(0, str(ROOT / "benchmarks"))
     names = sorted(p.stem for p in (ROOT / "benchmarks").glob("bench_*.py"))
     if args.only:

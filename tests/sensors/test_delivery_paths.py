@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from _deferrable import context, send, wait_until_final
+from delivery_helpers import context, send, wait_until_final
 
 from airflow_provider_sms.delivery import DEFAULT_FAILURE_STATES, classify
 from airflow_provider_sms.emulator import (

@@ -9,6 +9,7 @@ import time
 import pytest
 from airflow.sdk._shared.module_loading import import_string
 from airflow.sdk.serde import deserialize, serialize
+from delivery_helpers import asked, key
 
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
 from airflow_provider_sms.hooks import get_sms_hook
@@ -30,23 +31,6 @@ def send(conn_id, numbers):
 
 def refs(results):
     return [{"message_id": r["message_id"], "recipient": r["recipient"]} for r in results]
-
-
-def asked(emulator, vendor):
-    """Message ids the answered status requests asked about (one entry per ask)."""
-    ids = []
-    for request in emulator.requests(vendor=vendor, path="status"):
-        if request["status"] != 200:
-            continue
-        if vendor == "primotexto":
-            ids.append(request["query"]["snapshotId"])
-        else:
-            ids += [(p["messageId"], p["phoneNumber"]) for p in request["body"]["SMSStatut_List"]]
-    return ids
-
-
-def key(vendor, ref):
-    return ref["message_id"] if vendor == "primotexto" else (ref["message_id"], ref["recipient"])
 
 
 def collect(trigger):
