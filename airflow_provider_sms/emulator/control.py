@@ -1,0 +1,114 @@
+"""Inspection and control routes under ``/_emulator/`` (no authentication, JSON in and out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from airflow_provider_sms.emulator.faults import rule_from_json
+from airflow_provider_sms.emulator.replies import BAD_JSON, FAULTS, STATE, json_reply, parse_body
+from airflow_provider_sms.emulator.state import VENDORS
+
+PREFIX = "/_emulator"
+_CONFIG_FIELDS = ("delivery_delay", "latency_ms", "credits")
+
+
+def _bad_request(message: str) -> web.Response:
+    return json_reply({"error": message}, 400)
+
+
+def _vendor_filter(request: web.Request) -> str | None | web.Response:
+    vendor = request.query.get("vendor") or None
+    if vendor is not None and vendor not in VENDORS:
+        return _bad_request(f"vendor must be one of {', '.join(VENDORS)}")
+    return vendor
+
+
+async def _json_body(request: web.Request) -> Any:
+    return parse_body(await request.read())
+
+
+async def health(request: web.Request) -> web.Response:
+    """``GET /_emulator/health``: liveness plus a few counters and the settings in force."""
+    state = request.app[STATE]
+    with state.lock:
+        counts = {"requests": len(state.request_log), "messages": len(state.messages)}
+    return json_reply({"status": "ok", **counts, "config": state.describe()})
+
+
+async def requests_(request: web.Request) -> web.Response:
+    """``GET /_emulator/requests[?vendor=&path=]``: what the emulator received, keys redacted."""
+    vendor = _vendor_filter(request)
+    if isinstance(vendor, web.Response):
+        return vendor
+    path = request.query.get("path") or None
+    return json_reply(request.app[STATE].request_records(vendor, path))
+
+
+async def messages(request: web.Request) -> web.Response:
+    """``GET /_emulator/messages[?vendor=]``: every accepted (recipient, message) pair."""
+    vendor = _vendor_filter(request)
+    if isinstance(vendor, web.Response):
+        return vendor
+    return json_reply(request.app[STATE].message_records(vendor))
+
+
+async def faults_get(request: web.Request) -> web.Response:
+    """``GET /_emulator/faults``: the active rules with their ``seen`` / ``applied`` counters."""
+    return json_reply(request.app[FAULTS].describe())
+
+
+async def faults_add(request: web.Request) -> web.Response:
+    """``POST /_emulator/faults``: add one rule (same fields as ``GatewayEmulator.add_fault``)."""
+    try:
+        rule = rule_from_json(await _json_body(request))
+    except (TypeError, ValueError) as exc:
+        return _bad_request(str(exc))
+    request.app[FAULTS].add(rule)
+    return json_reply(rule.to_dict(), 201)
+
+
+async def faults_clear(request: web.Request) -> web.Response:
+    """``DELETE /_emulator/faults``: remove every rule."""
+    request.app[FAULTS].clear()
+    return json_reply({"ok": True})
+
+
+async def reset(request: web.Request) -> web.Response:
+    """``POST /_emulator/reset``: initial state and settings, no faults, no records."""
+    request.app[STATE].reset()
+    request.app[FAULTS].clear()
+    return json_reply({"ok": True})
+
+
+async def config_get(request: web.Request) -> web.Response:
+    """``GET /_emulator/config``: settings in force and live balances."""
+    return json_reply(request.app[STATE].describe())
+
+
+async def config_set(request: web.Request) -> web.Response:
+    """``POST /_emulator/config`` ``{"delivery_delay", "latency_ms", "credits"}`` (each optional)."""
+    body = await _json_body(request)
+    if body is BAD_JSON or not isinstance(body, dict):
+        return _bad_request("the body must be a JSON object")
+    unknown = set(body) - set(_CONFIG_FIELDS)
+    if unknown:
+        return _bad_request(f"unknown field(s): {', '.join(sorted(unknown))}")
+    try:
+        return json_reply(request.app[STATE].configure(**body))
+    except ValueError as exc:
+        return _bad_request(str(exc))
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the ``/_emulator`` routes."""
+    app.router.add_get(f"{PREFIX}/health", health)
+    app.router.add_get(f"{PREFIX}/requests", requests_)
+    app.router.add_get(f"{PREFIX}/messages", messages)
+    app.router.add_get(f"{PREFIX}/faults", faults_get)
+    app.router.add_post(f"{PREFIX}/faults", faults_add)
+    app.router.add_delete(f"{PREFIX}/faults", faults_clear)
+    app.router.add_post(f"{PREFIX}/reset", reset)
+    app.router.add_get(f"{PREFIX}/config", config_get)
+    app.router.add_post(f"{PREFIX}/config", config_set)

@@ -1,0 +1,201 @@
+"""Fault rules: which requests get latency, an error reply, or a dropped connection.
+
+Rules are checked in the order they were added. Every matching ``latency`` rule that fires adds its
+delay; the first *terminal* rule (any other kind) that fires decides the reply, and the terminal
+rules after it neither see nor count that request.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from airflow_provider_sms.emulator.state import VENDORS
+
+LATENCY = "latency"
+SERVER_ERROR = "server_error"
+RATE_LIMIT = "rate_limit"
+DROP = "drop"
+ACCEPT_THEN_DROP = "accept_then_drop"
+VENDOR_ERROR = "vendor_error"
+KINDS = (LATENCY, SERVER_ERROR, RATE_LIMIT, DROP, ACCEPT_THEN_DROP, VENDOR_ERROR)
+
+_FIELDS = (
+    "kind",
+    "vendor",
+    "path",
+    "method",
+    "after",
+    "count",
+    "latency_ms",
+    "retry_after",
+    "http_status",
+    "code",
+)
+
+
+@dataclass
+class FaultRule:
+    """One fault rule; see :meth:`airflow_provider_sms.emulator.GatewayEmulator.add_fault`.
+
+    ``seen`` counts the matching requests so far, ``applied`` how many the rule acted on.
+    """
+
+    kind: str
+    vendor: str | None = None
+    path: str | None = None
+    method: str | None = None
+    after: int = 0
+    count: int | None = None
+    latency_ms: float | None = None
+    retry_after: float | None = None
+    http_status: int | None = None
+    code: int | None = None
+    seen: int = 0
+    applied: int = 0
+
+    def matches(self, vendor: str, method: str, path: str) -> bool:
+        return (
+            (self.vendor is None or self.vendor == vendor)
+            and (self.method is None or self.method == method)
+            and (self.path is None or self.path in path)
+        )
+
+    def fire(self) -> bool:
+        """Count one matching request; ``True`` when the rule acts on it."""
+        self.seen += 1
+        if self.seen <= self.after or (self.count is not None and self.applied >= self.count):
+            return False
+        self.applied += 1
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def make_rule(
+    kind: str,
+    *,
+    vendor: str | None = None,
+    path: str | None = None,
+    method: str | None = None,
+    after: int = 0,
+    count: int | None = None,
+    latency_ms: float | None = None,
+    retry_after: float | None = None,
+    http_status: int | None = None,
+    code: int | None = None,
+) -> FaultRule:
+    """Validate the arguments and build a rule. Raises :class:`ValueError` on a bad argument."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    if vendor is not None and vendor not in VENDORS:
+        raise ValueError(f"vendor must be one of {', '.join(VENDORS)} or None; got {vendor!r}")
+    if path is not None and not isinstance(path, str):
+        raise ValueError("path must be a string (a substring of the URL path)")
+    if method is not None and not isinstance(method, str):
+        raise ValueError("method must be a string such as 'POST'")
+    _check_int("after", after, 0)
+    if count is not None:
+        _check_int("count", count, 0)
+    if kind == LATENCY:
+        if latency_ms is None:
+            raise ValueError("a latency fault needs latency_ms")
+        _check_number("latency_ms", latency_ms)
+    elif latency_ms is not None:
+        raise ValueError("latency_ms only applies to kind 'latency' (use a separate latency rule)")
+    if retry_after is not None:
+        _check_number("retry_after", retry_after)
+    if http_status is not None:
+        _check_int("http_status", http_status, 100)
+        if http_status > 599:
+            raise ValueError(f"http_status must be 100..599; got {http_status!r}")
+    if kind == VENDOR_ERROR:
+        if code is None:
+            raise ValueError("a vendor_error fault needs the vendor's error code")
+        _check_int("code", code, 0)
+    return FaultRule(
+        kind=kind,
+        vendor=vendor,
+        path=path,
+        method=method.upper() if method else None,
+        after=after,
+        count=count,
+        latency_ms=latency_ms,
+        retry_after=retry_after,
+        http_status=http_status,
+        code=code,
+    )
+
+
+def rule_from_json(data: Any) -> FaultRule:
+    """Build a rule from the JSON body of ``POST /_emulator/faults``."""
+    if not isinstance(data, dict):
+        raise ValueError("the body must be a JSON object")
+    unknown = set(data) - set(_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    if "kind" not in data:
+        raise ValueError("kind is required")
+    kwargs = {k: v for k, v in data.items() if k != "kind"}
+    return make_rule(data["kind"], **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the faults say about one request: extra delay and the terminal rule, if any."""
+
+    latency_ms: float = 0.0
+    rule: FaultRule | None = None
+
+
+NO_FAULT = Decision()
+
+
+class FaultSet:
+    """The active rules (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+
+    def add(self, rule: FaultRule) -> None:
+        with self._lock:
+            self._rules.append(rule)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r.to_dict() for r in self._rules]
+
+    def decide(self, vendor: str, method: str, path: str) -> Decision:
+        """Fire the rules that match this request and return their combined effect."""
+        if not self._rules:
+            return NO_FAULT
+        latency = 0.0
+        terminal: FaultRule | None = None
+        with self._lock:
+            for rule in self._rules:
+                if rule.kind != LATENCY and terminal is not None:
+                    continue
+                if not rule.matches(vendor, method, path) or not rule.fire():
+                    continue
+                if rule.kind == LATENCY:
+                    latency += float(rule.latency_ms or 0.0)
+                else:
+                    terminal = rule
+        return Decision(latency, terminal)
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+
+
+def _check_number(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{name} must be a number >= 0; got {value!r}")

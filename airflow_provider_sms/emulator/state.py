@@ -1,0 +1,275 @@
+"""The emulator's in-memory state: settings, balances, messages, blacklists, request log.
+
+One :class:`EmulatorState` is shared by the server thread (request handlers) and the caller's
+thread (``GatewayEmulator`` inspection methods); every compound read-modify-write holds
+:attr:`EmulatorState.lock`. Message states are computed from the clock when read, so nothing has to
+run in the background for a message to become final.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_sms.emulator.numbers import Fate
+
+PRIMOTEXTO = "primotexto"
+SMSPARTNER = "smspartner"
+VENDORS = (PRIMOTEXTO, SMSPARTNER)
+
+#: Raw vendor state for each fate once final; ``None`` is the pending state.
+VENDOR_STATES: dict[str, dict[Fate | None, str]] = {
+    PRIMOTEXTO: {
+        None: "sent",
+        "delivered": "delivered",
+        "bounced": "bounced",
+        "error": "error",
+        "unsubscribed": "unsubscribed",
+    },
+    SMSPARTNER: {
+        None: "Waiting",
+        "delivered": "Delivered",
+        "bounced": "Not delivered",
+        "error": "ko",
+        "unsubscribed": "Not delivered",
+    },
+}
+
+FIRST_SNAPSHOT_ID = 386480
+FIRST_SMSPARTNER_MESSAGE_ID = 2270143
+FIRST_STOP_ID = 300
+MAX_REQUESTS = 100_000
+MAX_MESSAGES = 200_000
+
+
+def iso_utc(epoch: float) -> str:
+    """ISO 8601 UTC timestamp (``2026-01-02T03:04:05.678901+00:00``)."""
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+
+
+@dataclass(slots=True)
+class Message:
+    """One accepted (recipient, message) pair.
+
+    :param start_at: when the gateway starts delivering: the schedule time, else ``accepted_at``.
+    :param due_at: when the message becomes final; ``None`` means never.
+    """
+
+    vendor: str
+    message_id: str
+    recipient: str
+    text: str
+    sender: str | None
+    category: str | None
+    accepted_at: float
+    start_at: float
+    due_at: float | None
+    fate: Fate
+    segments: int
+    cost: float
+    sandbox: bool = False
+    marketing: bool = False
+    campaign_name: str | None = None
+
+    def outcome(self, now: float) -> Fate | None:
+        """The fate once ``due_at`` has passed, ``None`` while pending."""
+        if self.due_at is None or now < self.due_at:
+            return None
+        return self.fate
+
+    def vendor_state(self, now: float) -> str:
+        """The vendor's raw state string at ``now``."""
+        return VENDOR_STATES[self.vendor][self.outcome(now)]
+
+    def to_record(self, now: float) -> dict[str, Any]:
+        """The ``/_emulator/messages`` view of this message."""
+        return {
+            "vendor": self.vendor,
+            "message_id": self.message_id,
+            "recipient": self.recipient,
+            "text": self.text,
+            "sender": self.sender,
+            "category": self.category,
+            "state": self.vendor_state(now),
+            "accepted_at": iso_utc(self.accepted_at),
+            "segments": self.segments,
+            "sandbox": self.sandbox,
+            "marketing": self.marketing,
+        }
+
+
+@dataclass(slots=True)
+class StopEntry:
+    """An SMS Partner STOP-list entry."""
+
+    id: int
+    recipient: str
+    created_at: float
+
+
+@dataclass
+class Settings:
+    """Live settings; ``configure()`` changes them, ``reset()`` restores the constructor's."""
+
+    delivery_delay: float = 2.0
+    latency_ms: float = 0.0
+    credits: float = 10000.0
+    subaccounts: int = 47
+
+
+class EmulatorState:
+    """Everything the emulator remembers. Use :attr:`lock` around compound operations."""
+
+    def __init__(
+        self, settings: Settings, *, max_requests: int = MAX_REQUESTS, max_messages: int = MAX_MESSAGES
+    ):
+        self.lock = threading.RLock()
+        self.initial = settings
+        self.max_requests = max_requests
+        self.max_messages = max_messages
+        self.reset()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget everything and restore the constructor's settings."""
+        with self.lock:
+            init = self.initial
+            self.settings = Settings(init.delivery_delay, init.latency_ms, init.credits, init.subaccounts)
+            self.primotexto_credits = float(init.credits)
+            self.smspartner_balance = float(init.credits)
+            self.messages: deque[Message] = deque()
+            self.snapshots: dict[str, Message] = {}
+            self.latest_by_number: dict[str, Message] = {}
+            self.sends: dict[int, dict[str, Message]] = {}
+            # Primotexto account blacklists: list name -> E.164 -> entry id (24 hex).
+            self.blacklists: dict[str, dict[str, str]] = {"unsubscribers": {}, "bounces": {}}
+            self.stops: dict[int, StopEntry] = {}
+            self.request_log: deque[dict[str, Any]] = deque(maxlen=self.max_requests)
+            self.subaccounts = make_subaccounts(init.subaccounts)
+            self._request_seq = itertools.count(1)
+            self._snapshot_ids = itertools.count(FIRST_SNAPSHOT_ID)
+            self._send_ids = itertools.count(FIRST_SMSPARTNER_MESSAGE_ID)
+            self._stop_ids = itertools.count(FIRST_STOP_ID)
+            self._object_ids = itertools.count(1)
+
+    def configure(
+        self,
+        delivery_delay: float | None = None,
+        latency_ms: float | None = None,
+        credits: float | None = None,
+    ) -> dict[str, float]:
+        """Change live settings; ``credits`` resets both balances. Returns the settings in force."""
+        with self.lock:
+            if delivery_delay is not None:
+                self.settings.delivery_delay = _non_negative("delivery_delay", delivery_delay)
+            if latency_ms is not None:
+                self.settings.latency_ms = _non_negative("latency_ms", latency_ms)
+            if credits is not None:
+                self.settings.credits = _non_negative("credits", credits)
+                self.primotexto_credits = self.smspartner_balance = float(credits)
+            return self.describe()
+
+    def describe(self) -> dict[str, float]:
+        """Settings in force plus the live balances."""
+        with self.lock:
+            return {
+                "delivery_delay": self.settings.delivery_delay,
+                "latency_ms": self.settings.latency_ms,
+                "credits": self.settings.credits,
+                "primotexto_credits": self.primotexto_credits,
+                "smspartner_balance": round(self.smspartner_balance, 3),
+            }
+
+    # -- ids ----------------------------------------------------------------------------------
+    def next_snapshot_id(self) -> str:
+        return str(next(self._snapshot_ids))
+
+    def next_send_id(self) -> int:
+        return next(self._send_ids)
+
+    def next_stop_id(self) -> int:
+        return next(self._stop_ids)
+
+    def next_object_id(self) -> str:
+        """A 24-hex Mongo-style id, like Primotexto's list and contact ids."""
+        return f"{int(time.time()):08x}{next(self._object_ids):016x}"
+
+    # -- messages -----------------------------------------------------------------------------
+    def due_at(self, start_at: float, fate: Fate) -> float | None:
+        """When a message starting at ``start_at`` becomes final (delay in force at acceptance)."""
+        return None if fate == "never" else start_at + self.settings.delivery_delay
+
+    def add_message(self, message: Message) -> None:
+        """Store an accepted message and index it (caller holds the lock)."""
+        self.messages.append(message)
+        if message.vendor == PRIMOTEXTO:
+            self.snapshots[message.message_id] = message
+            self.latest_by_number[message.recipient] = message
+        else:
+            self.sends.setdefault(int(message.message_id), {})[message.recipient] = message
+        while len(self.messages) > self.max_messages:
+            self._forget(self.messages.popleft())
+
+    def _forget(self, old: Message) -> None:
+        if old.vendor == PRIMOTEXTO:
+            self.snapshots.pop(old.message_id, None)
+            if self.latest_by_number.get(old.recipient) is old:
+                del self.latest_by_number[old.recipient]
+            return
+        send = self.sends.get(int(old.message_id))
+        if send is not None:
+            send.pop(old.recipient, None)
+            if not send:
+                del self.sends[int(old.message_id)]
+
+    def message_records(self, vendor: str | None = None) -> list[dict[str, Any]]:
+        """Copies of the accepted messages, oldest first."""
+        now = time.time()
+        with self.lock:
+            return [m.to_record(now) for m in self.messages if vendor is None or m.vendor == vendor]
+
+    # -- request log --------------------------------------------------------------------------
+    def log_request(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Number and store a request record; the caller fills in ``status`` later."""
+        with self.lock:
+            record["seq"] = next(self._request_seq)
+            self.request_log.append(record)
+        return record
+
+    def request_records(self, vendor: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
+        """Copies of the logged requests, oldest first, filtered by vendor and path substring."""
+        with self.lock:
+            return [
+                dict(r)
+                for r in self.request_log
+                if (vendor is None or r["vendor"] == vendor) and (path is None or path in r["path"])
+            ]
+
+
+def make_subaccounts(count: int) -> list[dict[str, Any]]:
+    """``count`` SMS Partner sub-accounts with distinct balances, shaped like the seed page."""
+    created = datetime(2016, 3, 4, 11, 23, 14)
+    return [
+        {
+            "id": i,
+            "email": f"subaccount{i}@example.invalid",
+            "type": "simple",
+            "token": f"emu-subaccount-token-{i:04d}",
+            "apiKey": f"emu-subaccount-key-{i:04d}",
+            "createdAt": (created + timedelta(days=i - 1)).strftime("%Y-%m-%d %H:%M:%S"),
+            "credits": {"balance": f"{0.8 + (i - 1) * 0.415:.3f}", "currency": "EUR"},
+        }
+        for i in range(1, count + 1)
+    ]
+
+
+def _non_negative(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    return float(value)
