@@ -50,6 +50,6 @@ def get_sms_hook(sms_conn_id: str, **hook_kwargs: Any) -> SmsHook:
 
 async def aget_sms_hook(sms_conn_id: str, **hook_kwargs: Any) -> SmsHook:
     """Async twin of :func:`get_sms_hook` for triggers (non-blocking connection lookup)."""
-    from airflow.providers.common.compat.connection import get_async_connection
+    from airflow_provider_sms.hooks.settings import aget_connection
 
-    return _hook_for(await get_async_connection(sms_conn_id), sms_conn_id, hook_kwargs)
+    return _hook_for(await aget_connection(sms_conn_id), sms_conn_id, hook_kwargs)

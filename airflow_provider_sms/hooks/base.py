@@ -20,7 +20,12 @@ from airflow_provider_sms.exceptions import (
     SmsRecipientBlacklistedError,
     SmsValidationError,
 )
-from airflow_provider_sms.hooks.settings import ConnectionSettings, build_settings, redact_in_logs
+from airflow_provider_sms.hooks.settings import (
+    ConnectionSettings,
+    aget_connection,
+    build_settings,
+    redact_in_logs,
+)
 from airflow_provider_sms.hooks.transport import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_POOL_SIZE,
@@ -144,9 +149,7 @@ class SmsHook(GatewayTransport, BaseHook):
     async def aget_settings(self) -> ConnectionSettings:
         """The parsed connection, looked up without blocking the event loop (triggers)."""
         if "settings" not in self.__dict__:
-            from airflow.providers.common.compat.connection import get_async_connection
-
-            self.__dict__["settings"] = self._settings_from(await get_async_connection(self.sms_conn_id))
+            self.__dict__["settings"] = self._settings_from(await aget_connection(self.sms_conn_id))
         return self.settings
 
     def _settings_from(self, conn: Connection) -> ConnectionSettings:
