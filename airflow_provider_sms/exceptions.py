@@ -12,7 +12,7 @@ so the task's own ``retries`` apply.
 
 from __future__ import annotations
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 
 class SmsError(AirflowException):

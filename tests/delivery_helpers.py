@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_provider_sms.hooks import get_sms_hook
 

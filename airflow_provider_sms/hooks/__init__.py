@@ -43,7 +43,7 @@ def _hook_for(conn: Connection, sms_conn_id: str, hook_kwargs: dict[str, Any]) -
 
 def get_sms_hook(sms_conn_id: str, **hook_kwargs: Any) -> SmsHook:
     """Read connection ``sms_conn_id`` and return the matching hook, settings already parsed."""
-    from airflow.sdk import BaseHook
+    from airflow.providers.common.compat.sdk import BaseHook
 
     return _hook_for(BaseHook.get_connection(sms_conn_id), sms_conn_id, hook_kwargs)
 

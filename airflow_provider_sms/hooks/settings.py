@@ -153,7 +153,7 @@ async def aget_connection(conn_id: str) -> Connection:
     try:
         from airflow.providers.common.compat.connection import get_async_connection
     except ImportError:  # pragma: no cover - older apache-airflow-providers-common-compat
-        from airflow.sdk import BaseHook
+        from airflow.providers.common.compat.sdk import BaseHook
 
         if hasattr(BaseHook, "aget_connection"):
             return await BaseHook.aget_connection(conn_id)

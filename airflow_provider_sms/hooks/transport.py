@@ -22,7 +22,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
-from airflow.sdk.definitions._internal.logging_mixin import LoggingMixin
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -119,7 +118,7 @@ class _RetryableTransportError(SmsServerError):
     """Internal: the connection could not be opened, so the request never reached the gateway."""
 
 
-class GatewayTransport(LoggingMixin):
+class GatewayTransport:
     """Mixin of :class:`~airflow_provider_sms.hooks.base.SmsHook`: sends :class:`Call` objects.
 
     The hook provides the connection (``settings`` / ``aget_settings``), where the key goes
@@ -136,6 +135,9 @@ class GatewayTransport(LoggingMixin):
 
         @property
         def settings(self) -> ConnectionSettings: ...
+
+        @property
+        def log(self) -> Any: ...
 
     async def aget_settings(self) -> ConnectionSettings:
         raise NotImplementedError

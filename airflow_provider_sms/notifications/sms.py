@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseNotifier
+from airflow.providers.common.compat.sdk import BaseNotifier
 
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
 from airflow_provider_sms.hooks import aget_sms_hook, get_sms_hook

@@ -122,7 +122,7 @@ class VariableJournal:
         return f"{self._prefix}.{part}"
 
     def read(self, part: int) -> dict[str, Any] | None:
-        from airflow.sdk import Variable
+        from airflow.providers.common.compat.sdk import Variable
 
         raw = Variable.get(self.key(part), default=None)
         if raw in (None, ""):
@@ -131,12 +131,12 @@ class VariableJournal:
         return value if isinstance(value, dict) else None
 
     def write(self, part: int, value: dict[str, Any]) -> None:
-        from airflow.sdk import Variable
+        from airflow.providers.common.compat.sdk import Variable
 
         Variable.set(self.key(part), json.dumps(value, separators=(",", ":")), description=self._description)
 
     def discard(self, parts: int) -> None:
-        from airflow.sdk import Variable
+        from airflow.providers.common.compat.sdk import Variable
 
         for part in range(parts):
             Variable.delete(self.key(part))

@@ -26,7 +26,7 @@ from airflow_provider_sms.exceptions import SmsValidationError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow.sdk import ObjectStoragePath
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
 
 FORMATS = ("json", "csv")
 _LOCAL_PROTOCOLS = ("", "file", "local")
@@ -34,7 +34,7 @@ _LOCAL_PROTOCOLS = ("", "file", "local")
 
 def to_storage_path(path: str | os.PathLike[str] | ObjectStoragePath) -> ObjectStoragePath:
     """Return ``path`` as an ``ObjectStoragePath`` (plain local paths are made absolute)."""
-    from airflow.sdk import ObjectStoragePath
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
 
     if isinstance(path, ObjectStoragePath):
         return path

@@ -27,12 +27,13 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import (
+from airflow.providers.common.compat.sdk import (
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTimeout,
+    BaseSensorOperator,
+    PokeReturnValue,
 )
 
 from airflow_provider_sms.delivery import (
@@ -119,7 +120,7 @@ class SmsDeliverySensor(BaseSensorOperator):
         self.messages = messages
         self.failure_states = check_failure_states(failure_states)
         if deferrable is None:
-            from airflow.sdk.configuration import conf
+            from airflow.providers.common.compat.sdk import conf
 
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = bool(deferrable)

@@ -8,9 +8,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+)
 from airflow.sdk import DAG, task
 from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, TriggerFailureReason
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 from delivery_helpers import asked, collect, context, defer, key, run_deferrable, send, wait_until_final
 
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL

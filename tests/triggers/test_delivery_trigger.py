@@ -7,8 +7,12 @@ import json
 import time
 
 import pytest
-from airflow.sdk._shared.module_loading import import_string
-from airflow.sdk.serde import deserialize, serialize
+from airflow.providers.common.compat.module_loading import import_string
+
+try:
+    from airflow.sdk.serde import deserialize, serialize
+except ImportError:  # Airflow < 3.1
+    from airflow.serialization.serde import deserialize, serialize
 from delivery_helpers import asked, key
 
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
