@@ -7,6 +7,7 @@ the emulator on 127.0.0.1: no metadata-DB connection rows, no network beyond loo
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -35,7 +36,15 @@ os.environ.update(
 )
 sys.path.insert(0, str(ROOT / "tests"))
 
+import structlog  # noqa: E402
+
 from airflow_provider_sms.emulator import GatewayEmulator  # noqa: E402
+
+if not structlog.is_configured():
+    # Airflow 3.3 applies [logging] logging_level to structlog when it is imported; Airflow 3.0
+    # leaves structlog unconfigured in the process running dag.test(), which then prints its DEBUG
+    # traces of task <-> supervisor messages (XCom values, unmasked rendered fields) to stdout.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
 
 #: Connection ids the tests (and tests/dags) use, per gateway.
 CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
@@ -84,3 +93,18 @@ def vendor(request) -> str:
 def conn_id(vendor, emulator) -> str:
     """The emulator connection id for ``vendor``."""
     return CONN_IDS[vendor]
+
+
+@pytest.fixture
+def memory_object_storage():
+    """Make ``memory://`` usable as an object store for ``ObjectStoragePath`` on every Airflow 3.
+
+    No provider registers fsspec's in-memory file system as an Airflow file system; Airflow 3.3
+    falls back to fsspec for a path without a connection, but Airflow 3.0 resolves every scheme
+    through its own registry. Attaching the store (Airflow's documented ``attach(fs=...)``) works on
+    both.
+    """
+    from airflow.sdk.io.store import attach
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    attach("memory", fs=MemoryFileSystem())

@@ -26,6 +26,7 @@ from airflow.providers.common.compat.sdk import BaseNotifier
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
 from airflow_provider_sms.hooks import aget_sms_hook, get_sms_hook
 from airflow_provider_sms.message import count_segments, mask_number, validate_send
+from airflow_provider_sms.version_compat import AIRFLOW_V_3_1_PLUS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -114,6 +115,7 @@ class SmsNotifier(BaseNotifier):
     :param sender: sender name (3 to 11 letters or digits); default: the connection's. (templated)
     :param context: the context for ``await notifier`` (Airflow passes it when it runs the notifier
         as a deadline-alert callback in the triggerer); task and DAG callbacks pass it on call.
+        ``await notifier`` needs Airflow 3.1 or newer; on 3.0 the notifier is called synchronously.
     """
 
     template_fields: Sequence[str] = ("sms_conn_id", "recipients", "message", "sender")
@@ -127,7 +129,11 @@ class SmsNotifier(BaseNotifier):
         sender: str | None = None,
         context: Context | None = None,
     ) -> None:
-        super().__init__(context=context)
+        if AIRFLOW_V_3_1_PLUS:
+            super().__init__(context=context)
+        else:  # Airflow 3.0: no context argument (nor ``await notifier``, added in 3.1)
+            super().__init__()
+            self.context = context or {}
         self.sms_conn_id = sms_conn_id
         self.recipients = recipients
         self.message = message
@@ -160,7 +166,12 @@ class SmsNotifier(BaseNotifier):
 
     def notify(self, context: Context) -> None:
         """Send the SMS (sync; task callbacks and the DAG processor use this)."""
-        self._send(self.hook, context)
+        try:
+            self._send(self.hook, context)
+        finally:
+            # Keep no live HTTP session on the instance: it belongs to the DAG, which Airflow may
+            # deep-copy later (Airflow 3.0's dag.test() does), and a session cannot be copied.
+            self.__dict__.pop("hook", None)
 
     async def async_notify(self, context: Context) -> None:
         """Send the SMS (async; the triggerer, e.g. deadline alerts): async connection lookup, then

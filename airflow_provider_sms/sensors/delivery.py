@@ -257,6 +257,17 @@ class SmsDeliverySensor(BaseSensorOperator):
                 raise AirflowSkipException(f"Skipping: {exc}") from exc
             raise
 
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        """Resume after the trigger; ``soft_fail`` / ``never_fail`` also cover the triggerer's own
+        timeout (before Airflow 3.2 the base class turns it into ``AirflowSensorTimeout`` without
+        applying them)."""
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except AirflowSensorTimeout as exc:
+            if self.soft_fail or self.never_fail:
+                raise AirflowSkipException(f"Skipping: {exc}") from exc
+            raise
+
     def execute_complete(
         self, context: Context, event: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:

@@ -96,7 +96,7 @@ def test_format_contradicting_the_suffix_is_refused(emulator, tmp_path):
     assert emulator.requests() == []
 
 
-def test_object_storage_url(conn_id, emulator):
+def test_object_storage_url(conn_id, emulator, memory_object_storage):
     fill(conn_id, [A])
     export(conn_id, "memory://exports/stop.json")
     data = json.loads(ObjectStoragePath("memory://exports/stop.json").read_text())

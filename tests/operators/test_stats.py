@@ -94,7 +94,7 @@ def test_existing_csv_keeps_its_columns(tmp_path):
     assert path.read_text().splitlines() == ["a,b", "1,2", "3,4"]
 
 
-def test_append_on_object_storage(tmp_path):
+def test_append_on_object_storage(memory_object_storage):
     path = ObjectStoragePath("memory://series/stats.csv")
     append_csv(path, ["a", "b"], [{"a": 1, "b": None}])
     append_csv(path, ["a", "b"], [{"a": 2, "b": [1, 2]}])
