@@ -1,24 +1,28 @@
-"""What the delivery sensor tracks and where it stands: pure functions, no I/O.
+"""Delivery tracking shared by the sensor and the trigger: one tracker, one classifier, no Airflow.
 
 :class:`~airflow_provider_sms.sensors.delivery.SmsDeliverySensor` (``poke()``) and
-:class:`~airflow_provider_sms.triggers.delivery.SmsDeliveryTrigger` (``run()``) both call
-:func:`classify`, so the poke path and the deferred path cannot disagree on when a set of messages is
-done, succeeded or failed. :func:`normalize_messages` turns whatever the DAG author hands the sensor
-(``SmsSendOperator`` output, mapped output, ids, JSON text) into one list of
-``{"message_id", "recipient"}`` dicts.
+:class:`~airflow_provider_sms.triggers.delivery.SmsDeliveryTrigger` (``run()``) both keep a
+:class:`DeliveryTracker`: it knows which messages are still pending, keeps the final statuses so
+they are never asked about again, applies the transient-error rule and the backoff, and decides
+with :func:`classify`, so the poke path and the deferred path cannot disagree on when a set of
+messages is done, succeeded or failed. They differ only in the one gateway call
+(:meth:`DeliveryTracker.poll` / :meth:`DeliveryTracker.apoll`) and in how they wait.
+
+What the DAG author hands the sensor is read by :mod:`airflow_provider_sms.rules.messages`.
 """
 
 from __future__ import annotations
 
-import ast
-import json
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from airflow_provider_sms.exceptions import SmsValidationError
-from airflow_provider_sms.message import mask_number, normalize_number
-from airflow_provider_sms.results import FINAL_STATES, DeliveryStatus
+from airflow_provider_sms.exceptions import SmsGatewayError
+from airflow_provider_sms.results import DeliveryStatus
+from airflow_provider_sms.rules.messages import MessageRef, RefKey, ref_key
+from airflow_provider_sms.rules.numbers import mask_number
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 #: States that fail the sensor unless the DAG author says otherwise.
 DEFAULT_FAILURE_STATES: tuple[str, ...] = ("error", "bounced", "unsubscribed")
@@ -30,110 +34,6 @@ DEFAULT_MAX_BACKOFF = 60.0
 MAX_LISTED = 20
 
 Verdict = Literal["pending", "success", "failure"]
-MessageRef = dict[str, Any]
-
-
-# ---------------------------------------------------------------------------------------------- input
-def check_failure_states(failure_states: Iterable[str] | None) -> tuple[str, ...]:
-    """Return ``failure_states`` as a tuple; refuse states that can never be final.
-
-    ``None`` or ``()`` means "no state fails the sensor": it succeeds once every message is final.
-    """
-    if failure_states is None:
-        return ()
-    if isinstance(failure_states, str):
-        failure_states = (failure_states,)
-    states = tuple(dict.fromkeys(str(s) for s in failure_states))
-    unknown = [s for s in states if s not in FINAL_STATES]
-    if unknown:
-        raise SmsValidationError(
-            [
-                f"failure_states may only hold final states ({', '.join(sorted(FINAL_STATES))}); "
-                f"got {', '.join(repr(s) for s in unknown)}"
-            ]
-        )
-    return states
-
-
-def _parse_text(text: str) -> Any:
-    """JSON text, else a Python literal (what ``{{ ti.xcom_pull(...) }}`` renders), else ids."""
-    stripped = text.strip()
-    if not stripped:
-        return []
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            return parse(stripped)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-    # Not structured text: one id, or ids separated by commas / whitespace.
-    return [part for part in stripped.replace(",", " ").split() if part]
-
-
-def _items(value: Any) -> list[Any]:
-    """Flatten ``value`` into single entries: a list of lists (mapped sends) loses one level."""
-    if isinstance(value, str):
-        value = _parse_text(value)
-    if value is None:
-        return []
-    if isinstance(value, Mapping) or hasattr(value, "to_dict") or isinstance(value, (int, str)):
-        return [value]
-    flat: list[Any] = []
-    for item in value:  # lists, tuples and Airflow's lazy XCom sequences
-        if isinstance(item, str) and item.strip()[:1] in ("[", "{"):
-            item = _parse_text(item)
-        if isinstance(item, (list, tuple)):
-            flat.extend(item)
-        else:
-            flat.append(item)
-    return flat
-
-
-def normalize_messages(value: Any) -> list[MessageRef]:
-    """Turn what the sensor was given into ``[{"message_id": str, "recipient": E.164 | None}]``.
-
-    Accepted: ``SmsSendOperator`` output (a list of ``SendResult`` dicts), the output of a mapped
-    send (a list of such lists: flattened one level), a single dict, dicts with ``message_id`` (and
-    ``recipient``), ``SendResult`` / ``DeliveryStatus`` objects, bare message ids (Primotexto only:
-    SMS Partner needs the number too), and JSON (or Python-literal) text of any of these.
-    Recipients are normalised to E.164 so they match the gateway's replies; duplicate
-    ``(message_id, recipient)`` pairs are dropped, order is kept.
-
-    :raises SmsValidationError: listing every entry that has no message id, an unreadable number
-        or an unsupported type (numbers masked).
-    """
-    problems: list[str] = []
-    refs: dict[tuple[str, str | None], MessageRef] = {}
-    for index, item in enumerate(_items(value)):
-        if hasattr(item, "to_dict") and not isinstance(item, Mapping):
-            item = item.to_dict()
-        if isinstance(item, bool) or not isinstance(item, (Mapping, str, int)):
-            problems.append(f"entry {index}: expected a dict or a message id, got {type(item).__name__}")
-            continue
-        if not isinstance(item, Mapping):
-            item = {"message_id": item}
-        message_id = item.get("message_id")
-        if message_id is None or not str(message_id).strip():
-            problems.append(f"entry {index}: no message_id")
-            continue
-        recipient = item.get("recipient")
-        number: str | None = None
-        if recipient not in (None, ""):
-            try:
-                number = normalize_number(str(recipient))
-            except ValueError as exc:
-                problems.append(f"entry {index}: recipient {mask_number(str(recipient))}: {exc}")
-                continue
-        key = (str(message_id).strip(), number)
-        refs.setdefault(key, {"message_id": key[0], "recipient": number})
-    if problems:
-        raise SmsValidationError(problems)
-    return list(refs.values())
-
-
-def ref_key(item: Mapping[str, Any]) -> tuple[str, str | None]:
-    """The identity of one tracked message: ``(message_id, recipient)``."""
-    message_id = item.get("message_id")
-    return (str(message_id) if message_id is not None else "", item.get("recipient") or None)
 
 
 # ---------------------------------------------------------------------------------------------- verdict
@@ -224,7 +124,7 @@ def merge_statuses(
 
     Later sources win. A message no source knows about is ``pending``.
     """
-    latest: dict[tuple[str, str | None], DeliveryStatus] = {}
+    latest: dict[RefKey, DeliveryStatus] = {}
     for source in known:
         for item in source:
             status = as_status(item)
@@ -234,3 +134,135 @@ def merge_statuses(
         key = ref_key(message)
         result.append(latest.get(key) or DeliveryStatus(key[0], key[1], "pending"))
     return result
+
+
+def backoff_delay(failures: int, poke_interval: float, retry_after: float | None, cap: float) -> float:
+    """Pause after ``failures`` consecutive failed polls: doubling from ``poke_interval``, never
+    shorter than the gateway's ``Retry-After``, never longer than ``cap`` (nor shorter than the
+    minimum poll interval)."""
+    base = max(poke_interval, MIN_POLL_INTERVAL)
+    delay = base * 2 ** max(failures, 1)
+    if retry_after is not None:
+        delay = max(delay, float(retry_after))
+    return max(MIN_POLL_INTERVAL, min(delay, cap))
+
+
+# ---------------------------------------------------------------------------------------------- tracker
+@runtime_checkable
+class StatusSource(Protocol):
+    """What :meth:`DeliveryTracker.poll` needs of a hook."""
+
+    def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]: ...
+
+
+class AsyncStatusSource(Protocol):
+    """What :meth:`DeliveryTracker.apoll` needs of a hook."""
+
+    async def aget_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]: ...
+
+
+class DeliveryTracker:
+    """The bookkeeping of one wait: what is still pending, what is final, where the set stands.
+
+    Final statuses are kept and never asked about again; each poll asks the gateway only about
+    :meth:`pending` messages and classifies **every** message (:attr:`outcome`), with the statuses
+    just read for the pending ones. A transient gateway error (rate limit, server or transport
+    failure) is not a verdict: the outcome stays as last seen, the failure is counted for
+    :meth:`next_delay`, and the next poll tries again. Any other error propagates.
+
+    :param messages: every tracked message, as ``{"message_id", "recipient"}`` dicts.
+    :param failure_states: final states that make the outcome a failure.
+    :param final_statuses: statuses already known (``DeliveryStatus`` or dicts); the final ones are
+        kept, the others ignored.
+    """
+
+    def __init__(
+        self,
+        messages: Iterable[Mapping[str, Any]],
+        failure_states: Iterable[str] = DEFAULT_FAILURE_STATES,
+        final_statuses: Iterable[DeliveryStatus | Mapping[str, Any]] = (),
+    ) -> None:
+        self.messages: list[MessageRef] = [dict(m) for m in messages]
+        self.failure_states: tuple[str, ...] = tuple(failure_states)
+        #: Final statuses by ``(message_id, recipient)``.
+        self.final: dict[RefKey, DeliveryStatus] = {}
+        #: Consecutive failed polls (0 after a poll the gateway answered).
+        self.failures = 0
+        #: The transient error of the last poll, ``None`` when the gateway answered.
+        self.last_error: SmsGatewayError | None = None
+        self._keep_final(final_statuses)
+        #: Where every message stands after the last answered poll (before any: the known finals).
+        self.outcome: DeliveryOutcome = self._classify(())
+
+    # ------------------------------------------------------------------ state
+    def pending(self) -> list[MessageRef]:
+        """The messages still to ask about (not known to be final), in input order."""
+        return [m for m in self.messages if ref_key(m) not in self.final]
+
+    def final_statuses(self) -> list[dict[str, Any]]:
+        """The statuses known to be final, as dicts (what the sensor hands the trigger)."""
+        return [s.to_dict() for s in self.final.values()]
+
+    def record(self, statuses: Iterable[DeliveryStatus | Mapping[str, Any]]) -> DeliveryOutcome:
+        """Take the gateway's answer: keep the final statuses, classify every message."""
+        answered = [as_status(s) for s in statuses]
+        self._keep_final(answered)
+        self.failures, self.last_error = 0, None
+        self.outcome = self._classify(answered)
+        return self.outcome
+
+    def record_failure(self, exc: SmsGatewayError) -> DeliveryOutcome:
+        """Apply the transient-error rule: count a transient failure and keep the last outcome;
+        re-raise a permanent one."""
+        if not exc.transient:
+            raise exc
+        self.failures += 1
+        self.last_error = exc
+        return self.outcome
+
+    def next_delay(self, poke_interval: float, max_backoff: float = DEFAULT_MAX_BACKOFF) -> float:
+        """Seconds to wait before the next poll: ``poke_interval`` (at least
+        :data:`MIN_POLL_INTERVAL`) after an answered poll, :func:`backoff_delay` (at least the
+        gateway's ``Retry-After``, at most ``max_backoff``) after failed ones."""
+        if not self.failures:
+            return max(poke_interval, MIN_POLL_INTERVAL)
+        retry_after = self.last_error.retry_after if self.last_error is not None else None
+        return backoff_delay(self.failures, poke_interval, retry_after, max_backoff)
+
+    # ------------------------------------------------------------------ polls
+    def poll(self, hook: StatusSource | Callable[[], StatusSource]) -> DeliveryOutcome:
+        """Ask ``hook`` about the pending messages (none asked when none is pending) and record it.
+
+        :param hook: the hook, or a zero-argument callable returning it, called only when a message
+            is pending (so a sensor with nothing to ask never reads its connection).
+        """
+        refs = self.pending()
+        if not refs:
+            return self.record(())
+        source = hook if isinstance(hook, StatusSource) else hook()
+        try:
+            statuses = source.get_delivery_statuses(refs)
+        except SmsGatewayError as exc:
+            return self.record_failure(exc)
+        return self.record(statuses)
+
+    async def apoll(self, hook: AsyncStatusSource) -> DeliveryOutcome:
+        """Async twin of :meth:`poll` (``await hook.aget_delivery_statuses``), for the trigger."""
+        refs = self.pending()
+        if not refs:
+            return self.record(())
+        try:
+            statuses = await hook.aget_delivery_statuses(refs)
+        except SmsGatewayError as exc:
+            return self.record_failure(exc)
+        return self.record(statuses)
+
+    # ------------------------------------------------------------------ internals
+    def _keep_final(self, statuses: Iterable[DeliveryStatus | Mapping[str, Any]]) -> None:
+        for item in statuses:
+            status = as_status(item)
+            if status.is_final:
+                self.final[ref_key(status.to_dict())] = status
+
+    def _classify(self, latest: Iterable[DeliveryStatus]) -> DeliveryOutcome:
+        return classify(merge_statuses(self.messages, self.final.values(), latest), self.failure_states)

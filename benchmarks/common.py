@@ -13,3 +13,28 @@ def setup_airflow_env() -> None:
     os.environ.setdefault("AIRFLOW_HOME", str(home))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
+
+
+def replace_section(path: Path, heading: str, body: str) -> None:
+    """Write ``body`` under the Markdown heading ``heading`` in ``path``, leaving the rest alone.
+
+    The section runs from its heading to the next heading of the same or a higher level (or the
+    end); it is replaced when present and appended otherwise.
+    """
+    level = len(heading) - len(heading.lstrip("#"))
+    lines = path.read_text().splitlines() if path.exists() else []
+    start = next((i for i, line in enumerate(lines) if line.strip() == heading.strip()), None)
+    section = [heading, "", *body.strip("\n").splitlines(), ""]
+    if start is None:
+        while lines and not lines[-1].strip():
+            lines.pop()
+        lines += ["", *section] if lines else section
+    else:
+        end = start + 1
+        while end < len(lines):
+            marks = len(lines[end]) - len(lines[end].lstrip("#"))
+            if 0 < marks <= level and lines[end][marks : marks + 1] == " ":
+                break
+            end += 1
+        lines[start:end] = section
+    path.write_text("\n".join(lines).rstrip("\n") + "\n")

@@ -46,7 +46,7 @@ def main() -> int:
         }
     )
     from airflow_provider_sms.emulator import GatewayEmulator
-    from airflow_provider_sms.message import mask_number
+    from airflow_provider_sms.rules.numbers import mask_number
 
     print(f"Airflow home: {HOME} (SQLite)")
     migrated = airflow("db", "migrate", log=HOME / "db-migrate.log")

@@ -2,8 +2,8 @@
 
 A plain module (no tests) so several test files can share it: ``from bad_inputs import BAD_INPUTS``
 (``tests/`` is on ``sys.path``). Each entry is ``pytest.param(kwargs, expected_substring, id=...)``
-where ``kwargs`` are :func:`airflow_provider_sms.message.validate_send` keyword arguments; they hold
-no ``now``, so dates are either long past or far in the future.
+where ``kwargs`` are the keyword arguments of ``gateway_rules.validate_send`` (``vendor`` names the
+connection type); they hold no ``now``, so dates are either long past or far in the future.
 """
 
 from __future__ import annotations
@@ -51,9 +51,6 @@ BAD_INPUTS = [
     _param("recipients-bad-json", "not valid JSON", recipients='["0612345678",'),
     _param("skip-but-none-valid", "no valid recipient left", recipients=["0145678912"], on_invalid="skip"),
     _param("on-invalid-unknown", "on_invalid must be 'fail' or 'skip'", on_invalid="ignore"),
-    # vendor
-    _param("vendor-unknown", "vendor 'twilio' is unknown", vendor="twilio"),
-    _param("vendor-none", "vendor None is unknown", vendor=None),
     # message
     _param("message-none", "message is missing", message=None),
     _param("message-empty", "message is empty", message=""),

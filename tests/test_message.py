@@ -1,4 +1,4 @@
-"""Pure validation rules: numbers, masking, segments, vendor characters, sender, schedule, requests."""
+"""Validation rules: numbers, masking, segments, each gateway's characters, sender, schedule, requests."""
 
 from __future__ import annotations
 
@@ -7,22 +7,18 @@ from datetime import datetime, timedelta, timezone
 import pendulum
 import pytest
 from bad_inputs import BAD_INPUTS
+from gateway_rules import gateway, message_problems, validate_send
 
-from airflow_provider_sms import gsm
-from airflow_provider_sms.exceptions import SmsValidationError
-from airflow_provider_sms.message import (
-    PRIMOTEXTO_CHARS,
-    VENDORS,
-    SegmentInfo,
-    count_segments,
-    mask_number,
-    message_problems,
-    normalize_number,
-    parse_send_at,
-    send_at_problems,
-    sender_problems,
-    validate_send,
-)
+from airflow_provider_sms.exceptions import SmsConfigurationError, SmsValidationError
+from airflow_provider_sms.hooks import HOOK_CLASSES
+from airflow_provider_sms.hooks.primotexto import PRIMOTEXTO_CHARS
+from airflow_provider_sms.rules import text as gsm
+from airflow_provider_sms.rules.numbers import mask_number, normalize_number
+from airflow_provider_sms.rules.request import sender_problems
+from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems
+from airflow_provider_sms.rules.text import SegmentInfo, count_segments
+
+VENDORS = tuple(HOOK_CLASSES)
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=timezone.utc)
 LATER = "2030-01-15T13:00:00+00:00"
@@ -249,10 +245,10 @@ def test_message_must_have_text(text, problem):
     assert message_problems(text, "smspartner") == [problem]
 
 
-def test_message_problems_unknown_vendor():
-    assert message_problems("hi", "twilio") == [
-        "vendor 'twilio' is unknown; expected one of: primotexto, smspartner"
-    ]
+@pytest.mark.parametrize("conn_type", ["twilio", None])
+def test_unknown_connection_type_is_refused_before_any_rule(conn_type):
+    with pytest.raises(SmsConfigurationError, match=r"SMS operators need one of: primotexto, smspartner"):
+        gateway(conn_type)
 
 
 # --------------------------------------------------------------------------- sender
@@ -268,7 +264,7 @@ def test_message_problems_unknown_vendor():
         ("AB", ["sender 'AB' is too short: 2 characters, 3 to 11 needed"]),
         ("", ["sender '' is too short: 0 characters, 3 to 11 needed"]),
         ("ABCDEFGHIJKL", ["sender 'ABCDEFGHIJKL' is too long: 12 characters, 3 to 11 allowed"]),
-        ("12345", ["sender '12345' is all digits; it needs at least one letter (Primotexto code 23)"]),
+        ("12345", ["sender '12345' is all digits; it needs at least one letter"]),
         ("My Co", ["sender 'My Co' may only hold ASCII letters and digits, not ' '"]),
         ("Café", ["sender 'Café' may only hold ASCII letters and digits, not 'é'"]),
         ("١٢٣", ["sender '١٢٣' may only hold ASCII letters and digits, not '١', '٢', '٣'"]),
@@ -410,7 +406,7 @@ def test_validate_send_reports_every_problem_once_and_masks_numbers():
         "recipients[2] **99: invalid number for its country (too short)",
         "message has characters Primotexto refuses: '[', ']' (its code 31)",
         "sender '12' is too short: 2 characters, 3 to 11 needed",
-        "sender '12' is all digits; it needs at least one letter (Primotexto code 23)",
+        "sender '12' is all digits; it needs at least one letter",
         "send_at 2001-01-01T00:00:00Z is not in the future (now is 2030-01-15T12:00:00Z)",
     ]
     text = str(info.value)
@@ -478,13 +474,14 @@ def test_validate_send_smspartner_schedule_steps():
     validate_send("0612345678", "Hi", vendor="primotexto", send_at="2030-01-15T14:07:31+01:00", now=NOW)
 
 
-def test_validate_send_vendor_is_case_insensitive_and_unknown_still_checks_the_rest():
-    assert validate_send("0612345678", "Hi", vendor="SMSPartner").recipients == ("+33612345678",)
+def test_validate_send_uses_the_connection_sender_and_checks_it_with_the_rest():
+    hook = gateway("smspartner", sender="MyShop")
+    assert hook.validate_send("0612345678", "Hi").recipients == ("+33612345678",)
     with pytest.raises(SmsValidationError) as info:
-        validate_send("0612345678", "", vendor="twilio")
+        hook.validate_send("0612345678", "", sender="x")
     assert info.value.problems == [
-        "vendor 'twilio' is unknown; expected one of: primotexto, smspartner",
         "message is empty",
+        "sender 'x' is too short: 1 characters, 3 to 11 needed",
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_sms.exceptions import SmsValidationError
-from airflow_provider_sms.message import check_recipients, normalize_recipients, split_recipients
+from airflow_provider_sms.rules.inputs import check_recipients, normalize_recipients, split_recipients
 
 
 def test_split_accepts_every_shape():

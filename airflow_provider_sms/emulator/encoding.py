@@ -1,4 +1,9 @@
-"""Character rules and SMS segment counting, as each vendor applies them (reference §4)."""
+"""Character rules and SMS segment counting, as each vendor applies them.
+
+See ``docs/vendor-apis.md``, "Characters and segments". The emulator keeps its own tables rather than
+importing the provider's, so a mistake in one shows up as a test failure instead of agreeing with
+itself. It splits parts by plain division (``docs/vendor-apis.md``, assumption A37).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ GSM7_BASIC = frozenset(
 #: GSM 03.38 extension table (ESC + one byte: 2 septets each).
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 
-#: Primotexto's documented set (ref §1.1) plus space, LF and CR.
+#: Primotexto's documented set plus space, LF and CR (``docs/vendor-apis.md``, assumption A14).
 PRIMOTEXTO_ALLOWED = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@£_!$\"#èé%ù&ìò()*:+;,<-=ÑñÅ.>Üüåé/?à|^¤{}~\\'"
     " \n\r"
@@ -20,7 +25,8 @@ PRIMOTEXTO_ALLOWED = frozenset(
 
 MAX_SEGMENTS = 10
 
-# SMS Partner without ``isUnicode``: what the platform substitutes before counting (ref §4.4).
+# SMS Partner without ``isUnicode``: what the platform substitutes before counting
+# (``docs/vendor-apis.md``, "SMS Partner characters").
 _SMSPARTNER_SUBSTITUTIONS = str.maketrans(
     {
         "[": "(",
@@ -82,8 +88,9 @@ def smspartner_length(text: str, unicode: bool) -> tuple[int, int]:
     """Return ``(units, segments)`` as SMS Partner counts them.
 
     With ``isUnicode`` the units are UTF-16 code units (70 / 67). Without it the platform first
-    replaces ``:br:`` / ``:euro:`` and substitutes the characters listed in reference §4.4, then
-    counts GSM-7 septets (160 / 153); a character still outside GSM-7 counts as one.
+    replaces ``:br:`` / ``:euro:`` and substitutes the characters the vendor lists
+    (``docs/vendor-apis.md``, "SMS Partner characters"), then counts GSM-7 septets (160 / 153); a
+    character still outside GSM-7 counts as one (assumption A39).
     """
     if unicode:
         units = len(text.encode("utf-16-le")) // 2

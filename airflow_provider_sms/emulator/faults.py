@@ -1,5 +1,10 @@
 """Fault rules: which requests get latency, an error reply, or a dropped connection.
 
+The two ``accept_then_*`` kinds let the request be handled first (a send is accepted, charged and
+recorded) and then lose the reply: the connection is dropped, or an HTTP 500 (or ``http_status``)
+with an empty body comes back. They reproduce the case a client must not resend blindly: the SMS
+left, the reply did not.
+
 Rules are checked in the order they were added. Every matching ``latency`` rule that fires adds its
 delay; the first *terminal* rule (any other kind) that fires decides the reply, and the terminal
 rules after it neither see nor count that request.
@@ -18,8 +23,9 @@ SERVER_ERROR = "server_error"
 RATE_LIMIT = "rate_limit"
 DROP = "drop"
 ACCEPT_THEN_DROP = "accept_then_drop"
+ACCEPT_THEN_ERROR = "accept_then_error"
 VENDOR_ERROR = "vendor_error"
-KINDS = (LATENCY, SERVER_ERROR, RATE_LIMIT, DROP, ACCEPT_THEN_DROP, VENDOR_ERROR)
+KINDS = (LATENCY, SERVER_ERROR, RATE_LIMIT, DROP, ACCEPT_THEN_DROP, ACCEPT_THEN_ERROR, VENDOR_ERROR)
 
 _FIELDS = (
     "kind",

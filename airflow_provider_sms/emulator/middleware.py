@@ -16,7 +16,14 @@ from typing import Any
 from aiohttp import web
 
 from airflow_provider_sms.emulator import primotexto, smspartner
-from airflow_provider_sms.emulator.faults import ACCEPT_THEN_DROP, DROP, RATE_LIMIT, SERVER_ERROR, FaultRule
+from airflow_provider_sms.emulator.faults import (
+    ACCEPT_THEN_DROP,
+    ACCEPT_THEN_ERROR,
+    DROP,
+    RATE_LIMIT,
+    SERVER_ERROR,
+    FaultRule,
+)
 from airflow_provider_sms.emulator.replies import BAD_JSON, FAULTS, PAYLOAD, STATE, json_reply, parse_body
 from airflow_provider_sms.emulator.state import PRIMOTEXTO, SMSPARTNER, iso_utc
 
@@ -139,6 +146,10 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
         if rule.kind == ACCEPT_THEN_DROP:
             await _handle(vendor, request, handler)
             return drop_connection(request)
-        response = fault_response(vendor, rule)
+        if rule.kind == ACCEPT_THEN_ERROR:
+            await _handle(vendor, request, handler)
+            response = web.Response(status=rule.http_status or 500)  # no vendor body
+        else:
+            response = fault_response(vendor, rule)
     record["status"] = response.status
     return response

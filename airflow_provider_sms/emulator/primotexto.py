@@ -1,8 +1,11 @@
-"""Primotexto API v2 routes (``/v2/...``), authenticated by the ``X-Primotexto-ApiKey`` header.
+"""Primotexto API v2 (``/v2/...``): the wire conventions, and the message routes.
 
-Errors are ``{"code": N, "message": "..."}`` with HTTP 400 for validation, 401 for code 72, 402 for
-71, 403 for 70 and 404 for the "not found" codes (reference §1.9; the vendor does not document the
-HTTP status per code, so this pairing is the emulator's choice).
+Conventions shared with :mod:`~airflow_provider_sms.emulator.primotexto_account`: the
+``X-Primotexto-ApiKey`` header, the error table, and error replies ``{"code": N, "message": "..."}``
+with HTTP 400 for validation, 401 for code 72, 402 for 71, 403 for 70 / 92 and 404 for the "not
+found" codes. The vendor does not document the HTTP status of each code, so this pairing is the
+emulator's choice (``docs/vendor-apis.md``, assumptions A1 and A2). Routes here: sending, message
+status and per-category stats.
 """
 
 from __future__ import annotations
@@ -57,7 +60,6 @@ MESSAGES = {
 }
 _STATUS_BY_CODE = {70: 403, 71: 402, 72: 401, 16: 404, 47: 404, 60: 404, 92: 403}
 _SENDER = re.compile(r"[A-Za-z0-9]+")
-_LISTS = "{list:unsubscribers|bounces}"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -90,7 +92,8 @@ def authenticated(handler: Handler) -> Handler:
     return wrapper
 
 
-def _json_object(request: web.Request) -> dict[str, Any] | web.Response:
+def json_object(request: web.Request) -> dict[str, Any] | web.Response:
+    """The JSON object body (``{}`` when empty), or the code-73 reply for anything else."""
     body = payload(request)
     if body is None:
         return {}
@@ -101,10 +104,6 @@ def _json_object(request: web.Request) -> dict[str, Any] | web.Response:
 
 def _ms(epoch: float) -> int:
     return int(epoch * 1000)
-
-
-def _credits_value(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(value, 3)
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -151,7 +150,7 @@ def _validate_send(body: dict[str, Any], now: float) -> web.Response | tuple[str
 @authenticated
 async def send(request: web.Request) -> web.StreamResponse:
     """``POST /v2/{notification|marketing}/messages/send``."""
-    body = _json_object(request)
+    body = json_object(request)
     if isinstance(body, web.Response):
         return body
     now = time.time()
@@ -233,7 +232,8 @@ async def status(request: web.Request) -> web.StreamResponse:
     return json_reply(status_body(message, time.time()))
 
 
-def _own_messages(state: EmulatorState) -> list[Message]:
+def own_messages(state: EmulatorState) -> list[Message]:
+    """Every accepted Primotexto message (caller holds the lock)."""
     return [m for m in state.messages if m.vendor == PRIMOTEXTO]
 
 
@@ -244,7 +244,7 @@ async def category_stats(request: web.Request) -> web.StreamResponse:
     now = time.time()
     state = request.app[STATE]
     with state.lock:
-        chosen = [m for m in _own_messages(state) if category is None or m.category == category]
+        chosen = [m for m in own_messages(state) if category is None or m.category == category]
         outcomes = [m.outcome(now) for m in chosen]
     zero = ("openers", "clickers", "clicks", "opens", "replies", "complaint", "timespent")
     sent = sum(1 for m in chosen if m.start_at <= now)
@@ -260,95 +260,9 @@ async def category_stats(request: web.Request) -> web.StreamResponse:
     return json_reply(body)
 
 
-@authenticated
-async def account_stats(request: web.Request) -> web.StreamResponse:
-    """``GET /v2/account/stats``: counters over every Primotexto message and the credits left."""
-    now = time.time()
-    state = request.app[STATE]
-    with state.lock:
-        messages = _own_messages(state)
-        sent = sum(1 for m in messages if m.start_at <= now)
-        delivered = sum(1 for m in messages if m.outcome(now) == "delivered")
-        bounced = {m.recipient for m in messages if m.outcome(now) == "bounced"}
-        unsubscribed = {m.recipient for m in messages if m.outcome(now) == "unsubscribed"}
-        bounces = len(bounced | set(state.blacklists["bounces"]))
-        unsubscribers = len(unsubscribed | set(state.blacklists["unsubscribers"]))
-        credits = state.primotexto_credits
-    return json_reply(
-        {
-            "bounces": bounces,
-            "credits": _credits_value(credits),
-            "delivered": delivered,
-            "sent": sent,
-            "submitted": sent,
-            "undelivered": sent - delivered,
-            "unsubscribers": unsubscribers,
-        }
-    )
-
-
-# -- account blacklists ----------------------------------------------------------------------
-@authenticated
-async def blacklist_add(request: web.Request) -> web.StreamResponse:
-    """``POST /v2/{unsubscribers|bounces}/default/contacts`` ``{"identifier": ...}``."""
-    body = _json_object(request)
-    if isinstance(body, web.Response):
-        return body
-    identifier = body.get("identifier")
-    if identifier is None or identifier == "":
-        return error(10)
-    parsed = parse_number(identifier)
-    if parsed.kind == "invalid":
-        return error(11)
-    state = request.app[STATE]
-    with state.lock:
-        entries = state.blacklists[request.match_info["list"]]
-        if parsed.e164 in entries:
-            return error(15)
-        entry_id = entries[parsed.e164] = state.next_object_id()
-    return json_reply({"id": entry_id})
-
-
-@authenticated
-async def blacklist_get(request: web.Request) -> web.StreamResponse:
-    """``GET /v2/{unsubscribers|bounces}/default/contacts``."""
-    state = request.app[STATE]
-    with state.lock:
-        entries = list(state.blacklists[request.match_info["list"]].items())
-    return json_reply([{"deleted": False, "id": i, "identifier": number} for number, i in entries])
-
-
-@authenticated
-async def blacklist_delete(request: web.Request) -> web.StreamResponse:
-    """``DELETE .../contacts?identifier=`` or ``DELETE .../contacts/{id}``: 204, or 404 code 16."""
-    state = request.app[STATE]
-    entry_id = request.match_info.get("entry_id")
-    identifier = request.query.get("identifier", "").strip()
-    with state.lock:
-        entries = state.blacklists[request.match_info["list"]]
-        if entry_id is not None:
-            number = next((n for n, i in entries.items() if i == entry_id), None)
-        elif identifier:
-            parsed = parse_number(identifier)
-            if parsed.kind == "invalid":
-                return error(11)
-            number = parsed.e164
-        else:
-            return error(10)
-        if number is None or number not in entries:
-            return error(16)
-        del entries[number]
-    return web.Response(status=204)
-
-
 def add_routes(app: web.Application) -> None:
-    """Register the ``/v2`` routes."""
+    """Register the ``/v2`` message routes (sending, status, per-category stats)."""
     app.router.add_post("/v2/notification/messages/send", send)
     app.router.add_post("/v2/marketing/messages/send", send)
     app.router.add_get("/v2/messages/status", status)
     app.router.add_get("/v2/messages/stats", category_stats)
-    app.router.add_get("/v2/account/stats", account_stats)
-    app.router.add_post(f"/v2/{_LISTS}/default/contacts", blacklist_add)
-    app.router.add_get(f"/v2/{_LISTS}/default/contacts", blacklist_get)
-    app.router.add_delete(f"/v2/{_LISTS}/default/contacts", blacklist_delete)
-    app.router.add_delete(f"/v2/{_LISTS}/default/contacts/{{entry_id}}", blacklist_delete)

@@ -15,7 +15,14 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_provider_sms.emulator import control, primotexto, smspartner, smspartner_account
+from airflow_provider_sms.emulator import (
+    control,
+    primotexto,
+    primotexto_account,
+    smspartner,
+    smspartner_account,
+    smspartner_status,
+)
 from airflow_provider_sms.emulator.faults import FaultSet, make_rule
 from airflow_provider_sms.emulator.middleware import api_middleware
 from airflow_provider_sms.emulator.primotexto import PRIMOTEXTO_API_KEY
@@ -32,7 +39,9 @@ def build_app(state: EmulatorState, faults: FaultSet) -> web.Application:
     app[STATE] = state
     app[FAULTS] = faults
     primotexto.add_routes(app)
+    primotexto_account.add_routes(app)
     smspartner.add_routes(app)
+    smspartner_status.add_routes(app)
     smspartner_account.add_routes(app)
     control.add_routes(app)
     return app
@@ -215,13 +224,20 @@ class GatewayEmulator:
     ) -> None:
         """Add a fault rule (see ``docs/emulator.md``); raises :class:`ValueError` on bad arguments.
 
-        :param kind: ``latency``, ``server_error``, ``rate_limit``, ``drop``, ``accept_then_drop``
-            or ``vendor_error``.
+        :param kind: ``latency``, ``server_error``, ``rate_limit``, ``drop``, ``accept_then_drop``,
+            ``accept_then_error`` or ``vendor_error``. ``accept_then_error`` handles the request (a
+            send is accepted, charged and recorded), then answers HTTP ``http_status`` (default 500)
+            with an empty body instead of the vendor's reply.
         :param vendor: only requests to this API (``primotexto`` / ``smspartner``).
         :param path: only requests whose URL path contains this string.
         :param method: only this HTTP method.
         :param after: let this many matching requests through untouched first.
         :param count: act on this many requests, then stop (``None``: all that follow).
+        :param latency_ms: delay of a ``latency`` rule (required there, refused elsewhere).
+        :param retry_after: ``Retry-After`` seconds of a ``rate_limit`` reply (default 1).
+        :param http_status: status of the reply (``server_error``, ``rate_limit``,
+            ``accept_then_error``, ``vendor_error``).
+        :param code: the vendor error code of a ``vendor_error`` rule (required there).
         """
         self.faults.add(
             make_rule(

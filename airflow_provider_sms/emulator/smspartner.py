@@ -1,8 +1,10 @@
-"""SMS Partner API v1 routes (``/v1/...``); ``apiKey`` travels in the JSON body or the query string.
+"""SMS Partner API v1 (``/v1/...``): the wire conventions, and the ``/v1/send`` route.
 
-Every reply carries ``success`` and ``code``. Errors are HTTP 200 ``{"success": false, "code": N,
-"message": "..."}`` except validation (code 9, with an ``error`` array) and malformed JSON (code 90),
-which are HTTP 400, as the vendor's Go client fixtures and send page show.
+Conventions shared with :mod:`~airflow_provider_sms.emulator.smspartner_status` and
+:mod:`~airflow_provider_sms.emulator.smspartner_account`: ``apiKey`` travels in the JSON body or the
+query string; every reply carries ``success`` and ``code``. Errors are HTTP 200 ``{"success": false,
+"code": N, "message": "..."}`` except validation (code 9, with an ``error`` array) and malformed
+JSON (code 90), which are HTTP 400 (``docs/vendor-apis.md``, assumptions A1 and A3).
 """
 
 from __future__ import annotations
@@ -11,22 +13,20 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from functools import lru_cache, wraps
+from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 from aiohttp import web
 
 from airflow_provider_sms.emulator.encoding import MAX_SEGMENTS, smspartner_length
-from airflow_provider_sms.emulator.numbers import FATES, NUMBER_REJECTED, national_format, parse_number
+from airflow_provider_sms.emulator.numbers import FATES, NUMBER_REJECTED, parse_number
 from airflow_provider_sms.emulator.replies import BAD_JSON, STATE, as_int, json_reply, payload, truthy
-from airflow_provider_sms.emulator.state import SMSPARTNER, EmulatorState, Message
+from airflow_provider_sms.emulator.state import SMSPARTNER, Message
 
 SMSPARTNER_API_KEY = "emu-smspartner-key"
 PRICE_PER_SEGMENT = 0.045
 MAX_NUMBERS = 500
-SUBACCOUNTS_PER_PAGE = 20
 
 MESSAGES = {
     1: "La clé API est requise",
@@ -59,7 +59,6 @@ MESSAGES = {
 }
 _STATUS_BY_CODE = {9: 400, 90: 400}
 _SENDER = re.compile(r"[A-Za-z0-9]{3,11}")
-_MONTHS = "january february march april may june july august september october november december".split()
 
 try:
     PARIS: Any = ZoneInfo("Europe/Paris")
@@ -123,14 +122,12 @@ def paris_datetime(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, PARIS).strftime("%Y-%m-%d %H:%M:%S")
 
 
-@lru_cache(maxsize=4096)
-def country_of(e164: str) -> str:
-    return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or "ZZ"
-
-
 # -- sending ---------------------------------------------------------------------------------
 def _schedule(params: dict[str, Any], now: float) -> float | web.Response | None:
-    """The scheduled epoch from ``scheduledDeliveryDate`` + ``time`` + ``minute`` (Paris time)."""
+    """The scheduled epoch from ``scheduledDeliveryDate`` + ``time`` + ``minute``.
+
+    Read as Europe/Paris wall-clock time (``docs/vendor-apis.md``, assumption A23).
+    """
     raw_date = params.get("scheduledDeliveryDate")
     if raw_date in (None, ""):
         return None
@@ -205,12 +202,13 @@ async def send(request: web.Request, params: dict[str, Any]) -> web.StreamRespon
     cost = round(unit_cost * len(recipients), 3)
     state = request.app[STATE]
     with state.lock:
+        # A STOP-listed number refuses the whole request (docs/vendor-apis.md, assumption A24).
         stopped = {e.recipient for e in state.stops.values()}.intersection(recipients)
         if stopped:
             return error(14, f"{MESSAGES[14]} : {', '.join(sorted(stopped))}")
         if NUMBER_REJECTED in recipients:
             return error(13)
-        if not sandbox:  # sandbox sends are free (vendor doc): no credit check, nothing deducted
+        if not sandbox:  # sandbox sends are free, no credit check (docs/vendor-apis.md, A31)
             if state.smspartner_balance + 1e-9 < cost:
                 return error(11)
             state.smspartner_balance -= cost
@@ -239,110 +237,6 @@ async def send(request: web.Request, params: dict[str, Any]) -> web.StreamRespon
     return ok(message_id=message_id, nb_sms=segs, cost=cost, currency="EUR", **extra)
 
 
-# -- status ----------------------------------------------------------------------------------
-def _state_time(message: Message, now: float) -> float:
-    return message.due_at if message.outcome(now) is not None and message.due_at else message.start_at
-
-
-def _find(state: EmulatorState, message_id: Any, number: Any) -> Message | None:
-    mid = as_int(message_id)
-    by_number = state.sends.get(mid) if mid is not None else None
-    if not by_number:
-        return None
-    return by_number.get(parse_number(number).e164)
-
-
-@authenticated
-async def message_status(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-    """``GET /v1/message-status?messageId=&phoneNumber=``."""
-    if not params.get("messageId"):
-        return error(3)
-    if not params.get("phoneNumber"):
-        return error(2)
-    message = _find(request.app[STATE], params["messageId"], params["phoneNumber"])
-    if message is None:
-        return error(4)
-    now = time.time()
-    return ok(
-        number=national_format(message.recipient),
-        messageId=message.message_id,
-        stopSms=message.outcome(now) == "unsubscribed",
-        date=paris_datetime(_state_time(message, now)),
-        statut=message.vendor_state(now),
-        cost=message.cost,
-        countryCode=country_of(message.recipient),
-        currency="EUR",
-    )
-
-
-@authenticated
-async def multi_status(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-    """``POST /v1/multi-status`` ``{"SMSStatut_List": [{"phoneNumber", "messageId"}, ...]}``."""
-    items = params.get("SMSStatut_List", params.get("SMSStatus_List"))
-    if not isinstance(items, list) or not items:
-        return error(5)
-    if len(items) > MAX_NUMBERS:
-        return error(50)
-    state = request.app[STATE]
-    now = time.time()
-    results = []
-    for item in items:
-        item = item if isinstance(item, dict) else {}
-        number, mid = item.get("phoneNumber"), item.get("messageId")
-        message = _find(state, mid, number)
-        if message is None:
-            results.append(
-                {
-                    "success": False,
-                    "code": 4,
-                    "phoneNumber": number,
-                    "messageId": mid,
-                    "status": "Numéro introuvable",
-                }
-            )
-            continue
-        results.append(
-            {
-                "success": True,
-                "code": 200,
-                "phoneNumber": message.recipient,
-                "messageId": int(message.message_id),
-                "status": message.vendor_state(now),
-                "date": str(int(_state_time(message, now))),
-                "stopSms": "1" if message.outcome(now) == "unsubscribed" else "0",
-                "isSpam": "0",
-            }
-        )
-    return ok(StatutResponse_List=results)
-
-
-@authenticated
-async def bulk_status(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-    """``GET /v1/bulk-status?messageId=``: every recipient of one send."""
-    if not params.get("messageId"):
-        return error(3)
-    mid = as_int(params["messageId"])
-    state = request.app[STATE]
-    with state.lock:
-        messages = list(state.sends.get(mid, {}).values()) if mid is not None else []
-    if not messages:
-        return error(4)
-    now = time.time()
-    entries = [
-        {
-            "phoneNumber": m.recipient,
-            "status": m.vendor_state(now),
-            "stopSMS": m.outcome(now) == "unsubscribed",
-            "date": str(int(_state_time(m, now))),
-        }
-        for m in messages
-    ]
-    return ok(message_id=str(mid), StatutResponse_List=entries)
-
-
 def add_routes(app: web.Application) -> None:
-    """Register the ``/v1`` sending and status routes."""
+    """Register the ``/v1/send`` route."""
     app.router.add_post("/v1/send", send)
-    app.router.add_get("/v1/message-status", message_status)
-    app.router.add_post("/v1/multi-status", multi_status)
-    app.router.add_get("/v1/bulk-status", bulk_status)

@@ -36,9 +36,7 @@ def hook_class_for(conn_type: str | None, conn_id: str = "") -> type[SmsHook]:
 
 
 def _hook_for(conn: Connection, sms_conn_id: str, hook_kwargs: dict[str, Any]) -> SmsHook:
-    hook = hook_class_for(conn.conn_type, sms_conn_id)(sms_conn_id, **hook_kwargs)
-    hook.__dict__["settings"] = hook._settings_from(conn)
-    return hook
+    return hook_class_for(conn.conn_type, sms_conn_id).from_connection(conn, sms_conn_id, **hook_kwargs)
 
 
 def get_sms_hook(sms_conn_id: str, **hook_kwargs: Any) -> SmsHook:

@@ -1,13 +1,14 @@
 """The interface both gateway hooks share (:class:`SmsHook`), so every operator works on either.
 
 Connection parsing lives in :mod:`~airflow_provider_sms.hooks.settings`, HTTP transport, safe
-retries and error mapping in :mod:`~airflow_provider_sms.hooks.transport`; a gateway hook only
-describes its endpoints, its error-code table and its replies.
+retries and error mapping in :mod:`~airflow_provider_sms.hooks.transport`. A gateway hook declares
+what its gateway can do (:class:`~airflow_provider_sms.hooks.capabilities.GatewayCapabilities`),
+adds its own text and schedule rules to the generic ones, and describes its endpoints, error codes
+and replies. Nothing outside the hooks needs to know which vendor it talks to.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -34,13 +35,11 @@ from airflow_provider_sms.hooks.transport import (
     parse_code,
     scrub,
 )
-from airflow_provider_sms.message import mask_number, parse_send_at
-from airflow_provider_sms.results import (
-    LIST_TYPES,
-    BlacklistEntry,
-    DeliveryStatus,
-    SendResult,
-)
+from airflow_provider_sms.results import LIST_TYPES, BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.rules.numbers import mask_number
+from airflow_provider_sms.rules.request import validate_send
+from airflow_provider_sms.rules.schedule import parse_send_at, step_problems
+from airflow_provider_sms.rules.text import count_segments, text_problems, too_many_segments
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -48,6 +47,12 @@ if TYPE_CHECKING:
 
     import requests
     from airflow.sdk import Connection
+
+    from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
+    from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.rules.inputs import OnInvalid
+    from airflow_provider_sms.rules.request import ValidatedSend
+    from airflow_provider_sms.rules.text import SegmentInfo
 
 __all__ = [
     "DEFAULT_POOL_SIZE",
@@ -108,10 +113,10 @@ class SmsHook(GatewayTransport, BaseHook):
     default_host: ClassVar[str]
     #: Path prefix of the API version (``/v2`` or ``/v1``).
     api_prefix: ClassVar[str]
-    #: How many recipients one send request may carry.
-    max_recipients_per_send: ClassVar[int] = 1
-    #: Blacklist kinds the gateway has.
-    list_types: ClassVar[tuple[str, ...]] = LIST_TYPES
+    #: What the gateway can do and its limits.
+    capabilities: ClassVar[GatewayCapabilities]
+    #: The settings type this gateway's connection parses into (typed extras).
+    settings_class: ClassVar[type[ConnectionSettings]] = ConnectionSettings
     #: Vendor error code -> (exception class, meaning). Filled by each gateway.
     error_codes: ClassVar[dict[int, tuple[type[SmsGatewayError], str]]] = {}
 
@@ -129,7 +134,23 @@ class SmsHook(GatewayTransport, BaseHook):
         self.timeout = timeout
         self.max_attempts = max(1, int(max_attempts))
         self.pool_size = pool_size
-        self._session_lock = threading.Lock()
+
+    @classmethod
+    def from_connection(cls, conn: Connection, sms_conn_id: str | None = None, **kwargs: Any) -> SmsHook:
+        """A hook for an already looked-up connection, its settings parsed (and checked) now."""
+        hook = cls(sms_conn_id or conn.conn_id, **kwargs)
+        hook.__dict__["settings"] = hook._settings_from(conn)
+        return hook
+
+    @property
+    def max_recipients_per_send(self) -> int:
+        """How many numbers one send request may carry."""
+        return self.capabilities.max_recipients_per_send
+
+    @property
+    def list_types(self) -> tuple[ListType, ...]:
+        """The blacklists this gateway keeps."""
+        return self.capabilities.list_types
 
     # ------------------------------------------------------------------ connection
     @classmethod
@@ -159,7 +180,11 @@ class SmsHook(GatewayTransport, BaseHook):
                 f"but {type(self).__name__} needs '{self.conn_type}'."
             )
         settings = build_settings(
-            conn, default_host=self.default_host, api_prefix=self.api_prefix, timeout=self.timeout
+            conn,
+            default_host=self.default_host,
+            api_prefix=self.api_prefix,
+            timeout=self.timeout,
+            settings_class=self.settings_class,
         )
         redact_in_logs(settings.api_key)
         return settings
@@ -168,8 +193,60 @@ class SmsHook(GatewayTransport, BaseHook):
         """Return the pooled HTTP session (created on first use)."""
         return self.session
 
-    # ------------------------------------------------------------------ shared public API
-    def check_list_type(self, list_type: str) -> None:
+    # ------------------------------------------------------------------ rules (no request)
+    def segments_of(self, text: str) -> SegmentInfo:
+        """How ``text`` travels on this gateway (encoding, units, SMS parts)."""
+        return count_segments(text)
+
+    def character_problems(self, text: str) -> list[str]:
+        """Characters this gateway refuses in a message (none by default)."""
+        return []
+
+    def message_problems(self, text: object) -> list[str]:
+        """Everything this gateway would refuse in ``text`` (never quoted back); empty when fine."""
+        problems = text_problems(text)
+        if problems:
+            return problems
+        assert isinstance(text, str)
+        problems = self.character_problems(text)
+        info = self.segments_of(text)
+        limit = self.capabilities.max_segments
+        if info.segments > limit:
+            problems.append(
+                too_many_segments(info, self.hook_name, limit, self.capabilities.max_segments_source)
+            )
+        return problems
+
+    def schedule_problems(self, when: datetime) -> list[str]:
+        """What this gateway would refuse in a schedule (``when`` aware UTC, already in the future)."""
+        return step_problems(when, self.capabilities.schedule_step_minutes, self.hook_name)
+
+    def validate_send(
+        self,
+        recipients: object,
+        message: object,
+        *,
+        sender: object = None,
+        send_at: object = None,
+        on_invalid: OnInvalid | str = "fail",
+        now: datetime | None = None,
+    ) -> ValidatedSend:
+        """Check a whole send for this gateway before any request; raise every problem at once.
+
+        ``sender`` defaults to the connection's ``sender`` extra. See
+        :func:`~airflow_provider_sms.rules.request.validate_send`.
+        """
+        return validate_send(
+            recipients,
+            message,
+            gateway=self,
+            sender=sender if sender is not None else self.settings.sender,
+            send_at=send_at,
+            on_invalid=on_invalid,
+            now=now,
+        )
+
+    def check_list_type(self, list_type: object) -> None:
         """Refuse, before any request, a list type this gateway does not have."""
         if list_type not in LIST_TYPES:
             raise SmsValidationError([f"list_type must be one of {', '.join(LIST_TYPES)}, not {list_type!r}"])
@@ -181,6 +258,7 @@ class SmsHook(GatewayTransport, BaseHook):
                 ]
             )
 
+    # ------------------------------------------------------------------ shared public API
     def send_sms(
         self,
         recipient: str,
@@ -271,21 +349,31 @@ class SmsHook(GatewayTransport, BaseHook):
         """Async twin of :meth:`get_delivery_statuses`."""
         raise NotImplementedError
 
-    def add_to_blacklist(self, recipient: str, list_type: str = "unsubscribers") -> bool:
+    def add_to_blacklist(self, recipient: str, list_type: ListType = "unsubscribers") -> bool:
         """Put a number on a list; True if added, False if it was already there."""
         raise NotImplementedError
 
-    def remove_from_blacklist(self, recipient: str, list_type: str = "unsubscribers") -> bool:
-        """Take a number off a list; True if removed, False if it was not there."""
+    def remove_from_blacklist(
+        self, recipient: str, list_type: ListType = "unsubscribers", *, entry_id: str | None = None
+    ) -> bool:
+        """Take a number off a list; True if removed, False if it was not there.
+
+        ``entry_id`` (from :meth:`get_blacklist`) saves a list read where the gateway deletes by
+        entry id (:attr:`GatewayCapabilities.blacklist_removal_by_entry_id`); ignored elsewhere.
+        """
         raise NotImplementedError
 
-    def get_blacklist(self, list_type: str = "unsubscribers") -> list[BlacklistEntry]:
+    def get_blacklist(self, list_type: ListType = "unsubscribers") -> list[BlacklistEntry]:
         """Every number on a list."""
         raise NotImplementedError
 
     def get_account_stats(self) -> dict[str, Any]:
         """Account counters and remaining credit; always has a numeric ``credits`` key."""
         raise NotImplementedError
+
+    def list_subaccounts(self, max_pages: int = 1000) -> list[dict[str, Any]]:
+        """Every sub-account (where :attr:`GatewayCapabilities.subaccounts`), without their keys."""
+        raise SmsValidationError([f"{self.hook_name} has no sub-accounts; nothing was sent"])
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the connection with a read-only call (account stats / credits); no secret in the text."""

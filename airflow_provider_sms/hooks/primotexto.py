@@ -1,8 +1,11 @@
 """Hook for the Primotexto API v2 (https://api.primotexto.com/v2).
 
 The API key travels in the ``X-Primotexto-ApiKey`` header. One number per send request; statuses are
-read one message at a time (by ``snapshotId``), with bounded concurrency. Error replies carry an
-integer ``code`` whose HTTP status is undocumented [U]: the code decides, the status is a fallback.
+read one message at a time (by ``snapshotId``, or the latest message to a number), with bounded
+concurrency. Error replies carry an integer ``code`` whose HTTP status is undocumented: the code
+decides, the status is a fallback. Messages may only use the documented character list (plus space
+and line breaks); the length ceiling is unpublished, so the SMS Partner one (10 parts) is assumed.
+``docs/vendor-apis.md`` has the endpoints, replies and assumptions.
 """
 
 from __future__ import annotations
@@ -23,18 +26,28 @@ from airflow_provider_sms.exceptions import (
     SmsValidationError,
 )
 from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook, parse_code
-from airflow_provider_sms.message import count_segments
+from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.rules.text import count_segments, describe_chars
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     import aiohttp
 
+    from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.rules.text import SegmentInfo
+
+#: Characters Primotexto accepts in a message (its published list) plus space, LF and CR.
+PRIMOTEXTO_CHARS: frozenset[str] = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    "@£_!$\"#èé%ù&ìò()*:+;,<-=ÑñÅ.>Üüåé/?à|^¤{}~\\' \n\r"
+)
+
 _AUTH, _CREDIT, _INVALID = SmsAuthenticationError, SmsInsufficientCreditError, SmsInvalidRequestError
 _BLACKLISTED, _NOT_FOUND = SmsRecipientBlacklistedError, SmsNotFoundError
 
-#: Primotexto error codes (reference §1.9, from the Symfony bridge enum and the Ruby gem).
+#: Primotexto error codes (``docs/vendor-apis.md``, "Primotexto error codes").
 PRIMOTEXTO_ERROR_CODES: dict[int, tuple[type[SmsGatewayError], str]] = {
     10: (_INVALID, "no phone number provided"),
     11: (_INVALID, "invalid phone number syntax"),
@@ -83,7 +96,7 @@ PRIMOTEXTO_ERROR_CODES: dict[int, tuple[type[SmsGatewayError], str]] = {
     1000: (SmsServerError, "unknown error"),
 }
 
-#: Raw Primotexto state -> normalised state (reference §1.4). Unknown states count as pending.
+#: Raw Primotexto state -> normalised state. Unknown states count as pending.
 PRIMOTEXTO_STATES: dict[str, str] = {
     "sent": "pending",
     "submitted": "pending",
@@ -128,7 +141,7 @@ def parse_status(payload: Any, message_id: str | None, recipient: str | None) ->
 
 
 def not_found_status(message_id: str | None, recipient: str | None) -> DeliveryStatus:
-    """The gateway does not know this message (yet): keep waiting [I]."""
+    """The gateway does not know this message (yet): keep waiting (an assumption, see the docs)."""
     return DeliveryStatus(
         message_id=message_id, recipient=recipient, state="pending", vendor_state="not_found"
     )
@@ -149,8 +162,19 @@ class PrimotextoHook(SmsHook):
     hook_name = "Primotexto"
     default_host = "https://api.primotexto.com"
     api_prefix = "/v2"
-    max_recipients_per_send = 1
-    list_types = ("unsubscribers", "bounces")
+    capabilities = GatewayCapabilities(
+        max_recipients_per_send=1,
+        status_batch_size=1,
+        status_needs_recipient=False,
+        status_by_recipient=True,
+        list_types=("unsubscribers", "bounces"),
+        blacklist_removal_by_entry_id=False,
+        subaccounts=False,
+        schedule_step_minutes=1,
+        max_segments=10,
+        max_segments_source="assumed; its limit is unpublished",
+        reconciliation="by_recipient",
+    )
     error_codes = PRIMOTEXTO_ERROR_CODES
 
     def __init__(self, sms_conn_id: str | None = None, *, status_concurrency: int = 16, **kwargs: Any):
@@ -169,6 +193,18 @@ class PrimotextoHook(SmsHook):
             text = payload.get("message") or payload.get("error")
             return parse_code(payload.get("code")), (str(text) if text else None)
         return None, None
+
+    # ------------------------------------------------------------------ rules
+    def character_problems(self, text: str) -> list[str]:
+        """Characters outside Primotexto's published list (its error code 31)."""
+        refused = [c for c in text if c not in PRIMOTEXTO_CHARS]
+        if not refused:
+            return []
+        return [f"message has characters Primotexto refuses: {describe_chars(refused)} (its code 31)"]
+
+    def segments_of(self, text: str) -> SegmentInfo:
+        """Segments of the characters Primotexto accepts (refused ones are reported apart)."""
+        return count_segments("".join(c for c in text if c in PRIMOTEXTO_CHARS))
 
     # ------------------------------------------------------------------ sending
     def _send(self, request: SendRequest) -> BatchSendOutcome:
@@ -196,7 +232,7 @@ class PrimotextoHook(SmsHook):
                     message_id=str(reply.get("snapshotId")),
                     recipient=recipient,
                     credits_used=float(credits) if credits is not None else None,
-                    segments=count_segments(request.message).segments,
+                    segments=self.segments_of(request.message).segments,
                     vendor=self.conn_type,
                 )
             ]
@@ -245,7 +281,7 @@ class PrimotextoHook(SmsHook):
             return list(await asyncio.gather(*(one(m, session) for m in messages)))
 
     # ------------------------------------------------------------------ blacklists
-    def add_to_blacklist(self, recipient: str, list_type: str = "unsubscribers") -> bool:
+    def add_to_blacklist(self, recipient: str, list_type: ListType = "unsubscribers") -> bool:
         """POST the number to the account list; ``False`` when it was already listed (code 15)."""
         self.check_list_type(list_type)
         call = Call(
@@ -262,8 +298,11 @@ class PrimotextoHook(SmsHook):
             raise
         return True
 
-    def remove_from_blacklist(self, recipient: str, list_type: str = "unsubscribers") -> bool:
-        """DELETE by number; ``False`` when it was not listed (404) [I: undocumented reply]."""
+    def remove_from_blacklist(
+        self, recipient: str, list_type: ListType = "unsubscribers", *, entry_id: str | None = None
+    ) -> bool:
+        """DELETE by number (``entry_id`` is not needed); ``False`` when it was not listed (404,
+        an undocumented reply we assume)."""
         self.check_list_type(list_type)
         call = Call(
             "DELETE",
@@ -277,7 +316,7 @@ class PrimotextoHook(SmsHook):
             return False
         return True
 
-    def get_blacklist(self, list_type: str = "unsubscribers") -> list[BlacklistEntry]:
+    def get_blacklist(self, list_type: ListType = "unsubscribers") -> list[BlacklistEntry]:
         """Every live entry of the account list (entries flagged ``deleted`` are left out)."""
         self.check_list_type(list_type)
         reply = self.call(

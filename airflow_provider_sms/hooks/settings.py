@@ -6,10 +6,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from airflow_provider_sms.exceptions import SmsConfigurationError
+from airflow_provider_sms.rules.request import sender_problems
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -22,14 +23,46 @@ DEFAULT_READ_TIMEOUT = 30.0
 
 @dataclass(frozen=True)
 class ConnectionSettings:
-    """What a hook needs from its Airflow connection, parsed once."""
+    """What a hook needs from its Airflow connection, parsed once.
+
+    A gateway whose connection has extras of its own subclasses this, adds typed fields, and
+    parses them in :meth:`parse_extra`.
+    """
+
+    #: Extras this settings type reads (others are ignored).
+    known_extras: ClassVar[tuple[str, ...]] = ("sender", "timeout")
 
     conn_id: str
     base_url: str
     api_key: str
     sender: str | None
     timeout: tuple[float, float]
-    extra: Mapping[str, Any]
+
+    @classmethod
+    def parse_extra(cls, extra: Mapping[str, Any], conn_id: str) -> dict[str, Any]:
+        """The gateway's own typed fields from the connection's extras.
+
+        :raises SmsConfigurationError: naming the extra that is wrong.
+        """
+        return {}
+
+
+def extra_error(conn_id: str, name: str, problem: str) -> SmsConfigurationError:
+    """The error for a bad connection extra, naming the connection and the field."""
+    return SmsConfigurationError(f"Connection '{conn_id}': extra '{name}' {problem}.")
+
+
+def parse_flag(extra: Mapping[str, Any], name: str, conn_id: str) -> bool:
+    """A boolean extra given as ``true``/``false``, ``1``/``0``, ``"yes"``/``"no"``, or missing."""
+    value = extra.get(name)
+    if value in (None, ""):
+        return False
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise extra_error(conn_id, name, f"must be true or false, not {str(value)[:20]!r}")
 
 
 def is_loopback(hostname: str) -> bool:
@@ -45,12 +78,10 @@ def is_loopback(hostname: str) -> bool:
 def _as_float(value: Any, name: str, conn_id: str) -> float:
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise SmsConfigurationError(
-            f"Connection '{conn_id}': extra '{name}' must be a number of seconds."
-        ) from None
-    if number <= 0:
-        raise SmsConfigurationError(f"Connection '{conn_id}': extra '{name}' must be positive.")
+    except (TypeError, ValueError, OverflowError):
+        raise extra_error(conn_id, name, "must be a number of seconds") from None
+    if not 0 < number < 3600:
+        raise extra_error(conn_id, name, "must be between 0 and 3600 seconds")
     return number
 
 
@@ -60,6 +91,7 @@ def build_settings(
     default_host: str,
     api_prefix: str,
     timeout: float | None = None,
+    settings_class: type[ConnectionSettings] = ConnectionSettings,
 ) -> ConnectionSettings:
     """Parse an Airflow connection into :class:`ConnectionSettings`.
 
@@ -67,6 +99,9 @@ def build_settings(
     else ``default_host``. Scheme: the URL's, else the connection's ``schema`` field when it is
     ``http``/``https``, else https. A plain-http host is refused unless it is loopback.
     Timeout precedence: hook argument, then the ``timeout`` extra (read timeout, seconds), then 30 s.
+    The ``sender`` extra follows the sender rules; ``settings_class`` parses the gateway's own extras.
+
+    :raises SmsConfigurationError: naming the connection and the field at fault.
     """
     conn_id = conn.conn_id or "<unnamed>"
     if not conn.password:
@@ -74,6 +109,8 @@ def build_settings(
             f"Connection '{conn_id}' has no API key: put it in the connection's password field."
         )
     extra = conn.extra_dejson or {}
+    if not isinstance(extra, dict):
+        raise SmsConfigurationError(f"Connection '{conn_id}': extra must be a JSON object.")
     raw_host = (conn.host or "").strip() or default_host
     if "://" not in raw_host:
         scheme = conn.schema if conn.schema in ("http", "https") else "https"
@@ -100,13 +137,16 @@ def build_settings(
         else DEFAULT_READ_TIMEOUT
     )
     sender = extra.get("sender") or None
-    return ConnectionSettings(
+    problems = sender_problems(sender)
+    if problems:
+        raise extra_error(conn_id, "sender", "is unusable: " + "; ".join(problems))
+    return settings_class(
         conn_id=conn_id,
         base_url=f"{parts.scheme}://{netloc}{path}",
         api_key=conn.password,
-        sender=str(sender) if sender else None,
+        sender=sender,
         timeout=(min(DEFAULT_CONNECT_TIMEOUT, read_timeout), read_timeout),
-        extra=extra,
+        **settings_class.parse_extra(extra, conn_id),
     )
 
 

@@ -3,14 +3,17 @@
 The API key travels as ``apiKey`` in the JSON body (POST) or the query string (GET); it is redacted
 from every error. Every reply carries ``success`` and ``code``, and a refusal may come with HTTP 200
 (``"success": false``), so the body decides. One send request carries up to 500 numbers; statuses
-are read 500 at a time through ``/multi-status``.
+are read 500 at a time through ``/multi-status``. Scheduled sends fall on 5-minute steps (Paris
+time); the Low Cost range (``gamme`` 2) sends one SMS of at most 160 characters.
+``docs/vendor-apis.md`` has the endpoints, replies and assumptions.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from airflow_provider_sms.exceptions import (
@@ -24,15 +27,20 @@ from airflow_provider_sms.exceptions import (
     SmsValidationError,
 )
 from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook, parse_code
-from airflow_provider_sms.message import count_segments, mask_number
+from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
+from airflow_provider_sms.hooks.settings import ConnectionSettings, extra_error, parse_flag
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.rules.numbers import mask_number
+from airflow_provider_sms.rules.text import GSM7
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from airflow_provider_sms.results import ListType
+
 _AUTH, _CREDIT, _INVALID = SmsAuthenticationError, SmsInsufficientCreditError, SmsInvalidRequestError
 
-#: SMS Partner error codes (reference §2.9 and §2.7; "apply broadly").
+#: SMS Partner error codes (``docs/vendor-apis.md``, "SMS Partner error codes").
 SMSPARTNER_ERROR_CODES: dict[int, tuple[type[SmsGatewayError], str]] = {
     1: (_AUTH, "API key required"),
     2: (_INVALID, "phone number required"),
@@ -69,7 +77,7 @@ SMSPARTNER_ERROR_CODES: dict[int, tuple[type[SmsGatewayError], str]] = {
     992: (_AUTH, "sender not authorised on this account"),
 }
 
-#: Raw SMS Partner status (lower-cased) -> normalised state (reference §2.5).
+#: Raw SMS Partner status (lower-cased) -> normalised state.
 SMSPARTNER_STATES: dict[str, str] = {
     "delivered": "delivered",
     "waiting": "pending",
@@ -87,7 +95,7 @@ def _truthy(value: Any) -> bool:
 
 
 def parse_vendor_date(value: Any) -> str | None:
-    """Status dates come as epoch seconds or ``YYYY-mm-dd HH:MM:SS`` (assumed Paris time) [U]."""
+    """Status dates come as epoch seconds or ``YYYY-mm-dd HH:MM:SS`` (assumed Paris time)."""
     if value in (None, ""):
         return None
     text = str(value).strip()
@@ -139,6 +147,39 @@ def parse_multi_status(reply: Any, chunk: Sequence[Mapping[str, Any]]) -> list[D
     return statuses
 
 
+@dataclass(frozen=True)
+class SmsPartnerSettings(ConnectionSettings):
+    """SMS Partner connection settings: the generic ones plus ``gamme`` and ``sandbox``.
+
+    :param gamme: 1 Premium, 2 Low Cost, ``None`` for the account's default.
+    :param sandbox: nothing is really sent nor charged; the gateway still answers.
+    """
+
+    known_extras: ClassVar[tuple[str, ...]] = ("sender", "timeout", "gamme", "sandbox")
+
+    gamme: Literal[1, 2] | None = None
+    sandbox: bool = False
+
+    @property
+    def low_cost(self) -> bool:
+        """The Low Cost range: one SMS of at most 160 characters."""
+        return self.gamme == 2
+
+    @classmethod
+    def parse_extra(cls, extra: Mapping[str, Any], conn_id: str) -> dict[str, Any]:
+        raw = extra.get("gamme")
+        gamme: Literal[1, 2] | None = None
+        if raw not in (None, ""):
+            text = str(raw).strip()
+            if text in ("1", "1.0"):
+                gamme = 1
+            elif text in ("2", "2.0"):
+                gamme = 2
+            else:
+                raise extra_error(conn_id, "gamme", f"must be 1 (Premium) or 2 (Low Cost), not {text[:20]!r}")
+        return {"gamme": gamme, "sandbox": parse_flag(extra, "sandbox", conn_id)}
+
+
 def _check_pairs(messages: Sequence[Mapping[str, Any]]) -> None:
     missing = [i for i, m in enumerate(messages) if not m.get("message_id") or not m.get("recipient")]
     if missing:
@@ -164,9 +205,26 @@ class SmsPartnerHook(SmsHook):
     hook_name = "SMS Partner"
     default_host = "https://api.smspartner.fr"
     api_prefix = "/v1"
-    max_recipients_per_send = MAX_NUMBERS_PER_SEND
-    list_types = ("unsubscribers",)
+    capabilities = GatewayCapabilities(
+        max_recipients_per_send=MAX_NUMBERS_PER_SEND,
+        status_batch_size=MAX_PAIRS_PER_STATUS,
+        status_needs_recipient=True,
+        status_by_recipient=False,
+        list_types=("unsubscribers",),
+        blacklist_removal_by_entry_id=True,
+        subaccounts=True,
+        schedule_step_minutes=5,
+        max_segments=10,
+        max_segments_source="its code 52",
+        reconciliation="none",
+    )
+    settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES
+
+    if TYPE_CHECKING:
+
+        @property
+        def settings(self) -> SmsPartnerSettings: ...
 
     def _authenticate(
         self, call: Call, api_key: str
@@ -187,15 +245,32 @@ class SmsPartnerHook(SmsHook):
             text = "; ".join(str(d.get("message", d)) if isinstance(d, dict) else str(d) for d in details)
         return parse_code(code), (str(text) if text else None)
 
+    # ------------------------------------------------------------------ rules
+    def message_problems(self, text: object) -> list[str]:
+        """The generic checks, plus the Low Cost range's one-SMS limit (its code 42)."""
+        problems = super().message_problems(text)
+        if problems or not isinstance(text, str) or not self.settings.low_cost:
+            return problems
+        info = self.segments_of(text)
+        if info.segments > 1:
+            problems.append(
+                f"message needs {info.segments} SMS segments ({info.encoding}); SMS Partner's Low Cost "
+                "range (gamme=2) sends one SMS of at most 160 characters (its code 42)"
+            )
+        return problems
+
+    def schedule_problems(self, when: datetime) -> list[str]:
+        """5-minute steps (its code 48)."""
+        return [f"{p} (its code 48)" for p in super().schedule_problems(when)]
+
     # ------------------------------------------------------------------ sending
     def _schedule(self, when: datetime | None) -> dict[str, Any]:
         if when is None:
             return {}
+        problems = self.schedule_problems(when)
+        if problems:
+            raise SmsValidationError(problems)
         local = when.astimezone(PARIS)
-        if local.minute % 5 or local.second or local.microsecond:
-            raise SmsValidationError(
-                ["SMS Partner schedules on 5-minute steps: send_at must fall on :00, :05, ... :55 exactly"]
-            )
         return {
             "scheduledDeliveryDate": local.strftime("%d/%m/%Y"),
             "time": local.hour,
@@ -210,23 +285,23 @@ class SmsPartnerHook(SmsHook):
         GSM-7 goes out with ``isUnicode=1`` (the account must have Unicode enabled).
 
         If the gateway refuses the request because some numbers are on the STOP list (code 14;
-        nothing is sent in that case [I]), the STOP list is read once and the request is repeated
-        without them; they are returned in ``blacklisted``.
+        nothing is sent in that case, an assumption), the STOP list is read once and the request
+        is repeated without them; they are returned in ``blacklisted``.
         """
         recipients = request.recipients
         body: dict[str, Any] = {"message": request.message, **self._schedule(request.send_at)}
-        extra = self.settings.extra
+        settings = self.settings
         if request.sender:
             body["sender"] = request.sender
         if request.category:
             body["tag"] = request.category
-        if extra.get("gamme") not in (None, ""):
-            body["gamme"] = int(extra["gamme"])
-        if _truthy(extra.get("sandbox", False)):
+        if settings.gamme is not None:
+            body["gamme"] = settings.gamme
+        if settings.sandbox:
             body["sandbox"] = 1
         if request.marketing:
             body["isStopSms"] = 1
-        if count_segments(request.message).encoding != "GSM-7":
+        if self.segments_of(request.message).encoding != GSM7:
             body["isUnicode"] = 1
         try:
             return self._send_numbers(list(recipients), body)
@@ -311,7 +386,7 @@ class SmsPartnerHook(SmsHook):
         ]
 
     # ------------------------------------------------------------------ STOP list
-    def add_to_blacklist(self, recipient: str, list_type: str = "unsubscribers") -> bool:
+    def add_to_blacklist(self, recipient: str, list_type: ListType = "unsubscribers") -> bool:
         """``/stop-sms/add``; ``False`` when the number was already listed (code 15)."""
         self.check_list_type(list_type)
         call = Call(
@@ -329,7 +404,7 @@ class SmsPartnerHook(SmsHook):
         return True
 
     def remove_from_blacklist(
-        self, recipient: str, list_type: str = "unsubscribers", *, entry_id: str | None = None
+        self, recipient: str, list_type: ListType = "unsubscribers", *, entry_id: str | None = None
     ) -> bool:
         """Delete a STOP entry. SMS Partner deletes by entry id, so the list is read first unless
         ``entry_id`` is given (e.g. from :meth:`get_blacklist`). ``False`` when the number is absent."""
@@ -351,7 +426,7 @@ class SmsPartnerHook(SmsHook):
         self.log.debug("SMS Partner: removed %s from the STOP list", mask_number(recipient))
         return True
 
-    def get_blacklist(self, list_type: str = "unsubscribers") -> list[BlacklistEntry]:
+    def get_blacklist(self, list_type: ListType = "unsubscribers") -> list[BlacklistEntry]:
         """The whole STOP list (``/stop-sms/list``)."""
         self.check_list_type(list_type)
         reply = self.call(Call("GET", "/v1/stop-sms/list", operation="read the STOP list")) or {}

@@ -9,6 +9,13 @@ Retry rules (the point of this module):
   TCP connection could not be opened, or it answered 429. A read timeout, a dropped connection after
   the request left, or a 5xx raise :class:`~airflow_provider_sms.exceptions.SmsOutcomeUnknownError`
   at once, because the SMS may already be on its way.
+
+Both paths share everything but the HTTP library: :func:`build_request` (method, URL, query, body and
+headers, with the key placed by the hook's ``_authenticate``), the error mapping (``_check_reply``,
+``_transport_error``, :meth:`GatewayTransport.error_for`) and one
+:class:`~airflow_provider_sms.hooks.retry.RetryPolicy` (0.5 s doubling, capped at 30 s) from which
+tenacity's ``Retrying`` and ``AsyncRetrying`` are built. Errors are raised ``from None``, so no
+exception context carries a URL holding a key.
 """
 
 from __future__ import annotations
@@ -16,26 +23,26 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from airflow_provider_sms.exceptions import (
-    SmsAuthenticationError,
-    SmsGatewayError,
-    SmsInvalidRequestError,
-    SmsNotFoundError,
-    SmsOutcomeUnknownError,
-    SmsRateLimitError,
-    SmsServerError,
+from airflow_provider_sms.exceptions import SmsGatewayError, SmsOutcomeUnknownError, SmsServerError
+from airflow_provider_sms.hooks.retry import (
+    DEFAULT_MAX_ATTEMPTS as DEFAULT_MAX_ATTEMPTS,
+    MAX_BACKOFF_SECONDS as MAX_BACKOFF_SECONDS,
+    NotSentError,
+    RetryPolicy,
+    classify_reply,
+    parse_retry_after as parse_retry_after,
+    request_left,
 )
 from airflow_provider_sms.hooks.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from airflow_provider_sms.message import mask_number
+from airflow_provider_sms.rules.numbers import mask_number
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -44,11 +51,10 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.settings import ConnectionSettings
 
-DEFAULT_MAX_ATTEMPTS = 4
-MAX_BACKOFF_SECONDS = 30.0
 DEFAULT_POOL_SIZE = 32
 
 _PHONE_LIKE = re.compile(r"\+?\d[\d .-]{6,}\d")
+_MAYBE_SENT = "; the gateway may have accepted it, so it is not retried automatically"
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,35 @@ class Call:
     body: dict[str, Any] | None = None
     idempotent: bool = True
     operation: str = "call the gateway"
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """A :class:`Call` ready for the wire, key included (so ``repr`` shows only method and URL)."""
+
+    method: str
+    url: str
+    params: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    json: dict[str, Any] | None = field(default=None, repr=False)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments of ``requests``' and ``aiohttp``'s ``session.request``."""
+        return {"params": self.params or None, "json": self.json, "headers": self.headers}
+
+
+def build_request(
+    call: Call,
+    settings: ConnectionSettings,
+    authenticate: Callable[[Call, str], tuple[dict[str, str], dict[str, Any], dict[str, Any] | None]],
+) -> HttpRequest:
+    """Turn ``call`` into what both HTTP libraries send; ``authenticate`` places the API key.
+
+    Query values are sent as text, ``None`` left out (what ``requests`` does; aiohttp wants text).
+    """
+    headers, params, body = authenticate(call, settings.api_key)
+    pairs = [(key, str(value)) for key, value in params.items() if value is not None]
+    return HttpRequest(call.method, settings.base_url + call.path, pairs, body, dict(headers))
 
 
 def scrub(text: object, secret: str | None = None) -> str:
@@ -95,29 +130,6 @@ def parse_code(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Read a ``Retry-After`` header given in seconds (HTTP dates are ignored)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _wait_seconds(state: RetryCallState) -> float:
-    """Backoff: the gateway's ``Retry-After`` when given, else 0.5 s doubling; capped."""
-    exc = state.outcome.exception() if state.outcome else None
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None:
-        return min(float(retry_after), MAX_BACKOFF_SECONDS)
-    return min(0.5 * 2 ** (state.attempt_number - 1), MAX_BACKOFF_SECONDS)
-
-
-class _RetryableTransportError(SmsServerError):
-    """Internal: the connection could not be opened, so the request never reached the gateway."""
-
-
 class GatewayTransport:
     """Mixin of :class:`~airflow_provider_sms.hooks.base.SmsHook`: sends :class:`Call` objects.
 
@@ -130,6 +142,9 @@ class GatewayTransport:
     sms_conn_id: str
     max_attempts: int
     pool_size: int
+    #: Guards session creation and closing. Class-level, so it exists whatever ``__init__`` ran
+    #: (this is a mixin), and it is never copied or pickled with a hook; held only for a moment.
+    _session_guard: ClassVar[threading.Lock] = threading.Lock()
 
     if TYPE_CHECKING:
 
@@ -142,19 +157,30 @@ class GatewayTransport:
     async def aget_settings(self) -> ConnectionSettings:
         raise NotImplementedError
 
-    @cached_property
+    @property
     def session(self) -> requests.Session:
-        """A keep-alive ``requests`` session with ``pool_size`` connections and no hidden retries."""
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.pool_size, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+        """A keep-alive ``requests`` session with ``pool_size`` connections and no hidden retries.
+
+        Created once per hook, even when many threads ask for it at the same time.
+        """
+        session = self.__dict__.get("_http_session")
+        if session is None:
+            with GatewayTransport._session_guard:
+                session = self.__dict__.get("_http_session")
+                if session is None:
+                    session = requests.Session()
+                    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.pool_size, max_retries=0)
+                    session.mount("https://", adapter)
+                    session.mount("http://", adapter)
+                    self.__dict__["_http_session"] = session
         return session
 
     def close(self) -> None:
-        """Close pooled connections."""
-        if "session" in self.__dict__:
-            self.__dict__.pop("session").close()
+        """Close pooled connections (safe to call twice, or before any request)."""
+        with GatewayTransport._session_guard:
+            session = self.__dict__.pop("_http_session", None)
+        if session is not None:
+            session.close()
 
     # ------------------------------------------------------------------ vendor hooks (overridden)
     def _authenticate(
@@ -167,6 +193,13 @@ class GatewayTransport:
         """Return ``(code, vendor message)`` when ``payload`` is an error reply, else ``None``."""
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ retry policy
+    def retry_policy(self, call: Call) -> RetryPolicy:
+        """The :class:`RetryPolicy` of ``call`` on this hook (both transports use it)."""
+        return RetryPolicy(
+            max_attempts=self.max_attempts, idempotent=call.idempotent, label=self.hook_name, log=self.log
+        )
+
     # ------------------------------------------------------------------ error mapping
     def error_for(
         self,
@@ -177,46 +210,33 @@ class GatewayTransport:
         retry_after: float | None = None,
     ) -> SmsGatewayError:
         """Build the typed exception for a refused call (HTTP status and vendor code both count)."""
-        meaning = ""
-        if http_status == 429:
-            cls: type[SmsGatewayError] = SmsRateLimitError
-            meaning = "rate limited"
-        elif code is not None and code in self.error_codes:
-            cls, meaning = self.error_codes[code]
-        elif http_status is not None and http_status >= 500:
-            cls = SmsServerError
-        elif http_status in (401, 403):
-            cls = SmsAuthenticationError
-        elif http_status == 404:
-            cls = SmsNotFoundError
-        elif http_status is not None and 400 <= http_status < 500:
-            cls = SmsInvalidRequestError
-        else:
-            cls = SmsGatewayError
-        if not call.idempotent and cls is SmsServerError:
-            cls = SmsOutcomeUnknownError
+        cls, meaning = classify_reply(http_status, code, self.error_codes, idempotent=call.idempotent)
         secret = self.settings.api_key if "settings" in self.__dict__ else None
+        vendor_text = scrub(vendor_message, secret) if vendor_message else None
         detail = ", ".join(
             part
             for part in (
                 f"HTTP {http_status}" if http_status is not None else "",
                 f"code {code}" if code is not None else "",
                 meaning,
-                scrub(vendor_message, secret) if vendor_message else "",
+                vendor_text or "",
             )
             if part
         )
-        text = f"{self.hook_name} could not {call.operation} (connection '{self.sms_conn_id}'): {detail}"
+        text = f"{self._failed(call)}: {detail}"
         if cls is SmsOutcomeUnknownError:
-            text += "; the gateway may have accepted it, so it is not retried automatically"
+            text += _MAYBE_SENT
         return cls(
             text,
             http_status=http_status,
             code=code,
-            vendor_message=scrub(vendor_message, secret) if vendor_message else None,
+            vendor_message=vendor_text,
             retry_after=retry_after,
             conn_id=self.sms_conn_id,
         )
+
+    def _failed(self, call: Call) -> str:
+        return f"{self.hook_name} could not {call.operation} (connection '{self.sms_conn_id}')"
 
     def _check_reply(self, call: Call, status: int, headers: Mapping[str, str], text: str) -> Any:
         payload = parse_json(text)
@@ -230,113 +250,54 @@ class GatewayTransport:
 
     def _transport_error(self, call: Call, exc: BaseException, *, connected: bool) -> SmsGatewayError:
         """Map a transport failure; ``connected`` says whether the request may have left."""
-        reason = "timed out" if isinstance(exc, (TimeoutError, requests.Timeout)) else "connection failed"
         if not connected:
-            return _RetryableTransportError(
-                f"{self.hook_name} could not {call.operation} (connection '{self.sms_conn_id}'): "
-                f"could not connect ({type(exc).__name__})",
-                conn_id=self.sms_conn_id,
-            )
-        cls = SmsServerError if call.idempotent else SmsOutcomeUnknownError
-        text = (
-            f"{self.hook_name} could not {call.operation} (connection '{self.sms_conn_id}'): "
-            f"{reason} after the request was sent ({type(exc).__name__})"
-        )
+            text = f"{self._failed(call)}: could not connect ({type(exc).__name__})"
+            return NotSentError(text, conn_id=self.sms_conn_id)
+        reason = "timed out" if isinstance(exc, (TimeoutError, requests.Timeout)) else "connection failed"
+        text = f"{self._failed(call)}: {reason} after the request was sent ({type(exc).__name__})"
         if not call.idempotent:
-            text += "; the gateway may have accepted it, so it is not retried automatically"
-        return cls(text, conn_id=self.sms_conn_id)
+            return SmsOutcomeUnknownError(text + _MAYBE_SENT, conn_id=self.sms_conn_id)
+        return SmsServerError(text, conn_id=self.sms_conn_id)
 
-    def _retryable(self, call: Call) -> Callable[[BaseException], bool]:
-        def check(exc: BaseException) -> bool:
-            if isinstance(exc, (_RetryableTransportError, SmsRateLimitError)):
-                return True
-            return call.idempotent and isinstance(exc, SmsServerError)
-
-        return check
-
-    def _retrying(self, call: Call, sleep: Callable[[float], Any] | None = None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "retry": retry_if_exception(self._retryable(call)),
-            "stop": stop_after_attempt(self.max_attempts),
-            "wait": _wait_seconds,
-            "reraise": True,
-            "before_sleep": self._log_retry,
-        }
-        if sleep is not None:
-            kwargs["sleep"] = sleep
-        return kwargs
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        self.log.warning(
-            "%s: attempt %d failed (%s); retrying", self.hook_name, state.attempt_number, type(exc).__name__
+    def _log_reply(self, call: Call, status: int, started: float) -> None:
+        elapsed_ms = (time.monotonic() - started) * 1000
+        self.log.debug(
+            "%s %s %s -> %d in %.0f ms", self.hook_name, call.method, call.path, status, elapsed_ms
         )
 
-    # ------------------------------------------------------------------ sync transport
+    # ------------------------------------------------------------------ sync transport (requests)
     def call(self, call: Call) -> Any:
         """Send ``call`` and return the parsed JSON reply, retrying only where that is safe."""
-        for attempt in Retrying(**self._retrying(call)):
+        request = build_request(call, self.settings, self._authenticate)
+        timeout = self.settings.timeout
+        for attempt in self.retry_policy(call).retrying():
             with attempt:
-                return self._call_once(call)
+                return self._call_once(call, request, timeout)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _call_once(self, call: Call) -> Any:
-        settings = self.settings
-        headers, params, body = self._authenticate(call, settings.api_key)
+    def _call_once(self, call: Call, request: HttpRequest, timeout: tuple[float, float]) -> Any:
         started = time.monotonic()
         try:
-            response = self.session.request(
-                call.method,
-                settings.base_url + call.path,
-                params=params or None,
-                json=body,
-                headers=headers,
-                timeout=settings.timeout,
-            )
-        except requests.ConnectTimeout as exc:
-            raise self._transport_error(call, exc, connected=False) from None
-        except requests.ConnectionError as exc:
-            raise self._transport_error(call, exc, connected=not _never_connected(exc)) from None
+            response = self.session.request(request.method, request.url, timeout=timeout, **request.options())
         except requests.RequestException as exc:
-            raise self._transport_error(call, exc, connected=True) from None
-        self.log.debug(
-            "%s %s %s -> %d in %.0f ms",
-            self.hook_name,
-            call.method,
-            call.path,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        return self._check_reply(call, response.status_code, response.headers, response.text)
+            failure = self._transport_error(call, exc, connected=request_left(exc))
+        else:
+            self._log_reply(call, response.status_code, started)
+            return self._check_reply(call, response.status_code, response.headers, response.text)
+        raise failure from None  # outside the handler: no __context__ keeps the URL (and key)
 
-    # ------------------------------------------------------------------ async transport
+    # ------------------------------------------------------------------ async transport (aiohttp)
     async def acall(self, call: Call, session: aiohttp.ClientSession | None = None) -> Any:
         """Async twin of :meth:`call` (aiohttp); pass ``session`` to reuse connections."""
         settings = await self.aget_settings()
         if session is None:
             async with self.async_session() as own:
                 return await self.acall(call, own)
-        attempt = 0
-        retryable = self._retryable(call)
-        while True:
-            attempt += 1
-            try:
-                return await self._acall_once(call, settings, session)
-            except SmsGatewayError as exc:
-                if attempt >= self.max_attempts or not retryable(exc):
-                    raise
-                delay = min(
-                    exc.retry_after if exc.retry_after is not None else 0.5 * 2 ** (attempt - 1),
-                    MAX_BACKOFF_SECONDS,
-                )
-                self.log.warning(
-                    "%s: attempt %d failed (%s); retrying in %.1f s",
-                    self.hook_name,
-                    attempt,
-                    type(exc).__name__,
-                    delay,
-                )
-                await asyncio.sleep(delay)
+        request = build_request(call, settings, self._authenticate)
+        async for attempt in self.retry_policy(call).async_retrying():
+            with attempt:
+                return await self._acall_once(call, request, session)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def async_session(self) -> aiohttp.ClientSession:
         """A new aiohttp session with this hook's timeouts and pool size (use ``async with``)."""
@@ -347,50 +308,27 @@ class GatewayTransport:
             if "settings" in self.__dict__
             else (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
         )
-        return aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read),
             connector=aiohttp.TCPConnector(limit=self.pool_size),
         )
+        if hasattr(session, "_retry_connection"):  # aiohttp >= 3.10 silently resends a GET once
+            session._retry_connection = False  # after a disconnect: the RetryPolicy decides alone
+        return session
 
-    async def _acall_once(
-        self, call: Call, settings: ConnectionSettings, session: aiohttp.ClientSession
-    ) -> Any:
+    async def _acall_once(self, call: Call, request: HttpRequest, session: aiohttp.ClientSession) -> Any:
         import aiohttp
 
-        headers, params, body = self._authenticate(call, settings.api_key)
+        started = time.monotonic()
         try:
-            async with session.request(
-                call.method,
-                settings.base_url + call.path,
-                params={k: str(v) for k, v in params.items()} or None,
-                json=body,
-                headers=headers,
-            ) as response:
+            async with session.request(request.method, request.url, **request.options()) as response:
                 text = await response.text()
                 status, reply_headers = response.status, response.headers
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise self._transport_error(call, exc, connected=False) from None
+            failure = self._transport_error(call, exc, connected=False)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise self._transport_error(call, exc, connected=True) from None
-        self.log.debug("%s %s %s -> %d", self.hook_name, call.method, call.path, status)
-        return self._check_reply(call, status, reply_headers, text)
-
-
-def _never_connected(exc: requests.ConnectionError) -> bool:
-    """True when ``requests`` failed while opening the TCP connection (nothing was sent)."""
-    from urllib3.exceptions import NewConnectionError
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (NewConnectionError, ConnectionRefusedError)):
-            return True
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, BaseException):
-            current = reason
-            continue
-        args = getattr(current, "args", ())
-        nested = next((a for a in args if isinstance(a, BaseException)), None)
-        current = nested or current.__cause__ or current.__context__
-    return False
+            failure = self._transport_error(call, exc, connected=True)
+        else:
+            self._log_reply(call, status, started)
+            return self._check_reply(call, status, reply_headers, text)
+        raise failure from None  # outside the handler, as in _call_once

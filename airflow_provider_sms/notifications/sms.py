@@ -25,7 +25,8 @@ from airflow.providers.common.compat.sdk import BaseNotifier
 
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
 from airflow_provider_sms.hooks import aget_sms_hook, get_sms_hook
-from airflow_provider_sms.message import count_segments, mask_number, validate_send
+from airflow_provider_sms.rules.numbers import mask_number
+from airflow_provider_sms.rules.text import count_segments
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_1_PLUS
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 #: The default message stays within this many SMS segments (GSM-7: 306 characters).
 DEFAULT_MAX_SEGMENTS = 2
 _FIELD_LIMIT = 60
-#: Characters kept in the default message: GSM-7 basic characters Primotexto also accepts.
+#: Characters kept in the default message: GSM-7 basic characters every gateway accepts.
 _UNSAFE = re.compile(r"[^A-Za-z0-9 .,:;_\-+/()!?@#%&*=<>'\n]")
 
 
@@ -71,7 +72,7 @@ def default_message(context: Mapping[str, Any]) -> str:
 
     A DAG-level callback (its context has ``reason``) names the DAG run; a task-level one names the
     task, its try and the exception's type; a deadline alert (``deadline`` in the context) names
-    the run that missed it. Only GSM-7 characters Primotexto accepts are used (anything else
+    the run that missed it. Only GSM-7 characters every gateway accepts are used (anything else
     becomes ``?``), fields are shortened, and the text fits in two SMS.
     """
     ti = context.get("ti") or context.get("task_instance")
@@ -181,7 +182,7 @@ class SmsNotifier(BaseNotifier):
 
     def _send(self, hook: SmsHook, context: Context) -> None:
         text = self.message if self.message is not None else default_message(context)
-        checked = validate_send(self.recipients, text, vendor=hook.conn_type, sender=self.sender)
+        checked = hook.validate_send(self.recipients, text, sender=self.sender)
         numbers = list(checked.recipients)
         step = max(1, hook.max_recipients_per_send)
         sent = 0

@@ -1,22 +1,18 @@
-"""What every SMS operator shares: the connection id, the hook it picks, bounded fan-out."""
+"""What every SMS operator shares: the connection id and the hook its type picks."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_sms.hooks import get_sms_hook
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Sequence
 
     from airflow_provider_sms.hooks.base import SmsHook
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class SmsBaseOperator(BaseOperator):
@@ -35,15 +31,3 @@ class SmsBaseOperator(BaseOperator):
     def hook(self) -> SmsHook:
         """The gateway hook for ``sms_conn_id`` (connection read on first use, at run time)."""
         return get_sms_hook(self.sms_conn_id)
-
-
-def map_bounded(fn: Callable[[T], R], items: Iterable[T], max_concurrency: int) -> list[R]:
-    """Apply ``fn`` to every item with at most ``max_concurrency`` threads; results in input order.
-
-    ``fn`` should catch its own per-item errors: one that escapes stops the whole map.
-    """
-    items = list(items)
-    if max_concurrency <= 1 or len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(max_concurrency, len(items))) as pool:
-        return list(pool.map(fn, items))

@@ -12,28 +12,21 @@ re-exported here.
 
 from __future__ import annotations
 
-import inspect
-import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_sms.exceptions import (
-    SmsAuthenticationError,
     SmsConfigurationError,
     SmsError,
     SmsGatewayError,
-    SmsInsufficientCreditError,
     SmsInvalidRequestError,
     SmsServerError,
     SmsValidationError,
 )
-from airflow_provider_sms.message import (
-    mask_number,
-    normalize_number,
-    normalize_recipients,
-    split_recipients,
-)
-from airflow_provider_sms.operators.base import SmsBaseOperator, map_bounded
+from airflow_provider_sms.operators.base import SmsBaseOperator
 from airflow_provider_sms.operators.blacklist_export import SmsBlacklistExportOperator
+from airflow_provider_sms.rules.inputs import normalize_recipients, split_recipients
+from airflow_provider_sms.rules.numbers import mask_number, normalize_number
+from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, Breaker, map_bounded
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -41,6 +34,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.results import ListType
 
 __all__ = [
     "SmsBlacklistAddOperator",
@@ -51,8 +45,6 @@ __all__ = [
 DEFAULT_MAX_CONCURRENCY = 8
 #: Failed numbers named (masked) in the task's error; the rest are counted.
 MAX_LISTED_FAILURES = 20
-#: Errors that would fail every other number the same way: stop at the first one.
-_FATAL = (SmsAuthenticationError, SmsConfigurationError, SmsInsufficientCreditError)
 
 
 class _NotAttempted(Exception):
@@ -80,7 +72,7 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         *,
         sms_conn_id: str,
         recipients: str | Sequence[Any],
-        list_type: str = "unsubscribers",
+        list_type: ListType = "unsubscribers",
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         **kwargs: Any,
     ) -> None:
@@ -116,21 +108,19 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         hook = self.hook
         numbers = self._validated(hook)
         to_edit = self._prepare(hook, numbers) if numbers else []
-        abort = threading.Event()
-        fatal: list[SmsError] = []
+        breaker = Breaker(threshold=None)
 
         def one(number: str) -> tuple[str, bool | None, BaseException | None]:
-            if abort.is_set():
+            if breaker.stopped:
                 return (
                     number,
                     None,
-                    _NotAttempted(f"not attempted: the run stopped at {type(fatal[0]).__name__}"),
+                    _NotAttempted(f"not attempted: the run stopped at {type(breaker.error).__name__}"),
                 )
             try:
                 return number, self._edit(hook, number), None
-            except _FATAL as exc:
-                abort.set()
-                fatal.append(exc)
+            except STOPPING_ERRORS as exc:
+                breaker.stop(exc)
                 return number, None, exc
             except SmsError as exc:
                 return number, None, exc
@@ -152,7 +142,8 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         if summary["failed"]:
             context["ti"].xcom_push(key="return_value", value=summary)
             errors = [error for _, error in outcomes.values() if error is not None]
-            raise self._error(hook, summary, errors, fatal[0] if fatal else None)
+            stop = breaker.error if isinstance(breaker.error, SmsError) else None
+            raise self._error(hook, summary, errors, stop)
         return summary
 
     def _summary(
@@ -254,7 +245,7 @@ class SmsBlacklistRemoveOperator(_SmsBlacklistEditOperator):
     _entry_ids: dict[str, str] | None = None
 
     def _prepare(self, hook: SmsHook, numbers: list[str]) -> list[str]:
-        if "entry_id" not in inspect.signature(hook.remove_from_blacklist).parameters:
+        if not hook.capabilities.blacklist_removal_by_entry_id:
             self._entry_ids = None
             return numbers
         self._entry_ids = {}
@@ -266,7 +257,5 @@ class SmsBlacklistRemoveOperator(_SmsBlacklistEditOperator):
         return [number for number in numbers if number in self._entry_ids]
 
     def _edit(self, hook: SmsHook, number: str) -> bool:
-        if self._entry_ids is None:
-            return hook.remove_from_blacklist(number, self.list_type)
-        remove: Any = hook.remove_from_blacklist
-        return remove(number, self.list_type, entry_id=self._entry_ids[number])
+        entry_id = self._entry_ids[number] if self._entry_ids is not None else None
+        return hook.remove_from_blacklist(number, self.list_type, entry_id=entry_id)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_sms.message import normalize_number
 from airflow_provider_sms.operators.base import SmsBaseOperator
-from airflow_provider_sms.operators.output import resolve_format, to_storage_path, write_csv, write_json
+from airflow_provider_sms.result_files import resolve_format, to_storage_path, write_csv, write_json
+from airflow_provider_sms.rules.numbers import normalize_number
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.sdk import Context
 
-    from airflow_provider_sms.results import BlacklistEntry
+    from airflow_provider_sms.results import BlacklistEntry, ListType
 
 #: CSV columns, in order.
 EXPORT_COLUMNS = ("recipient", "id", "list_type", "vendor", "exported_at")
@@ -69,7 +69,7 @@ class SmsBlacklistExportOperator(SmsBaseOperator):
         *,
         sms_conn_id: str,
         output_path: str,
-        list_type: str = "unsubscribers",
+        list_type: ListType = "unsubscribers",
         output_format: str | None = None,
         **kwargs: Any,
     ) -> None:

@@ -4,9 +4,10 @@ Order of work in :meth:`SmsSendOperator.execute`:
 
 1. validate everything (numbers, characters, segments, sender, ``send_at``) before any request;
    every problem is reported at once in one :class:`~airflow_provider_sms.exceptions.SmsValidationError`;
-2. read the retry journal (:mod:`airflow_provider_sms.operators.journal`): recipients an earlier try
+2. read the retry journal (:mod:`airflow_provider_sms.sending.journal`): recipients an earlier try
    got accepted are not sent again, their results are returned; sends whose outcome an earlier try
-   could not know are reconciled with the gateway where it can tell (latest message to a number);
+   could not know are reconciled with the gateway where its hook says it can tell
+   (:mod:`airflow_provider_sms.sending.reconcile`);
 3. send the rest in requests of up to ``hook.max_recipients_per_send`` numbers, ``max_concurrency``
    requests at a time over the hook's pooled connections, journaling acceptances as they arrive;
 4. push per-recipient outcomes to XCom and fail after the batch if any recipient failed.
@@ -17,42 +18,39 @@ Order of work in :meth:`SmsSendOperator.execute`:
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_sms.exceptions import (
-    SmsError,
     SmsJournalError,
     SmsValidationError,
 )
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.hooks.base import DEFAULT_POOL_SIZE
-from airflow_provider_sms.message import validate_send
-from airflow_provider_sms.operators.base import SmsBaseOperator, map_bounded
-from airflow_provider_sms.operators.journal import (
-    ACCEPTED,
+from airflow_provider_sms.operators.base import SmsBaseOperator
+from airflow_provider_sms.sending.batch import BatchReport, SendBatch, send_chunk
+from airflow_provider_sms.sending.fanout import Breaker, map_bounded
+from airflow_provider_sms.sending.journal import (
     DEFAULT_FLUSH_EVERY,
     DEFAULT_FLUSH_INTERVAL,
     SendJournal,
 )
-from airflow_provider_sms.operators.send_batch import BatchReport, Breaker, SendBatch, send_chunk
-from airflow_provider_sms.results import SendResult
+from airflow_provider_sms.sending.reconcile import apply_journal, reconcile
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
     from airflow.sdk import Context
 
     from airflow_provider_sms.hooks.base import SmsHook
-    from airflow_provider_sms.message import ValidatedSend
+    from airflow_provider_sms.rules.inputs import OnInvalid
+    from airflow_provider_sms.rules.request import ValidatedSend
 
 #: Requests in flight at once (the hook's connection pool is sized to at least this).
 DEFAULT_MAX_CONCURRENCY = 8
-#: A message the gateway reports for a number counts as ours when it changed at most this many
-#: seconds before our unknown-outcome request started (clock skew between us and the gateway).
-RECONCILE_SKEW_SECONDS = 120.0
-ON_UNKNOWN_OUTCOME = ("skip", "resend")
+OnUnknownOutcome = Literal["skip", "resend"]
+ON_UNKNOWN_OUTCOME: tuple[str, ...] = ("skip", "resend")
 
 
 class SmsSendOperator(SmsBaseOperator):
@@ -116,8 +114,8 @@ class SmsSendOperator(SmsBaseOperator):
         send_at: datetime | str | None = None,
         marketing: bool = False,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        on_invalid_recipient: str = "fail",
-        on_unknown_outcome: str = "skip",
+        on_invalid_recipient: OnInvalid = "fail",
+        on_unknown_outcome: OnUnknownOutcome = "skip",
         mask_message: bool = False,
         journal_flush_every: int = DEFAULT_FLUSH_EVERY,
         journal_flush_interval: float = DEFAULT_FLUSH_INTERVAL,
@@ -169,14 +167,12 @@ class SmsSendOperator(SmsBaseOperator):
         """Check every input before any request; raise all problems in one SmsValidationError."""
         problems = self._option_problems()
         try:
-            validated = validate_send(
+            validated = hook.validate_send(
                 self.recipients,
                 self.message,
-                vendor=hook.conn_type,
-                sender=self.sender if self.sender is not None else hook.settings.sender,
+                sender=self.sender,
                 send_at=self.send_at,
                 on_invalid=self.on_invalid_recipient,
-                low_cost=str(hook.settings.extra.get("gamme", "")).strip() == "2",
             )
         except SmsValidationError as exc:
             raise SmsValidationError([*problems, *exc.problems]) from None
@@ -261,112 +257,40 @@ class SmsSendOperator(SmsBaseOperator):
         return None
 
     def _resume(self, shared: SendBatch, validated: ValidatedSend, report: BatchReport) -> list[str]:
-        """Apply the journal of earlier tries; return the recipients still to send to."""
-        journal = shared.journal
-        found = journal.load()
-        if not found:
-            return list(validated.recipients)
-        todo: list[str] = []
-        unknown: list[tuple[str, float]] = []
-        for recipient in validated.recipients:
-            entry = journal.lookup(recipient)
-            if entry is None:
-                todo.append(recipient)
-            elif entry.status == ACCEPTED:
-                report.recover(
-                    SendResult(
-                        message_id=str(entry.message_id),
-                        recipient=recipient,
-                        credits_used=entry.credits_used,
-                        segments=entry.segments,
-                        vendor=shared.hook.conn_type,
-                    )
-                )
-            else:
-                unknown.append((recipient, entry.at or 0.0))
+        """Apply the journal of earlier tries and settle unknown outcomes; return what to send."""
+        todo, unknown = apply_journal(shared, validated.recipients, report)
         self.log.info(
             "Retry journal (%s): %d recipient(s) already accepted in an earlier try are not sent again; "
             "%d had an unknown outcome",
-            journal.kind,
+            shared.journal.kind,
             report.recovered,
             len(unknown),
         )
-        if unknown:
-            todo.extend(self._reconcile(shared, unknown, validated, report))
-        return todo
-
-    def _reconcile(
-        self,
-        shared: SendBatch,
-        unknown: list[tuple[str, float]],
-        validated: ValidatedSend,
-        report: BatchReport,
-    ) -> list[str]:
-        """Ask the gateway about sends an earlier try got no reply for; return those to send again.
-
-        A gateway that can name the latest message to a number (Primotexto) settles each one: a
-        message that changed after our request started is ours (accepted, not resent), none means
-        it never arrived (resent). Where it cannot (SMS Partner needs the message id we never got),
-        ``on_unknown_outcome`` decides.
-        """
+        if not unknown:
+            return todo
         hook = shared.hook
-
-        def check(item: tuple[str, float]) -> tuple[str, Any]:
-            recipient, at = item
-            try:
-                status = hook.get_delivery_status(recipient=recipient)
-            except SmsValidationError:  # raised before any request: this gateway cannot tell
-                return "unsupported", None
-            except SmsError:
-                return "unconfirmed", None
-            if status.vendor_state == "not_found":
-                return "absent", None
-            changed = _epoch(status.updated_at)
-            if changed is not None and changed < at - RECONCILE_SKEW_SECONDS:
-                return "absent", None  # the latest message to that number predates our request
-            return "landed", status
-
-        verdicts = [check(unknown[0])]
-        if verdicts[0][0] == "unsupported":
-            verdicts = [("unconfirmed", None)] * len(unknown)
-        else:
-            verdicts += map_bounded(check, unknown[1:], int(self.max_concurrency))
-        landed: list[SendResult] = []
-        absent: list[str] = []
-        unconfirmed: list[str] = []
-        for (recipient, _), (verdict, status) in zip(unknown, verdicts, strict=True):
-            if verdict == "landed":
-                landed.append(
-                    SendResult(
-                        message_id=str(status.message_id or ""),
-                        recipient=recipient,
-                        segments=validated.segments.segments,
-                        vendor=hook.conn_type,
-                    )
-                )
-            elif verdict == "absent":
-                absent.append(recipient)
-            else:
-                unconfirmed.append(recipient)
-        if landed:
-            shared.journal.record_accepted(landed)
-            for result in landed:
+        settled = reconcile(
+            hook, unknown, segments=validated.segments.segments, max_concurrency=int(self.max_concurrency)
+        )
+        if settled.landed:
+            shared.journal.record_accepted(settled.landed)
+            for result in settled.landed:
                 report.recover(result)
         resend = self.on_unknown_outcome == "resend"
         if not resend:
-            for recipient in unconfirmed:
+            for recipient in settled.unconfirmed:
                 report.skip(recipient, "outcome_unknown: an earlier try got no reply; not resent")
         self.log.info(
             "Unknown outcomes checked with %s: %d found accepted, %d never arrived (sent again), "
             "%d unconfirmed (%s, on_unknown_outcome=%s)",
             hook.hook_name,
-            len(landed),
-            len(absent),
-            len(unconfirmed),
+            len(settled.landed),
+            len(settled.absent),
+            len(settled.unconfirmed),
             "sent again" if resend else "skipped",
             self.on_unknown_outcome,
         )
-        return absent + unconfirmed if resend else absent
+        return todo + settled.absent + (settled.unconfirmed if resend else [])
 
     def _send_all(self, shared: SendBatch, todo: list[str], report: BatchReport) -> None:
         """Send ``todo`` in chunks of the gateway's size, ``max_concurrency`` at a time."""
@@ -383,12 +307,3 @@ class SmsSendOperator(SmsBaseOperator):
         _ = shared.hook.settings  # read the connection once, before the threads start
         for outcome in map_bounded(lambda c: send_chunk(shared, c), chunks, int(self.max_concurrency)):
             report.merge(outcome)
-
-
-def _epoch(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.operators.base import SmsBaseOperator
-from airflow_provider_sms.operators.output import (
+from airflow_provider_sms.result_files import (
     append_csv,
     resolve_format,
     to_storage_path,
@@ -125,15 +125,15 @@ class SmsAccountStatsOperator(SmsBaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         fmt = resolve_format(self.output_path, self.output_format) if self.output_path else None
         hook = self.hook
-        list_subaccounts = getattr(hook, "list_subaccounts", None)
-        if self.include_subaccounts and list_subaccounts is None:
+        if self.include_subaccounts and not hook.capabilities.subaccounts:
             raise SmsValidationError(
                 [
-                    f"{hook.hook_name} has no sub-accounts: include_subaccounts=True needs an SMS Partner connection"
+                    f"{hook.hook_name} has no sub-accounts: include_subaccounts=True needs a gateway "
+                    "with a sub-account API"
                 ]
             )
         stats = hook.get_account_stats()
-        subaccounts = list_subaccounts() if self.include_subaccounts and list_subaccounts else None
+        subaccounts = hook.list_subaccounts() if self.include_subaccounts else None
         record = build_stats_record(hook.conn_type, self.sms_conn_id, stats, subaccounts=subaccounts)
         self.log.info("%s account: %s credits", hook.hook_name, record["credits"])
         if subaccounts is not None:

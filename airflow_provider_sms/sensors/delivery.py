@@ -10,7 +10,9 @@ Same DAG code on both gateways (the connection's type picks the hook) and in eve
   worker (bad input and already-final messages never reach the triggerer), then
   :class:`~airflow_provider_sms.triggers.delivery.SmsDeliveryTrigger` waits for the rest.
 
-Poke and trigger decide with the same :func:`~airflow_provider_sms.delivery.classify`.
+Poke and trigger keep the same :class:`~airflow_provider_sms.delivery.DeliveryTracker` (what is
+pending, what is final, the transient-error rule) and decide with the same
+:func:`~airflow_provider_sms.delivery.classify`.
 
 XCom: the statuses (``DeliveryStatus`` dicts, in input order) are the task's return value on
 success, and are pushed under ``return_value`` before the task fails on a failure state or times
@@ -40,13 +42,9 @@ from airflow_provider_sms.delivery import (
     DEFAULT_FAILURE_STATES,
     DEFAULT_MAX_BACKOFF,
     DeliveryOutcome,
-    check_failure_states,
-    classify,
+    DeliveryTracker,
     describe_counts,
     failure_summary,
-    merge_statuses,
-    normalize_messages,
-    ref_key,
 )
 from airflow_provider_sms.exceptions import (
     SmsDeliveryFailedError,
@@ -54,15 +52,16 @@ from airflow_provider_sms.exceptions import (
     SmsGatewayError,
     SmsValidationError,
 )
+from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from airflow.sdk import Context
 
-    from airflow_provider_sms.delivery import MessageRef
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.results import DeliveryStatus
+    from airflow_provider_sms.rules.messages import MessageRef, RefKey
 
 XCOM_RETURN_KEY = "return_value"
 
@@ -125,8 +124,7 @@ class SmsDeliverySensor(BaseSensorOperator):
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = bool(deferrable)
         self.max_backoff = float(max_backoff)
-        self._final: dict[tuple[str, str | None], DeliveryStatus] = {}
-        self._last: DeliveryOutcome | None = None
+        self._tracker: DeliveryTracker | None = None
 
     @cached_property
     def hook(self) -> SmsHook:
@@ -137,32 +135,38 @@ class SmsDeliverySensor(BaseSensorOperator):
 
     @cached_property
     def tracked(self) -> list[MessageRef]:
-        """The rendered ``messages``, normalised (see :func:`~airflow_provider_sms.delivery.normalize_messages`)."""
+        """The rendered ``messages``, normalised (see :func:`~airflow_provider_sms.rules.messages.normalize_messages`)."""
         refs = normalize_messages(self.messages)
         if not refs:
             self.log.warning("No SMS to track: the sensor succeeds at once")
         return refs
 
+    @property
+    def tracker(self) -> DeliveryTracker:
+        """This run's tracker, made on first use from :attr:`tracked` (kept between pokes)."""
+        if self._tracker is None:
+            self._tracker = DeliveryTracker(self.tracked, self.failure_states)
+        return self._tracker
+
+    @property
+    def _final(self) -> Mapping[RefKey, DeliveryStatus]:
+        """The statuses this run knows to be final (empty before the first poke)."""
+        return self._tracker.final if self._tracker is not None else {}
+
     # ------------------------------------------------------------------ poke path
     def _poll(self) -> DeliveryOutcome:
-        """Ask the gateway about the messages not known to be final; classify all of them."""
-        refs = self.tracked
-        pending = [m for m in refs if ref_key(m) not in self._final]
-        statuses: list[DeliveryStatus] = []
-        if pending:
-            try:
-                statuses = self.hook.get_delivery_statuses(pending)
-            except SmsGatewayError as exc:
-                if not exc.transient:
-                    raise
-                self.log.warning(
-                    "Could not read delivery statuses (%s); trying again at the next poke", type(exc).__name__
-                )
-            for status in statuses:
-                if status.is_final:
-                    self._final[ref_key(status.to_dict())] = status
-        self._last = classify(merge_statuses(refs, self._final.values(), statuses), self.failure_states)
-        return self._last
+        """Ask the gateway about the messages not known to be final; classify all of them.
+
+        A transient gateway error counts as "not final yet": the next poke tries again.
+        """
+        tracker = self.tracker
+        outcome = tracker.poll(lambda: self.hook)
+        if tracker.last_error is not None:
+            self.log.warning(
+                "Could not read delivery statuses (%s); trying again at the next poke",
+                type(tracker.last_error).__name__,
+            )
+        return outcome
 
     def _conclude(self, context: Context, outcome: DeliveryOutcome) -> list[dict[str, Any]] | None:
         """``None`` while pending; the final statuses on success; push them and raise on failure."""
@@ -193,14 +197,15 @@ class SmsDeliverySensor(BaseSensorOperator):
         """Poke / reschedule as any sensor; deferrable: check once here, then defer the rest."""
         # Airflow runs a shallow copy of the DAG's operator (prepare_for_execution): start from
         # fresh state rather than mutate containers shared with the original or an earlier run.
-        self._final, self._last = {}, None
+        self._tracker = None
         self.__dict__.pop("tracked", None)
         if not self.deferrable:
             try:
                 return super().execute(context)
             except (AirflowSensorTimeout, AirflowSkipException):
-                if self._last is not None and not self._last.done:  # timed out: say where it stood
-                    context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=self._last.to_dicts())
+                last = self._tracker.outcome if self._tracker is not None else None
+                if last is not None and not last.done:  # timed out: say where it stood
+                    context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=last.to_dicts())
                 raise
         outcome = self._first_poll()
         if outcome is not None:
@@ -210,17 +215,18 @@ class SmsDeliverySensor(BaseSensorOperator):
         # else silent_fail swallowed an error: the trigger tracks everything
         from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
 
+        tracker = self.tracker
         self.log.info(
             "Deferring: %d of %d SMS not final yet, checked every %.1f s",
-            len(self.tracked) - len(self._final),
-            len(self.tracked),
+            len(tracker.pending()),
+            len(tracker.messages),
             self.poke_interval,
         )
         self.defer(
             trigger=SmsDeliveryTrigger(
                 sms_conn_id=self.sms_conn_id,
                 messages=list(self.tracked),
-                final_statuses=[s.to_dict() for s in self._final.values()],
+                final_statuses=tracker.final_statuses(),
                 failure_states=list(self.failure_states),
                 poke_interval=self.poke_interval,
                 deadline=time.time() + self.timeout,
@@ -279,13 +285,12 @@ class SmsDeliverySensor(BaseSensorOperator):
         event = event or {}
         if event.get("status") == "error":
             raise self._error_from_event(event)
-        refs = self.tracked
-        outcome = classify(merge_statuses(refs, event.get("statuses") or []), self.failure_states)
+        outcome = self.tracker.record(event.get("statuses") or [])
         if event.get("status") == "timeout" or not outcome.done:
             context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=outcome.to_dicts())
             raise AirflowSensorTimeout(
-                f"Sensor has timed out after {self.timeout} s: {len(outcome.pending)} of {len(refs)} SMS "
-                f"still not final ({describe_counts(outcome)})"
+                f"Sensor has timed out after {self.timeout} s: {len(outcome.pending)} of "
+                f"{len(outcome.statuses)} SMS still not final ({describe_counts(outcome)})"
             )
         statuses = self._conclude(context, outcome)
         if statuses is None:  # pragma: no cover - outcome.done was checked above

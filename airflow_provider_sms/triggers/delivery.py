@@ -3,8 +3,10 @@
 The trigger is what :class:`~airflow_provider_sms.sensors.delivery.SmsDeliverySensor` defers to. It
 holds only JSON primitives, reads its connection without blocking the event loop, polls the
 gateway with the async hook (SMS Partner ``multi-status`` 500 pairs per request, Primotexto one
-request per message with bounded concurrency), asks only about messages that are not final yet,
-and decides with the same :func:`~airflow_provider_sms.delivery.classify` as the sensor's ``poke()``.
+request per message with bounded concurrency), and keeps the same
+:class:`~airflow_provider_sms.delivery.DeliveryTracker` as the sensor's ``poke()``: it asks only
+about messages that are not final yet, and decides with the same
+:func:`~airflow_provider_sms.delivery.classify`.
 
 Every pass of the loop either yields the one final event and returns, or sleeps: ``poke_interval``
 between polls, a capped exponential backoff (at least the gateway's ``Retry-After``) after a
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -28,11 +30,9 @@ from airflow_provider_sms.delivery import (
     DEFAULT_MAX_BACKOFF,
     MIN_POLL_INTERVAL,
     DeliveryOutcome,
+    DeliveryTracker,
     as_status,
-    classify,
     describe_counts,
-    merge_statuses,
-    ref_key,
 )
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
 from airflow_provider_sms.hooks import aget_sms_hook
@@ -40,18 +40,8 @@ from airflow_provider_sms.hooks import aget_sms_hook
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from airflow_provider_sms.results import DeliveryStatus
-
-
-def backoff_delay(failures: int, poke_interval: float, retry_after: float | None, cap: float) -> float:
-    """Pause after ``failures`` consecutive failed polls: doubling from ``poke_interval``, never
-    shorter than the gateway's ``Retry-After``, never longer than ``cap`` (nor shorter than the
-    minimum poll interval)."""
-    base = max(poke_interval, MIN_POLL_INTERVAL)
-    delay = base * 2 ** max(failures, 1)
-    if retry_after is not None:
-        delay = max(delay, float(retry_after))
-    return max(MIN_POLL_INTERVAL, min(delay, cap))
+#: The ``status`` of the trigger's one event.
+EventStatus = Literal["success", "failure", "timeout", "error"]
 
 
 class SmsDeliveryTrigger(BaseTrigger):
@@ -59,7 +49,7 @@ class SmsDeliveryTrigger(BaseTrigger):
 
     :param sms_conn_id: Airflow connection of type ``primotexto`` or ``smspartner``.
     :param messages: every message to track, as ``{"message_id": str, "recipient": str | None}``
-        dicts (see :func:`~airflow_provider_sms.delivery.normalize_messages`).
+        dicts (see :func:`~airflow_provider_sms.rules.messages.normalize_messages`).
     :param final_statuses: statuses (``DeliveryStatus`` dicts) of messages already known to be
         final: they are not asked about again, and they are part of the final event, so the event
         alone tells the whole story (``dag.test()`` drops ``defer(kwargs=...)`` on resume).
@@ -69,7 +59,8 @@ class SmsDeliveryTrigger(BaseTrigger):
         sensor passes its own timeout here as well as to ``defer()``, so the outcome is the same
         whether the triggerer's timeout or this one fires first (and ``dag.test()``, whose
         in-process triggerer has no timeout, still ends).
-    :param max_backoff: cap, in seconds, of the pause after failed polls.
+    :param max_backoff: cap, in seconds, of the pause after failed polls (see
+        :func:`~airflow_provider_sms.delivery.backoff_delay`).
     """
 
     def __init__(
@@ -110,27 +101,23 @@ class SmsDeliveryTrigger(BaseTrigger):
         )
 
     # ------------------------------------------------------------------ events
+    @staticmethod
+    def _payload(status: EventStatus, outcome: DeliveryOutcome) -> dict[str, Any]:
+        return {"status": status, "statuses": outcome.to_dicts(), "counts": dict(outcome.counts)}
+
     def _final_event(self, outcome: DeliveryOutcome) -> TriggerEvent:
-        return TriggerEvent(
-            {"status": outcome.verdict, "statuses": outcome.to_dicts(), "counts": dict(outcome.counts)}
-        )
+        status: EventStatus = "failure" if outcome.verdict == "failure" else "success"
+        return TriggerEvent(self._payload(status, outcome))
 
     def _timeout_event(self, outcome: DeliveryOutcome) -> TriggerEvent:
-        return TriggerEvent(
-            {"status": "timeout", "statuses": outcome.to_dicts(), "counts": dict(outcome.counts)}
-        )
+        return TriggerEvent(self._payload("timeout", outcome))
 
-    @staticmethod
-    def _error_event(exc: BaseException, outcome: DeliveryOutcome) -> TriggerEvent:
+    @classmethod
+    def _error_event(cls, exc: BaseException, outcome: DeliveryOutcome) -> TriggerEvent:
         from airflow_provider_sms.hooks.base import scrub
 
-        payload: dict[str, Any] = {
-            "status": "error",
-            "error": type(exc).__name__,
-            "message": scrub(exc),
-            "statuses": outcome.to_dicts(),
-            "counts": dict(outcome.counts),
-        }
+        payload = cls._payload("error", outcome)
+        payload.update(error=type(exc).__name__, message=scrub(exc))
         if isinstance(exc, SmsGatewayError):
             payload.update(http_status=exc.http_status, code=exc.code)
         return TriggerEvent(payload)
@@ -145,54 +132,26 @@ class SmsDeliveryTrigger(BaseTrigger):
     # ------------------------------------------------------------------ loop
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll, classify, sleep; yield exactly one event and return."""
-        final: dict[tuple[str, str | None], DeliveryStatus] = {}
-        for item in self.final_statuses:
-            status = as_status(item)
-            if status.is_final:
-                final[ref_key(item)] = status
-        outcome = classify(merge_statuses(self.messages, final.values()), self.failure_states)
-        failures = 0
+        tracker = DeliveryTracker(self.messages, self.failure_states, self.final_statuses)
         last_progress = ""
         try:
             hook = await aget_sms_hook(self.sms_conn_id)
             while True:
-                pending = [m for m in self.messages if ref_key(m) not in final]
-                retry_after: float | None = None
-                try:
-                    statuses = await hook.aget_delivery_statuses(pending) if pending else []
-                except SmsGatewayError as exc:
-                    if not exc.transient:
-                        raise
-                    failures += 1
-                    retry_after = exc.retry_after
+                outcome = await tracker.apoll(hook)
+                if outcome.done:
+                    self.log.info("All %d SMS are final: %s", len(self.messages), describe_counts(outcome))
+                    yield self._final_event(outcome)
+                    return
+                if tracker.last_error is not None:
                     self.log.warning(
                         "Delivery status poll failed (%s, attempt %d); backing off",
-                        type(exc).__name__,
-                        failures,
+                        type(tracker.last_error).__name__,
+                        tracker.failures,
                     )
-                else:
-                    failures = 0
-                    for status in statuses:
-                        if status.is_final:
-                            final[ref_key(status.to_dict())] = status
-                    outcome = classify(
-                        merge_statuses(self.messages, final.values(), statuses), self.failure_states
-                    )
-                    if outcome.done:
-                        self.log.info(
-                            "All %d SMS are final: %s", len(self.messages), describe_counts(outcome)
-                        )
-                        yield self._final_event(outcome)
-                        return
-                    progress = describe_counts(outcome)
-                    if progress != last_progress:
-                        self.log.info("Waiting for delivery: %s", progress)
-                        last_progress = progress
-                delay = (
-                    backoff_delay(failures, self.poke_interval, retry_after, self.max_backoff)
-                    if failures
-                    else max(self.poke_interval, MIN_POLL_INTERVAL)
-                )
+                elif (progress := describe_counts(outcome)) != last_progress:
+                    self.log.info("Waiting for delivery: %s", progress)
+                    last_progress = progress
+                delay = tracker.next_delay(self.poke_interval, self.max_backoff)
                 remaining = self._remaining()
                 if remaining is not None:
                     if remaining <= 0:
@@ -203,7 +162,7 @@ class SmsDeliveryTrigger(BaseTrigger):
                 await self._pause(delay)
         except SmsError as exc:
             self.log.error("Delivery tracking stopped: %s", exc)
-            yield self._error_event(exc, outcome)
+            yield self._error_event(exc, tracker.outcome)
         except Exception as exc:
             self.log.exception("Delivery tracking failed unexpectedly")
-            yield self._error_event(exc, outcome)
+            yield self._error_event(exc, tracker.outcome)

@@ -1,4 +1,5 @@
-"""Fault injection: latency, 5xx, 429, dropped connections, vendor errors, matching and counting."""
+"""Fault injection: latency, 5xx, 429, dropped connections, accepted-then-lost replies, vendor errors,
+matching and counting."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import aiohttp
 import pytest
 import requests
 
-from airflow_provider_sms.emulator import PRIMOTEXTO_API_KEY, SMSPARTNER_API_KEY
+from airflow_provider_sms.emulator import FAULT_KINDS, PRIMOTEXTO_API_KEY, SMSPARTNER_API_KEY
 
 TIMEOUT = 5
 PT_HEADERS = {"X-Primotexto-ApiKey": PRIMOTEXTO_API_KEY}
@@ -101,6 +102,31 @@ def test_accept_then_drop_records_the_message_but_no_reply(emu):
     # the balance was charged: the send really happened
     me = requests.get(emu.url + "/v1/me", params={"apiKey": SMSPARTNER_API_KEY}, timeout=TIMEOUT).json()
     assert me["credits"]["balance"] == "9999.955"
+
+
+def test_accept_then_error_records_the_message_but_answers_500_without_body(emu):
+    emu.add_fault("accept_then_error", vendor="smspartner", path="/send", count=1)
+    r = sp_send(emu)
+    assert (r.status_code, r.content) == (500, b"")
+    [message] = emu.messages()
+    assert (message["vendor"], message["recipient"]) == ("smspartner", "+33612345678")
+    record = emu.requests(vendor="smspartner")[-1]
+    assert (record["status"], record["fault"]) == (500, "accept_then_error")
+    me = requests.get(emu.url + "/v1/me", params={"apiKey": SMSPARTNER_API_KEY}, timeout=TIMEOUT).json()
+    assert me["credits"]["balance"] == "9999.955"  # charged: the send really happened
+    assert sp_send(emu).json()["success"] is True  # count=1: the next reply is normal
+    assert len(emu.messages()) == 2
+
+
+def test_accept_then_error_over_http_with_a_chosen_status(emu):
+    rule = {"kind": "accept_then_error", "vendor": "primotexto", "path": "/messages/send", "http_status": 502}
+    r = requests.post(emu.url + "/_emulator/faults", json=rule, timeout=TIMEOUT)
+    assert (r.status_code, r.json()["kind"]) == (201, "accept_then_error")
+    reply = pt_send(emu)
+    assert (reply.status_code, reply.content) == (502, b"")
+    assert [m["vendor"] for m in emu.messages()] == ["primotexto"]
+    assert pt_stats(emu).json()["credits"] == 9999  # one segment charged
+    assert "accept_then_error" in FAULT_KINDS
 
 
 def test_drops_reach_aiohttp_as_server_disconnected(emu):

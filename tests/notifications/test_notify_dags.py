@@ -9,7 +9,9 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from airflow_provider_sms.message import count_segments, message_problems
+from gateway_rules import message_problems
+
+from airflow_provider_sms.rules.text import count_segments
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_3_PLUS
 
 RECIPIENT = "+33612345678"

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from airflow_provider_sms.exceptions import SmsJournalError
-from airflow_provider_sms.operators.journal import (
+from airflow_provider_sms.results import SendResult
+from airflow_provider_sms.sending.journal import (
     ACCEPTED,
     UNKNOWN,
     SendJournal,
@@ -15,7 +16,6 @@ from airflow_provider_sms.operators.journal import (
     VariableJournal,
     store_for,
 )
-from airflow_provider_sms.results import SendResult
 
 A, B, C = "+33612345601", "+33612345602", "+33612345603"
 

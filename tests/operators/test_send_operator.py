@@ -23,8 +23,8 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
 )
 from airflow_provider_sms.hooks import get_sms_hook
-from airflow_provider_sms.operators.journal import SendJournal, TaskStateStoreJournal
 from airflow_provider_sms.operators.send import SmsSendOperator
+from airflow_provider_sms.sending.journal import SendJournal, TaskStateStoreJournal
 
 SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
 

@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 
-from airflow_provider_sms.operators import journal as journal_module
+from airflow_provider_sms.sending import journal as journal_module
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_3_PLUS
 
 PRIMOTEXTO_SEND = "/v2/notification/messages/send"

@@ -118,7 +118,30 @@ def test_sender_from_the_connection_is_validated_too(emulator, monkeypatch):
         task_id="send", sms_conn_id="emu_bad_sender", recipients="0612345678", message="Hi"
     )
 
-    with pytest.raises(SmsValidationError, match="is all digits"):
+    with pytest.raises(SmsConfigurationError, match=r"extra 'sender' is unusable: .* is all digits"):
+        operator.execute({"ti": FakeTI(), "task_state_store": {}})
+    assert emulator.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"gamme": 3}, r"extra 'gamme' must be 1 \(Premium\) or 2 \(Low Cost\), not '3'"),
+        ({"gamme": "cheap"}, r"extra 'gamme' must be 1"),
+        ({"sandbox": "maybe"}, r"extra 'sandbox' must be true or false"),
+        ({"timeout": "soon"}, r"extra 'timeout' must be a number of seconds"),
+        ({"timeout": -1}, r"extra 'timeout' must be between 0 and 3600 seconds"),
+    ],
+)
+def test_bad_connection_extras_are_configuration_errors_before_any_request(
+    emulator, monkeypatch, extra, expected
+):
+    monkeypatch.setenv("AIRFLOW_CONN_EMU_BAD_EXTRA", emulator.connection_json("smspartner", **extra))
+    operator = SmsSendOperator(
+        task_id="send", sms_conn_id="emu_bad_extra", recipients="0612345678", message="Hi"
+    )
+
+    with pytest.raises(SmsConfigurationError, match=expected):
         operator.execute({"ti": FakeTI(), "task_state_store": {}})
     assert emulator.requests() == []
 

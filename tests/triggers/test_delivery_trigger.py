@@ -15,9 +15,10 @@ except ImportError:  # Airflow < 3.1
     from airflow.serialization.serde import deserialize, serialize
 from delivery_helpers import asked, key
 
+from airflow_provider_sms.delivery import backoff_delay
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
 from airflow_provider_sms.hooks import get_sms_hook
-from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger, backoff_delay
+from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
 
 OK_1, OK_2 = "+33612340021", "+33612340022"
 PRIMITIVES = (str, int, float, bool, type(None))

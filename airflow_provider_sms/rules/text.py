@@ -1,7 +1,7 @@
-"""GSM 03.38 (GSM-7) character tables and SMS segment sizes.
+"""Message text: GSM 03.38 (GSM-7) character tables, SMS segment counting, and text checks.
 
 Source: 3GPP TS 23.038 default alphabet as dumped from Perl ``Encode::GSM0338`` and checked
-against Unicode's ``GSM0338.TXT`` (``docs/sms-api-reference.md`` §4.1 to §4.3). Position 0x09 is
+against Unicode's ``GSM0338.TXT`` (``docs/vendor-apis.md``, "Characters and segments"). Position 0x09 is
 capital ``Ç`` as in 3GPP (Unicode's table says small ``ç``): small ``ç`` is therefore *not* GSM-7
 here and switches a message to UCS-2. National shift tables are not supported (neither gateway
 mentions them).
@@ -10,7 +10,10 @@ mentions them).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 #: The 127 characters of the basic table (0x1B, the escape, is left out), 1 septet each.
 GSM7_BASIC: frozenset[str] = frozenset(
@@ -99,3 +102,36 @@ def count_segments(text: str) -> SegmentInfo:
         return SegmentInfo(GSM7, sum(units), pack(units, GSM7_SINGLE, GSM7_PART))
     units = ucs2_units(text)
     return SegmentInfo(UCS2, sum(units), pack(units, UCS2_SINGLE, UCS2_PART))
+
+
+def shorten(value: str, limit: int = 24) -> str:
+    """``value`` cut to ``limit`` characters (with ``...``), for quoting user input in errors."""
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def describe_chars(chars: Iterable[str], limit: int = 10) -> str:
+    """The distinct ``chars`` as ``'a', 'b' and 3 more``, for error messages."""
+    unique = list(dict.fromkeys(chars))
+    shown = ", ".join(repr(c) for c in unique[:limit])
+    return shown + (f" and {len(unique) - limit} more" if len(unique) > limit else "")
+
+
+def text_problems(text: object) -> list[str]:
+    """What makes ``text`` no message at all (missing, not a string, empty, blank); never quotes it."""
+    if text is None:
+        return ["message is missing (None)"]
+    if not isinstance(text, str):
+        return [f"message must be a string, got {type(text).__name__}"]
+    if not text:
+        return ["message is empty"]
+    if not text.strip():
+        return ["message is only whitespace"]
+    return []
+
+
+def too_many_segments(info: SegmentInfo, gateway: str, limit: int, source: str) -> str:
+    """The problem line for a text longer than ``limit`` segments on ``gateway``."""
+    return (
+        f"message needs {info.segments} SMS segments ({info.encoding}, {info.units} {info.unit_name}); "
+        f"{gateway} sends at most {limit} ({source})"
+    )

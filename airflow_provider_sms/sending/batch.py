@@ -10,7 +10,6 @@ Every recipient of a batch ends in exactly one of three places: ``sent`` (a
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,73 +28,19 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
     SmsValidationError,
 )
-from airflow_provider_sms.message import mask_number
+from airflow_provider_sms.rules.numbers import mask_number
+from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, failure_entry
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from airflow_provider_sms.hooks.base import SmsHook
-    from airflow_provider_sms.operators.journal import SendJournal
     from airflow_provider_sms.results import SendResult
+    from airflow_provider_sms.sending.fanout import Breaker
+    from airflow_provider_sms.sending.journal import SendJournal
 
 #: Failed recipients named one by one in the task's error and log; the rest are counted.
 LISTED_FAILURES = 10
-
-
-def failure_entry(exc: BaseException) -> dict[str, Any]:
-    """A JSON-safe description of ``exc`` for XCom (no key, numbers masked by the hook's texts).
-
-    Errors this provider raises carry a message built without secrets; any other exception is
-    reduced to its class name, since its text was not written with privacy in mind.
-    """
-    if isinstance(exc, SmsGatewayError):
-        return exc.to_dict()
-    if isinstance(exc, SmsError):
-        return {"error": type(exc).__name__, "message": str(exc), "http_status": None, "code": None}
-    return {"error": type(exc).__name__, "message": "unexpected error", "http_status": None, "code": None}
-
-
-class Breaker:
-    """Stops a batch early: at once on an account-level error, or after repeated transient failures.
-
-    :param threshold: consecutive transient failures (no success in between) that stop the batch.
-    """
-
-    def __init__(self, threshold: int) -> None:
-        self.threshold = max(1, threshold)
-        self._lock = threading.Lock()
-        self._consecutive = 0
-        self.error: BaseException | None = None
-        self.permanent = False
-
-    @property
-    def stopped(self) -> bool:
-        """Whether requests not yet started should be skipped."""
-        return self.error is not None
-
-    def stop(self, exc: BaseException) -> None:
-        """An error that makes every further send pointless (auth, credit, configuration)."""
-        with self._lock:
-            if self.error is None or not self.permanent:
-                self.error, self.permanent = exc, True
-
-    def failure(self, exc: BaseException) -> None:
-        """A transient failure; the batch stops after ``threshold`` in a row."""
-        with self._lock:
-            self._consecutive += 1
-            if self._consecutive >= self.threshold and self.error is None:
-                self.error = exc
-
-    def success(self) -> None:
-        """The gateway answered: reset the count of failures in a row."""
-        with self._lock:
-            self._consecutive = 0
-
-    def reason(self) -> dict[str, Any]:
-        """The ``error`` entry of recipients left out because the batch stopped."""
-        entry = failure_entry(self.error) if self.error is not None else {}
-        why = "an account-level error" if self.permanent else f"{self.threshold} failed requests in a row"
-        return {**entry, "message": f"not sent: the batch stopped after {why} ({entry.get('error')})"}
 
 
 class BatchReport:
@@ -233,7 +178,7 @@ def send_chunk(shared: SendBatch, chunk: list[str], *, split: bool = True) -> Ba
         shared.journal.record_unknown(chunk, at)
         breaker.failure(exc)
         return outcome.fail_all(chunk, "outcome_unknown", failure_entry(exc), transient=True)
-    except _STOPPING as exc:
+    except STOPPING_ERRORS as exc:
         breaker.stop(exc)
         return outcome.fail_all(chunk, "refused", failure_entry(exc), transient=False)
     except SmsInvalidRequestError as exc:

@@ -1,0 +1,103 @@
+"""Phone numbers: parse any written form to an E.164 mobile number, and mask numbers for logs.
+
+Numbers are parsed with ``phonenumbers`` (national French ``06...`` accepted) to E.164; only mobile
+(or "fixed line or mobile") numbers pass. The fiction blocks +33 6 39 98 xx xx (ARCEP) and
++44 7700 900xxx (Ofcom) are accepted although ``phonenumbers`` calls them invalid, and a national
+``0692...``-style number from a French overseas department is retried in its own country code
+(+262, +590, +594, +596, +508): ``docs/validation.md`` has the details.
+"""
+
+from __future__ import annotations
+
+import re
+
+MOBILE_REASON = "landline or non-mobile number (SMS needs a mobile)"
+_NUMBER_TEXT = re.compile(r"[0-9+()./\s-]+")
+_PHONE_LIKE = re.compile(r"\+?[0-9][0-9\s().\-/]*")
+#: Blocks reserved for fiction (ARCEP 06 39 98 xx xx, Ofcom 07700 900xxx): E.164 prefix -> length.
+_FICTION = {"+3363998": 12, "+447700900": 13}
+#: Regions tried for a national number that is invalid in France (overseas departments).
+_FR_OVERSEAS = ("RE", "YT", "GP", "MQ", "GF", "PM")
+
+
+def parse_number(raw: object, default_region: str) -> tuple[object, str | None]:
+    """Return ``(e164, None)``, or ``(what to mask, reason)`` when the number is refused.
+
+    What to mask is the E.164 form for a real but non-mobile number, else the stripped input.
+    """
+    if not isinstance(raw, str):
+        return raw, "not a string"
+    text = raw.strip()
+    if not text:
+        return raw, "not a phone number (empty)"
+    if len(text) > 40 or not _NUMBER_TEXT.fullmatch(text):
+        return text, "not a phone number (only digits, spaces and + ( ) . - / are allowed)"
+    import phonenumbers  # lazy: its import costs ~60 ms, and DAG files import this module
+
+    try:
+        number = phonenumbers.parse(text, default_region, keep_raw_input=True)
+    except phonenumbers.NumberParseException as exc:
+        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            return text, "not a phone number (unknown country calling code)"
+        return text, "not a phone number"
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if any(e164.startswith(prefix) and len(e164) == size for prefix, size in _FICTION.items()):
+        return e164, None
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+        return text, "not a phone number (unknown country calling code)"
+    if possible == phonenumbers.ValidationResult.TOO_LONG:
+        return text, "invalid number for its country (too long)"
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        return text, "invalid number for its country (too short)"
+    if not phonenumbers.is_valid_number(number):
+        national = number.country_code_source == phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY
+        if not (national and default_region.upper() == "FR"):
+            return text, "invalid number for its country"
+        for region in _FR_OVERSEAS:
+            number = phonenumbers.parse(text, region)
+            if phonenumbers.is_valid_number(number):
+                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                break
+        else:
+            return text, "invalid number for its country"
+    kind = phonenumbers.number_type(number)
+    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return e164, MOBILE_REASON
+    return e164, None
+
+
+def normalize_number(raw: str, default_region: str = "FR") -> str:
+    """Return ``raw`` as an E.164 mobile number (``"+33612345678"``).
+
+    :param raw: a number in national (``"06 12 34 56 78"``) or international form.
+    :param default_region: the region assumed for national numbers.
+    :raises ValueError: with the reason, which never contains the number itself.
+    """
+    e164, reason = parse_number(raw, default_region)
+    if reason is not None:
+        raise ValueError(reason)
+    return str(e164)
+
+
+def mask_number(number: object) -> str:
+    """Mask a number for logs and errors: ``"+33612345678"`` becomes ``"+3361****78"``.
+
+    Phone-like text of 10 characters or more keeps its first 5 and last 2 characters; anything
+    else keeps at most its last 2 characters. Never raises.
+    """
+    try:
+        if isinstance(number, int) and not isinstance(number, bool):
+            text = str(number)
+        elif isinstance(number, str):
+            text = number.strip()
+        else:
+            return "<none>" if number is None else f"<{type(number).__name__}>"
+        if not text:
+            return "<empty>"
+        if len(text) >= 10 and _PHONE_LIKE.fullmatch(text):
+            return f"{text[:5]}****{text[-2:]}"
+        keep = 2 if len(text) >= 4 else 0
+        return "*" * min(len(text) - keep, 8) + text[len(text) - keep :]
+    except Exception:
+        return "<unprintable>"
