@@ -186,6 +186,8 @@ class DeliveryTracker:
         self.failure_states: tuple[str, ...] = tuple(failure_states)
         #: Final statuses by ``(message_id, recipient)``.
         self.final: dict[RefKey, DeliveryStatus] = {}
+        #: Polls recorded so far, answered or failed transiently.
+        self.polls = 0
         #: Consecutive failed polls (0 after a poll the gateway answered).
         self.failures = 0
         #: The transient error of the last poll, ``None`` when the gateway answered.
@@ -207,6 +209,7 @@ class DeliveryTracker:
         """Take the gateway's answer: keep the final statuses, classify every message."""
         answered = [as_status(s) for s in statuses]
         self._keep_final(answered)
+        self.polls += 1
         self.failures, self.last_error = 0, None
         self.outcome = self._classify(answered)
         return self.outcome
@@ -216,6 +219,7 @@ class DeliveryTracker:
         re-raise a permanent one."""
         if not exc.transient:
             raise exc
+        self.polls += 1
         self.failures += 1
         self.last_error = exc
         return self.outcome

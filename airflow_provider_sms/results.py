@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 #: Normalised delivery states (the vendor's raw state is kept beside it).
 DeliveryState = Literal["pending", "delivered", "error", "bounced", "unsubscribed"]
-FINAL_STATES: frozenset[str] = frozenset({"delivered", "error", "bounced", "unsubscribed"})
+FINAL_STATES: frozenset[DeliveryState] = frozenset({"delivered", "error", "bounced", "unsubscribed"})
 
 ListType = Literal["unsubscribers", "bounces"]
 LIST_TYPES: tuple[str, ...] = ("unsubscribers", "bounces")
@@ -60,7 +60,7 @@ class DeliveryStatus(_DictMixin):
 
     message_id: str | None
     recipient: str | None
-    state: str
+    state: DeliveryState
     vendor_state: str | None = None
     updated_at: str | None = None
 

@@ -21,6 +21,7 @@ from airflow_provider_sms.exceptions import (
     SmsRecipientBlacklistedError,
     SmsValidationError,
 )
+from airflow_provider_sms.hooks.rules import GatewayRules
 from airflow_provider_sms.hooks.settings import (
     ConnectionSettings,
     aget_connection,
@@ -35,11 +36,9 @@ from airflow_provider_sms.hooks.transport import (
     parse_code,
     scrub,
 )
-from airflow_provider_sms.results import LIST_TYPES, BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.rules.request import validate_send
-from airflow_provider_sms.rules.schedule import parse_send_at, step_problems
-from airflow_provider_sms.rules.text import count_segments, text_problems, too_many_segments
+from airflow_provider_sms.rules.schedule import parse_send_at
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -50,9 +49,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
     from airflow_provider_sms.results import ListType
-    from airflow_provider_sms.rules.inputs import OnInvalid
-    from airflow_provider_sms.rules.request import ValidatedSend
-    from airflow_provider_sms.rules.text import SegmentInfo
 
 __all__ = [
     "DEFAULT_POOL_SIZE",
@@ -94,7 +90,7 @@ class BatchSendOutcome:
     blacklisted: list[str] = field(default_factory=list)
 
 
-class SmsHook(GatewayTransport, BaseHook):
+class SmsHook(GatewayRules, GatewayTransport, BaseHook):
     """Base of :class:`PrimotextoHook` and :class:`SmsPartnerHook`: one interface for both gateways.
 
     Nothing is fetched at construction: the connection is read on the first call.
@@ -147,11 +143,6 @@ class SmsHook(GatewayTransport, BaseHook):
         """How many numbers one send request may carry."""
         return self.capabilities.max_recipients_per_send
 
-    @property
-    def list_types(self) -> tuple[ListType, ...]:
-        """The blacklists this gateway keeps."""
-        return self.capabilities.list_types
-
     # ------------------------------------------------------------------ connection
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -192,71 +183,6 @@ class SmsHook(GatewayTransport, BaseHook):
     def get_conn(self) -> requests.Session:
         """Return the pooled HTTP session (created on first use)."""
         return self.session
-
-    # ------------------------------------------------------------------ rules (no request)
-    def segments_of(self, text: str) -> SegmentInfo:
-        """How ``text`` travels on this gateway (encoding, units, SMS parts)."""
-        return count_segments(text)
-
-    def character_problems(self, text: str) -> list[str]:
-        """Characters this gateway refuses in a message (none by default)."""
-        return []
-
-    def message_problems(self, text: object) -> list[str]:
-        """Everything this gateway would refuse in ``text`` (never quoted back); empty when fine."""
-        problems = text_problems(text)
-        if problems:
-            return problems
-        assert isinstance(text, str)
-        problems = self.character_problems(text)
-        info = self.segments_of(text)
-        limit = self.capabilities.max_segments
-        if info.segments > limit:
-            problems.append(
-                too_many_segments(info, self.hook_name, limit, self.capabilities.max_segments_source)
-            )
-        return problems
-
-    def schedule_problems(self, when: datetime) -> list[str]:
-        """What this gateway would refuse in a schedule (``when`` aware UTC, already in the future)."""
-        return step_problems(when, self.capabilities.schedule_step_minutes, self.hook_name)
-
-    def validate_send(
-        self,
-        recipients: object,
-        message: object,
-        *,
-        sender: object = None,
-        send_at: object = None,
-        on_invalid: OnInvalid | str = "fail",
-        now: datetime | None = None,
-    ) -> ValidatedSend:
-        """Check a whole send for this gateway before any request; raise every problem at once.
-
-        ``sender`` defaults to the connection's ``sender`` extra. See
-        :func:`~airflow_provider_sms.rules.request.validate_send`.
-        """
-        return validate_send(
-            recipients,
-            message,
-            gateway=self,
-            sender=sender if sender is not None else self.settings.sender,
-            send_at=send_at,
-            on_invalid=on_invalid,
-            now=now,
-        )
-
-    def check_list_type(self, list_type: object) -> None:
-        """Refuse, before any request, a list type this gateway does not have."""
-        if list_type not in LIST_TYPES:
-            raise SmsValidationError([f"list_type must be one of {', '.join(LIST_TYPES)}, not {list_type!r}"])
-        if list_type not in self.list_types:
-            raise SmsValidationError(
-                [
-                    f"{self.hook_name} has no '{list_type}' list (it keeps only: "
-                    f"{', '.join(self.list_types)}); nothing was sent"
-                ]
-            )
 
     # ------------------------------------------------------------------ shared public API
     def send_sms(

@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import (
-    SmsAuthenticationError,
-    SmsGatewayError,
-    SmsInsufficientCreditError,
     SmsInvalidRequestError,
     SmsNotFoundError,
     SmsRecipientBlacklistedError,
-    SmsServerError,
-    SmsValidationError,
 )
 from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook, parse_code
 from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
+from airflow_provider_sms.hooks.primotexto_api import (
+    PRIMOTEXTO_CHARS,
+    PRIMOTEXTO_ERROR_CODES,
+    not_found_status,
+    parse_status,
+    status_call,
+)
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.text import count_segments, describe_chars
 
@@ -37,114 +38,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.results import ListType
     from airflow_provider_sms.rules.text import SegmentInfo
-
-#: Characters Primotexto accepts in a message (its published list) plus space, LF and CR.
-PRIMOTEXTO_CHARS: frozenset[str] = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    "@£_!$\"#èé%ù&ìò()*:+;,<-=ÑñÅ.>Üüåé/?à|^¤{}~\\' \n\r"
-)
-
-_AUTH, _CREDIT, _INVALID = SmsAuthenticationError, SmsInsufficientCreditError, SmsInvalidRequestError
-_BLACKLISTED, _NOT_FOUND = SmsRecipientBlacklistedError, SmsNotFoundError
-
-#: Primotexto error codes (``docs/vendor-apis.md``, "Primotexto error codes").
-PRIMOTEXTO_ERROR_CODES: dict[int, tuple[type[SmsGatewayError], str]] = {
-    10: (_INVALID, "no phone number provided"),
-    11: (_INVALID, "invalid phone number syntax"),
-    12: (_BLACKLISTED, "number blacklisted (unsubscribed)"),
-    13: (_BLACKLISTED, "number blacklisted (user bounce)"),
-    14: (_BLACKLISTED, "number blacklisted (global bounce)"),
-    15: (_INVALID, "number already exists"),
-    16: (_NOT_FOUND, "no message for this query"),
-    17: (_INVALID, "too many fields selected"),
-    18: (_INVALID, "file too large"),
-    19: (_INVALID, "phone number is a fixed line"),
-    20: (_INVALID, "invalid characters in sender"),
-    21: (_INVALID, "sender too short"),
-    22: (_INVALID, "sender too long"),
-    23: (_INVALID, "fully numeric sender not allowed"),
-    30: (_INVALID, "no message content provided"),
-    31: (_INVALID, "invalid characters in message"),
-    32: (_INVALID, "message content too long"),
-    40: (_INVALID, "invalid campaign name"),
-    41: (_INVALID, "invalid campaign programming time"),
-    42: (_INVALID, "campaign cannot be deleted"),
-    43: (_INVALID, "campaign cannot be cancelled"),
-    44: (_CREDIT, "free-mode campaign limit reached"),
-    45: (_INVALID, "invalid campaign tag"),
-    46: (_INVALID, "tag already exists"),
-    47: (_NOT_FOUND, "campaign not found"),
-    48: (_INVALID, "invalid campaign send list"),
-    60: (_NOT_FOUND, "list not found"),
-    61: (_INVALID, "invalid date format"),
-    62: (_INVALID, "invalid scheduled date"),
-    70: (_AUTH, "API access disabled"),
-    71: (_CREDIT, "insufficient credits"),
-    72: (_AUTH, "authentication failed (bad API key)"),
-    73: (_INVALID, "invalid JSON"),
-    74: (_INVALID, "contacts POST limit reached"),
-    75: (_INVALID, "identifiers column not found"),
-    76: (_CREDIT, "quota exceeded"),
-    90: (_INVALID, "country not supported"),
-    91: (_INVALID, "international mode needed for this number"),
-    92: (_AUTH, "blocked account"),
-    93: (_AUTH, "user not found"),
-    94: (_AUTH, "user info not retrievable"),
-    95: (_AUTH, "unable to create account"),
-    120: (_INVALID, "automation: invalid campaign"),
-    121: (_INVALID, "automation: invalid contact"),
-    1000: (SmsServerError, "unknown error"),
-}
-
-#: Raw Primotexto state -> normalised state. Unknown states count as pending.
-PRIMOTEXTO_STATES: dict[str, str] = {
-    "sent": "pending",
-    "submitted": "pending",
-    "delivered": "delivered",
-    "opened": "delivered",
-    "reply": "delivered",
-    "error": "error",
-    "bounced": "bounced",
-    "unsubscribed": "unsubscribed",
-}
-
-
-def _iso_from_ms(value: Any) -> str | None:
-    try:
-        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc).isoformat()
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
-
-
-def status_call(message_id: str | None, recipient: str | None) -> Call:
-    """Build the status request: by ``snapshotId`` when known, else the latest message to a number."""
-    if message_id:
-        params = {"snapshotId": str(message_id)}
-    elif recipient:
-        params = {"identifier": recipient}
-    else:
-        raise SmsValidationError(["get_delivery_status needs a message_id or a recipient"])
-    return Call("GET", "/v2/messages/status", params=params, operation="read a message status")
-
-
-def parse_status(payload: Any, message_id: str | None, recipient: str | None) -> DeliveryStatus:
-    """Turn a ``/messages/status`` reply into a :class:`DeliveryStatus`."""
-    payload = payload if isinstance(payload, dict) else {}
-    raw = str(payload.get("state") or "")
-    return DeliveryStatus(
-        message_id=str(message_id) if message_id else (str(payload["id"]) if "id" in payload else None),
-        recipient=recipient,
-        state=PRIMOTEXTO_STATES.get(raw.lower(), "pending"),
-        vendor_state=raw or None,
-        updated_at=_iso_from_ms(payload.get("stateDate")),
-    )
-
-
-def not_found_status(message_id: str | None, recipient: str | None) -> DeliveryStatus:
-    """The gateway does not know this message (yet): keep waiting (an assumption, see the docs)."""
-    return DeliveryStatus(
-        message_id=message_id, recipient=recipient, state="pending", vendor_state="not_found"
-    )
 
 
 class PrimotextoHook(SmsHook):

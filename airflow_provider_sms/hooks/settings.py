@@ -186,18 +186,8 @@ def redact_in_logs(secret: str) -> None:
 async def aget_connection(conn_id: str) -> Connection:
     """Look a connection up without blocking the event loop (triggers, async notifiers).
 
-    Uses ``common.compat``'s ``get_async_connection`` (which works around the task SDK's masking
-    deadlock before Airflow 3.3.2), else ``BaseHook.aget_connection``, else the sync lookup in a
-    worker thread.
+    ``common.compat``'s helper works around the task SDK's masking deadlock before Airflow 3.3.2.
     """
-    try:
-        from airflow.providers.common.compat.connection import get_async_connection
-    except ImportError:  # pragma: no cover - older apache-airflow-providers-common-compat
-        from airflow.providers.common.compat.sdk import BaseHook
+    from airflow.providers.common.compat.connection import get_async_connection
 
-        if hasattr(BaseHook, "aget_connection"):
-            return await BaseHook.aget_connection(conn_id)
-        from asgiref.sync import sync_to_async
-
-        return await sync_to_async(BaseHook.get_connection)(conn_id)
     return await get_async_connection(conn_id)

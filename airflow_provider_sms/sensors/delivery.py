@@ -203,9 +203,10 @@ class SmsDeliverySensor(BaseSensorOperator):
             try:
                 return super().execute(context)
             except (AirflowSensorTimeout, AirflowSkipException):
-                last = self._tracker.outcome if self._tracker is not None else None
-                if last is not None and not last.done:  # timed out: say where it stood
-                    context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=last.to_dicts())
+                tracker = self._tracker
+                if tracker is not None and tracker.polls and not tracker.outcome.done:
+                    # timed out: say where it stood
+                    context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=tracker.outcome.to_dicts())
                 raise
         outcome = self._first_poll()
         if outcome is not None:

@@ -1,0 +1,179 @@
+"""SMS Partner API v1 on the wire: error codes, delivery states, status requests and replies, and
+the connection's own extras. Pure: no I/O. ``docs/vendor-apis.md`` documents each fact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
+
+from airflow_provider_sms.exceptions import (
+    SmsAuthenticationError,
+    SmsGatewayError,
+    SmsInsufficientCreditError,
+    SmsInvalidRequestError,
+    SmsNotFoundError,
+    SmsRecipientBlacklistedError,
+    SmsServerError,
+    SmsValidationError,
+)
+from airflow_provider_sms.hooks.settings import ConnectionSettings, extra_error, parse_flag
+from airflow_provider_sms.hooks.transport import Call
+from airflow_provider_sms.results import DeliveryStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from airflow_provider_sms.results import DeliveryState
+
+_AUTH, _CREDIT, _INVALID = SmsAuthenticationError, SmsInsufficientCreditError, SmsInvalidRequestError
+
+#: SMS Partner error codes (``docs/vendor-apis.md``, "SMS Partner error codes").
+SMSPARTNER_ERROR_CODES: dict[int, tuple[type[SmsGatewayError], str]] = {
+    1: (_AUTH, "API key required"),
+    2: (_INVALID, "phone number required"),
+    3: (_INVALID, "id required"),
+    4: (SmsNotFoundError, "not found"),
+    5: (_INVALID, "empty list"),
+    6: (_INVALID, "bad format"),
+    9: (_INVALID, "validation failed"),
+    10: (_AUTH, "invalid API key"),
+    11: (_CREDIT, "insufficient credit"),
+    13: (_INVALID, "no price for these numbers"),
+    14: (SmsRecipientBlacklistedError, "number is on the STOP list"),
+    15: (_INVALID, "number already in the list"),
+    20: (_AUTH, "account deactivated"),
+    22: (_INVALID, "marketing SMS only between 08:00 and 22:00"),
+    23: (_INVALID, "marketing SMS not on Sundays or public holidays"),
+    30: (_AUTH, "account blocked"),
+    40: (_AUTH, "API access refused"),
+    42: (_INVALID, "Low Cost SMS limited to 160 characters"),
+    43: (_INVALID, "message required"),
+    44: (_INVALID, "invalid sender"),
+    45: (_INVALID, "date required"),
+    46: (_INVALID, "hour required"),
+    47: (_INVALID, "invalid minute"),
+    48: (_INVALID, "minutes must be 0 to 55 in steps of 5"),
+    49: (_INVALID, "invalid date"),
+    50: (_INVALID, "at most 500 numbers per request"),
+    51: (_INVALID, "Low Cost range not available"),
+    52: (_INVALID, "at most 10 concatenated SMS"),
+    55: (_INVALID, "no number to send to"),
+    90: (_INVALID, "malformed JSON"),
+    96: (_AUTH, "IP address not allowed"),
+    500: (SmsServerError, "could not enqueue the SMS"),
+    992: (_AUTH, "sender not authorised on this account"),
+}
+
+#: Raw SMS Partner status (lower-cased) -> normalised state.
+SMSPARTNER_STATES: dict[str, DeliveryState] = {
+    "delivered": "delivered",
+    "waiting": "pending",
+    "not delivered": "error",
+    "ko": "error",
+}
+
+MAX_NUMBERS_PER_SEND = 500
+MAX_PAIRS_PER_STATUS = 500
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes")
+
+
+def parse_vendor_date(value: Any) -> str | None:
+    """Status dates come as epoch seconds or ``YYYY-mm-dd HH:MM:SS`` (assumed Paris time)."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text), tz=timezone.utc).isoformat()
+        local = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=PARIS)
+        return local.astimezone(timezone.utc).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def status_from_entry(
+    entry: Mapping[str, Any], message_id: str | None, recipient: str | None
+) -> DeliveryStatus:
+    """Normalise one status object (``statut`` in single replies, ``status`` in lists)."""
+    if entry.get("success") is False:
+        return DeliveryStatus(message_id, recipient, "pending", vendor_state="not_found")
+    raw = str(entry.get("statut") or entry.get("status") or "")
+    state = SMSPARTNER_STATES.get(raw.lower(), "pending")
+    stop = entry.get("stopSms", entry.get("stopSMS"))
+    if state == "error" and _truthy(stop):
+        state = "unsubscribed"
+    return DeliveryStatus(
+        message_id=message_id,
+        recipient=recipient,
+        state=state,
+        vendor_state=raw or None,
+        updated_at=parse_vendor_date(entry.get("date")),
+    )
+
+
+def multi_status_call(chunk: Sequence[Mapping[str, Any]]) -> Call:
+    """Build one ``/multi-status`` request for up to 500 (number, message id) pairs."""
+    pairs = [{"phoneNumber": m["recipient"], "messageId": str(m["message_id"])} for m in chunk]
+    return Call("POST", "/v1/multi-status", body={"SMSStatut_List": pairs}, operation="read message statuses")
+
+
+def parse_multi_status(reply: Any, chunk: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
+    """Match a ``/multi-status`` reply back to the requested pairs, in request order."""
+    found: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for entry in (reply or {}).get("StatutResponse_List") or []:
+        found[(str(entry.get("messageId")), str(entry.get("phoneNumber")))] = entry
+    statuses = []
+    for item in chunk:
+        key = (str(item["message_id"]), str(item["recipient"]))
+        entry = found.get(key, {"success": False})
+        statuses.append(status_from_entry(entry, key[0], key[1]))
+    return statuses
+
+
+@dataclass(frozen=True)
+class SmsPartnerSettings(ConnectionSettings):
+    """SMS Partner connection settings: the generic ones plus ``gamme`` and ``sandbox``.
+
+    :param gamme: 1 Premium, 2 Low Cost, ``None`` for the account's default.
+    :param sandbox: nothing is really sent nor charged; the gateway still answers.
+    """
+
+    known_extras: ClassVar[tuple[str, ...]] = ("sender", "timeout", "gamme", "sandbox")
+
+    gamme: Literal[1, 2] | None = None
+    sandbox: bool = False
+
+    @property
+    def low_cost(self) -> bool:
+        """The Low Cost range: one SMS of at most 160 characters."""
+        return self.gamme == 2
+
+    @classmethod
+    def parse_extra(cls, extra: Mapping[str, Any], conn_id: str) -> dict[str, Any]:
+        raw = extra.get("gamme")
+        gamme: Literal[1, 2] | None = None
+        if raw not in (None, ""):
+            text = str(raw).strip()
+            if text in ("1", "1.0"):
+                gamme = 1
+            elif text in ("2", "2.0"):
+                gamme = 2
+            else:
+                raise extra_error(conn_id, "gamme", f"must be 1 (Premium) or 2 (Low Cost), not {text[:20]!r}")
+        return {"gamme": gamme, "sandbox": parse_flag(extra, "sandbox", conn_id)}
+
+
+def check_pairs(messages: Sequence[Mapping[str, Any]]) -> None:
+    missing = [i for i, m in enumerate(messages) if not m.get("message_id") or not m.get("recipient")]
+    if missing:
+        raise SmsValidationError(
+            [
+                f"SMS Partner needs both message_id and recipient for each message; entries {missing[:10]} lack one"
+            ]
+        )
