@@ -1,7 +1,7 @@
 """Primotexto API v2 account routes: account counters and the two account blacklists.
 
 The blacklists are ``unsubscribers`` (STOP) and ``bounces`` (NPAI), each under
-``/v2/{list}/default/contacts`` (``docs/vendor-apis.md``, "Primotexto: account blacklists").
+``/v2/{list}/default/contacts`` (``docs/vendor-apis.md``, "Primotexto account blacklists").
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ and replies. Nothing outside the hooks needs to know which vendor it talks to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -38,17 +39,17 @@ from airflow_provider_sms.hooks.transport import (
 )
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.rules.schedule import parse_send_at
+from airflow_provider_sms.rules.request import SendRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
     from datetime import datetime
 
     import requests
     from airflow.sdk import Connection
 
     from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
-    from airflow_provider_sms.results import ListType
+from airflow_provider_sms.results import ListType
 
 __all__ = [
     "DEFAULT_POOL_SIZE",
@@ -62,19 +63,6 @@ __all__ = [
     "parse_code",
     "scrub",
 ]
-
-
-@dataclass(frozen=True)
-class SendRequest:
-    """One send request as the gateways see it: options merged with the connection's defaults."""
-
-    recipients: tuple[str, ...]
-    message: str
-    sender: str | None = None
-    campaign_name: str | None = None
-    category: str | None = None
-    send_at: datetime | None = None
-    marketing: bool = False
 
 
 @dataclass
@@ -232,26 +220,54 @@ class SmsHook(GatewayRules, GatewayTransport, BaseHook):
     ) -> BatchSendOutcome:
         """Send one message to up to :attr:`max_recipients_per_send` numbers in one request.
 
-        ``sender`` defaults to the connection's ``sender`` extra; ``send_at`` (aware datetime or
-        ISO-8601 text) schedules the send. See :meth:`send_sms` for the retry rules.
+        The same rules as :class:`~airflow_provider_sms.operators.send.SmsSendOperator` apply
+        first (:meth:`validate_send`): numbers go out, and come back, in E.164. ``sender`` defaults
+        to the connection's ``sender`` extra; ``send_at`` (aware datetime or ISO-8601 text)
+        schedules the send. See :meth:`send_sms` for the retry rules.
+
+        :raises SmsValidationError: every problem at once, before any request.
         """
-        if not 1 <= len(recipients) <= self.max_recipients_per_send:
+        problems = []
+        if isinstance(recipients, (str, bytes)) or not isinstance(recipients, Sequence):
+            problems.append(
+                f"recipients must be a list of numbers, got {type(recipients).__name__} "
+                "(use send_sms for one number)"
+            )
+        elif not 1 <= len(recipients) <= self.max_recipients_per_send:
+            problems.append(
+                f"{self.hook_name} sends to 1 to {self.max_recipients_per_send} number(s) per request"
+            )
+        try:
+            validated = self.validate_send(
+                list(recipients) if not problems else [],
+                message,
+                sender=sender,
+                send_at=send_at,
+                campaign_name=campaign_name,
+                category=category,
+                marketing=marketing,
+            )
+        except SmsValidationError as exc:
+            raise SmsValidationError(
+                [*problems, *[p for p in exc.problems if p != "no recipients given"]]
+            ) from None
+        if problems:
+            raise SmsValidationError(problems)
+        return self.send_request(validated.request)
+
+    def send_request(self, request: SendRequest) -> BatchSendOutcome:
+        """Send a request built by :meth:`validate_send` (``ValidatedSend.request_for``).
+
+        Only the request's size is checked here: the rules were applied when it was validated.
+        """
+        if not 1 <= len(request.recipients) <= self.max_recipients_per_send:
             raise SmsValidationError(
                 [f"{self.hook_name} sends to 1 to {self.max_recipients_per_send} number(s) per request"]
             )
-        request = SendRequest(
-            recipients=tuple(recipients),
-            message=message,
-            sender=sender or self.settings.sender,
-            campaign_name=campaign_name,
-            category=category,
-            send_at=parse_send_at(send_at),
-            marketing=marketing,
-        )
         return self._send(request)
 
     def _send(self, request: SendRequest) -> BatchSendOutcome:
-        """Gateway part of :meth:`send_sms_batch`: build, send and read one send request."""
+        """Gateway part of :meth:`send_request`: build, send and read one send request."""
         raise NotImplementedError
 
     def get_delivery_status(

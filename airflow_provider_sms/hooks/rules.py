@@ -76,6 +76,9 @@ class GatewayRules:
         *,
         sender: object = None,
         send_at: object = None,
+        campaign_name: object = None,
+        category: object = None,
+        marketing: object = False,
         on_invalid: OnInvalid | str = "fail",
         now: datetime | None = None,
     ) -> ValidatedSend:
@@ -90,9 +93,16 @@ class GatewayRules:
             gateway=self,
             sender=sender if sender is not None else self.settings.sender,
             send_at=send_at,
+            campaign_name=campaign_name,
+            category=category,
+            marketing=marketing,
             on_invalid=on_invalid,
             now=now,
         )
+
+    def category_problems(self, category: str) -> list[str]:
+        """What this gateway refuses in a send's category (none beyond the generic rules)."""
+        return []
 
     def check_list_type(self, list_type: object) -> None:
         """Refuse, before any request, a list type this gateway does not have."""

@@ -24,6 +24,7 @@ from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
 from airflow_provider_sms.hooks.smspartner_api import (
     MAX_NUMBERS_PER_SEND,
     MAX_PAIRS_PER_STATUS,
+    MAX_TAG_LENGTH,
     PARIS,
     SMSPARTNER_ERROR_CODES,
     SmsPartnerSettings,
@@ -110,6 +111,17 @@ class SmsPartnerHook(SmsHook):
                 f"message needs {info.segments} SMS segments ({info.encoding}); SMS Partner's Low Cost "
                 "range (gamme=2) sends one SMS of at most 160 characters (its code 42)"
             )
+        return problems
+
+    def category_problems(self, category: str) -> list[str]:
+        """The category is sent as SMS Partner's ``tag``: at most 20 characters, lowercase, no spaces."""
+        problems = []
+        if len(category) > MAX_TAG_LENGTH:
+            problems.append(
+                f"category is too long for an SMS Partner tag: {len(category)} characters, at most {MAX_TAG_LENGTH}"
+            )
+        if category != category.lower() or any(c.isspace() for c in category):
+            problems.append("category is an SMS Partner tag: lowercase, without spaces")
         return problems
 
     def schedule_problems(self, when: datetime) -> list[str]:

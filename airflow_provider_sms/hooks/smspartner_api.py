@@ -76,6 +76,8 @@ SMSPARTNER_STATES: dict[str, DeliveryState] = {
 
 MAX_NUMBERS_PER_SEND = 500
 MAX_PAIRS_PER_STATUS = 500
+#: Longest ``tag`` (our ``category``) a send may carry.
+MAX_TAG_LENGTH = 20
 PARIS = ZoneInfo("Europe/Paris")
 
 

@@ -190,7 +190,7 @@ class SmsNotifier(BaseNotifier):
         for start in range(0, len(numbers), step):
             chunk = numbers[start : start + step]
             try:
-                outcome = hook.send_sms_batch(chunk, text, sender=self.sender)
+                outcome = hook.send_request(checked.request_for(chunk))
             except SmsError as exc:
                 failed.extend(f"{mask_number(number)} ({type(exc).__name__})" for number in chunk)
                 continue

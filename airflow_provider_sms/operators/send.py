@@ -172,6 +172,9 @@ class SmsSendOperator(SmsBaseOperator):
                 self.message,
                 sender=self.sender,
                 send_at=self.send_at,
+                campaign_name=self.campaign_name,
+                category=self.category,
+                marketing=self.marketing,
                 on_invalid=self.on_invalid_recipient,
             )
         except SmsValidationError as exc:
@@ -207,14 +210,7 @@ class SmsSendOperator(SmsBaseOperator):
             hook=hook,
             journal=journal,
             breaker=Breaker(threshold=max(5, int(self.max_concurrency))),
-            message=self.message,
-            options={
-                "sender": self.sender,
-                "campaign_name": self.campaign_name,
-                "category": self.category,
-                "send_at": validated.send_at,
-                "marketing": bool(self.marketing),
-            },
+            send=validated,
         )
         try:
             todo = self._resume(shared, validated, report)

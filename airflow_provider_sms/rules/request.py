@@ -9,18 +9,22 @@ number (only masked ones) nor the message text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems
-from airflow_provider_sms.rules.text import SegmentInfo, describe_chars, shorten
+from airflow_provider_sms.rules.text import SegmentInfo, control_characters, describe_chars, shorten
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from airflow_provider_sms.rules.inputs import OnInvalid
+
+#: Longest campaign name or category accepted (neither gateway publishes one; an assumption).
+MAX_LABEL_LENGTH = 100
 
 
 class GatewayRules(Protocol):
@@ -38,24 +42,56 @@ class GatewayRules(Protocol):
         """How ``text`` travels on this gateway."""
         ...
 
+    def category_problems(self, category: str) -> list[str]:
+        """What the gateway would refuse in a send's category (its tag)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One send request as a gateway sees it (what a hook's ``send_request`` takes).
+
+    :param recipients: E.164 numbers, at most the gateway's ``max_recipients_per_send``.
+    :param sender: the sender name, already defaulted from the connection.
+    :param send_at: aware UTC schedule, or ``None`` for now.
+    """
+
+    recipients: tuple[str, ...]
+    message: str
+    sender: str | None = None
+    campaign_name: str | None = None
+    category: str | None = None
+    send_at: datetime | None = None
+    marketing: bool = False
+
 
 @dataclass(frozen=True)
 class ValidatedSend:
-    """A send request that passed :func:`validate_send`.
+    """A send that passed :func:`validate_send`: the whole recipient list and the request options.
 
     :param recipients: E.164 numbers, de-duplicated, in input order.
     :param invalid: ``{"index", "recipient" (masked), "reason"}`` per skipped number
         (``on_invalid="skip"`` only).
     :param duplicates: inputs dropped because an earlier one had the same E.164 number.
     :param segments: how the message travels.
-    :param send_at: the schedule in UTC, or ``None`` for now.
+    :param request: the options every request of this send carries (its ``recipients`` are all
+        of them; :meth:`request_for` cuts it to one request's worth).
     """
 
     recipients: tuple[str, ...]
     invalid: tuple[dict[str, Any], ...]
     duplicates: int
     segments: SegmentInfo
-    send_at: datetime | None
+    request: SendRequest
+
+    @property
+    def send_at(self) -> datetime | None:
+        """The schedule in UTC, or ``None`` for now."""
+        return self.request.send_at
+
+    def request_for(self, recipients: Sequence[str]) -> SendRequest:
+        """The request for some of this send's recipients."""
+        return replace(self.request, recipients=tuple(recipients))
 
 
 def sender_problems(sender: object) -> list[str]:
@@ -81,6 +117,23 @@ def sender_problems(sender: object) -> list[str]:
     return problems
 
 
+def label_problems(name: str, value: object) -> list[str]:
+    """What is wrong with an optional free-text label (``campaign_name``, ``category``)."""
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        return [f"{name} must be a string, got {type(value).__name__}"]
+    if not value.strip():
+        return [f"{name} is empty; leave it out (None) instead"]
+    problems = []
+    if len(value) > MAX_LABEL_LENGTH:
+        problems.append(f"{name} is too long: {len(value)} characters, at most {MAX_LABEL_LENGTH}")
+    controls = control_characters(value)
+    if controls:
+        problems.append(f"{name} has control characters: {controls}")
+    return problems
+
+
 def validate_send(
     recipients: object,
     message: object,
@@ -88,6 +141,9 @@ def validate_send(
     gateway: GatewayRules,
     sender: object = None,
     send_at: object = None,
+    campaign_name: object = None,
+    category: object = None,
+    marketing: object = False,
     on_invalid: OnInvalid | str = "fail",
     now: datetime | None = None,
 ) -> ValidatedSend:
@@ -107,6 +163,13 @@ def validate_send(
     problems.extend(recipient_problems)
     problems.extend(gateway.message_problems(message))
     problems.extend(sender_problems(sender))
+    problems.extend(label_problems("campaign_name", campaign_name))
+    category_problems = label_problems("category", category)
+    if not category_problems and isinstance(category, str):
+        category_problems = gateway.category_problems(category)
+    problems.extend(category_problems)
+    if not isinstance(marketing, bool):
+        problems.append(f"marketing must be True or False, got {type(marketing).__name__}")
     schedule = send_at_problems(send_at, now)
     problems.extend(schedule)
     when = parse_send_at(send_at) if not schedule else None
@@ -120,5 +183,13 @@ def validate_send(
         invalid=tuple(invalid),
         duplicates=duplicates,
         segments=gateway.segments_of(message),
-        send_at=when,
+        request=SendRequest(
+            recipients=tuple(valid),
+            message=message,
+            sender=sender if isinstance(sender, str) else None,
+            campaign_name=campaign_name if isinstance(campaign_name, str) else None,
+            category=category if isinstance(category, str) else None,
+            send_at=when,
+            marketing=bool(marketing),
+        ),
     )

@@ -116,8 +116,27 @@ def describe_chars(chars: Iterable[str], limit: int = 10) -> str:
     return shown + (f" and {len(unique) - limit} more" if len(unique) > limit else "")
 
 
+#: Control characters a message may hold: line breaks and tab.
+ALLOWED_CONTROLS = frozenset("\n\r\t")
+
+
+def control_characters(text: str) -> str:
+    """The control characters (C0, DEL, C1) and lone surrogates in ``text``, as ``U+0000, U+001B``;
+    empty when there are none. Line breaks and tab are allowed."""
+    found = [
+        c
+        for c in text
+        if c not in ALLOWED_CONTROLS
+        and (ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF)
+    ]
+    unique = list(dict.fromkeys(found))
+    shown = ", ".join(f"U+{ord(c):04X}" for c in unique[:10])
+    return shown + (f" and {len(unique) - 10} more" if len(unique) > 10 else "")
+
+
 def text_problems(text: object) -> list[str]:
-    """What makes ``text`` no message at all (missing, not a string, empty, blank); never quotes it."""
+    """What makes ``text`` no message at all (missing, not a string, empty, blank, control
+    characters, lone surrogates); never quotes it."""
     if text is None:
         return ["message is missing (None)"]
     if not isinstance(text, str):
@@ -126,6 +145,9 @@ def text_problems(text: object) -> list[str]:
         return ["message is empty"]
     if not text.strip():
         return ["message is only whitespace"]
+    controls = control_characters(text)
+    if controls:
+        return [f"message has control characters or invalid text: {controls} (only line breaks and tab)"]
     return []
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import (
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.results import SendResult
+    from airflow_provider_sms.rules.request import ValidatedSend
     from airflow_provider_sms.sending.fanout import Breaker
     from airflow_provider_sms.sending.journal import SendJournal
 
@@ -155,8 +156,7 @@ class SendBatch:
     hook: SmsHook
     journal: SendJournal
     breaker: Breaker
-    message: str
-    options: dict[str, Any] = field(default_factory=dict)
+    send: ValidatedSend
 
 
 def send_chunk(shared: SendBatch, chunk: list[str], *, split: bool = True) -> BatchReport:
@@ -173,7 +173,7 @@ def send_chunk(shared: SendBatch, chunk: list[str], *, split: bool = True) -> Ba
         return outcome
     at = time.time()
     try:
-        sent = shared.hook.send_sms_batch(chunk, shared.message, **shared.options)
+        sent = shared.hook.send_request(shared.send.request_for(chunk))
     except SmsOutcomeUnknownError as exc:
         shared.journal.record_unknown(chunk, at)
         breaker.failure(exc)
