@@ -11,10 +11,11 @@ clients send the same Primotexto POSTs, one per recipient, each in its own subpr
   temporary directory (removed at the end), or taken from ``--baseline-tree``;
 * ``current``: the provider of this working tree.
 
-For the two revisions, "send path" is ``PrimotextoHook.send_sms_batch`` called from a pool of N
-threads sharing one hook with ``pool_size >= N``: the call ``SmsSendOperator`` makes per recipient,
-and one that exists in both revisions. Each revision's subprocess has ``PYTHONPATH`` pointing at
-its own tree, so it imports its own package (checked: the worker reports the file it imported).
+For the two revisions, "send path" is ``SmsSendOperator.execute`` with ``max_concurrency=N``
+(validation, the retry journal in an in-memory ``task_state_store``, N requests in flight over the
+hook's pooled connections), the same call in both revisions. Each revision's subprocess has
+``PYTHONPATH`` pointing at its own tree, so it imports its own package (checked: the worker reports
+the file it imported).
 
 The table goes to stdout and, unless ``--no-write``, into the section "Architecture refactor:
 before/after" of ``docs/performance.md`` (the rest of that file is left as it is). Only the
@@ -85,32 +86,51 @@ def _worker_raw(url: str, numbers: list[str], in_flight: int) -> dict[str, Any]:
     return {"seconds": seconds, "ok": ok}
 
 
-def _worker_hook(url: str, numbers: list[str], in_flight: int) -> dict[str, Any]:
-    from concurrent.futures import ThreadPoolExecutor
+class _TI:
+    dag_id, run_id, task_id, map_index, try_number = "bench", "bench", "send", -1, 1
 
+    def xcom_push(self, key: str, value: Any) -> None:
+        pass
+
+
+class _Store(dict):
+    """An in-memory stand-in for ``task_state_store`` (the retry journal's home)."""
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key, default)
+
+    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+        self[key] = json.loads(json.dumps(value))
+
+
+def _worker_operator(url: str, numbers: list[str], in_flight: int) -> dict[str, Any]:
     if "AIRFLOW_HOME" not in os.environ:
         setup_airflow_env()
     from airflow_provider_sms.emulator import PRIMOTEXTO_API_KEY
 
     conn = {"conn_type": "primotexto", "host": url, "password": PRIMOTEXTO_API_KEY}
     os.environ["AIRFLOW_CONN_BENCH_PRIMOTEXTO"] = json.dumps(conn)
-    from airflow_provider_sms.hooks.primotexto import PrimotextoHook
+    from airflow_provider_sms.operators.send import SmsSendOperator
 
-    hook = PrimotextoHook("bench_primotexto", pool_size=max(32, in_flight))
-    _ = hook.settings  # the connection lookup is not part of the send path being measured
+    operator = SmsSendOperator(
+        task_id="send",
+        sms_conn_id="bench_primotexto",
+        recipients=numbers,
+        message="Hello",
+        max_concurrency=in_flight,
+    )
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=in_flight) as pool:
-        outcomes = list(pool.map(lambda number: hook.send_sms_batch([number], "Hello"), numbers))
+    results = operator.execute({"ti": _TI(), "task_state_store": _Store()})  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
-    hook.close()
-    return {"seconds": seconds, "ok": sum(len(o.sent) for o in outcomes)}
+    operator.hook.close()
+    return {"seconds": seconds, "ok": len(results)}
 
 
 def worker_main(args: argparse.Namespace) -> int:
     import airflow_provider_sms
 
     numbers = _numbers(args.recipients, args.first_number)
-    run = _worker_raw if args.worker == "raw" else _worker_hook
+    run = _worker_raw if args.worker == "raw" else _worker_operator
     result = run(args.url, numbers, args.in_flight)
     result["package"] = str(Path(airflow_provider_sms.__file__).resolve().parent)
     print("RESULT " + json.dumps(result), flush=True)
@@ -286,10 +306,10 @@ def driver_main(args: argparse.Namespace) -> int:
             f"the baseline revision `{baseline_sha}` and of the current tree (`{current}`), measured in\n"
             f"one run against one emulator process on 127.0.0.1 adding {args.latency_ms:g} ms per request.\n"
             f"{args.recipients:,} Primotexto recipients, one POST each, per cell. *raw aiohttp* is a bare\n"
-            "aiohttp client sending the same POSTs; *baseline* and *current* call\n"
-            "`PrimotextoHook.send_sms_batch` from N threads sharing one pooled hook (what\n"
-            "`SmsSendOperator` does per recipient), each revision in its own subprocess. *ideal* is\n"
-            "N requests per latency period. Cells: recipients per second (wall time).\n\n"
+            "aiohttp client sending the same POSTs; *baseline* and *current* run\n"
+            "`SmsSendOperator.execute` with `max_concurrency=N` (validation, retry journal in an\n"
+            "in-memory task state store, N requests in flight), each revision in its own subprocess.\n"
+            "*ideal* is N requests per latency period. Cells: recipients per second (wall time).\n\n"
             f"Run: {when}, Python {platform.python_version()}, {os.cpu_count()} CPU(s), "
             f"{time.monotonic() - started:.0f} s in all.\n\n" + table
         )

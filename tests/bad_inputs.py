@@ -50,7 +50,7 @@ BAD_INPUTS = [
     _param("recipients-int", "recipients must be a number", recipients=612345678),
     _param("recipients-bad-json", "not valid JSON", recipients='["0612345678",'),
     _param("skip-but-none-valid", "no valid recipient left", recipients=["0145678912"], on_invalid="skip"),
-    _param("on-invalid-unknown", "on_invalid must be 'fail' or 'skip'", on_invalid="ignore"),
+    _param("on-invalid-unknown", "must be one of 'fail', 'skip'", on_invalid="ignore"),
     # message
     _param("message-none", "message is missing", message=None),
     _param("message-empty", "message is empty", message=""),

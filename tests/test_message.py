@@ -401,7 +401,7 @@ def test_validate_send_reports_every_problem_once_and_masks_numbers():
         )
     problems = info.value.problems
     assert problems == [
-        "on_invalid must be 'fail' or 'skip', got 'sometimes'",
+        "on_invalid must be one of 'fail', 'skip', got 'sometimes'",
         "recipients[1] +3314****12: landline or non-mobile number (SMS needs a mobile)",
         "recipients[2] **99: invalid number for its country (too short)",
         "message has characters Primotexto refuses: '[', ']' (its code 31)",

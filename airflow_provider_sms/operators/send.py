@@ -28,6 +28,13 @@ from airflow_provider_sms.exceptions import (
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.hooks.base import DEFAULT_POOL_SIZE
 from airflow_provider_sms.operators.base import SmsBaseOperator
+from airflow_provider_sms.rules.inputs import ON_INVALID
+from airflow_provider_sms.rules.options import (
+    choice_problems,
+    count_problems,
+    flag_problems,
+    seconds_problems,
+)
 from airflow_provider_sms.sending.batch import BatchReport, SendBatch, send_chunk
 from airflow_provider_sms.sending.fanout import Breaker, map_bounded
 from airflow_provider_sms.sending.journal import (
@@ -135,6 +142,9 @@ class SmsSendOperator(SmsBaseOperator):
         self.mask_message = mask_message
         self.journal_flush_every = journal_flush_every
         self.journal_flush_interval = journal_flush_interval
+        problems = self._option_problems()
+        if problems:
+            raise SmsValidationError(problems)
 
     @cached_property
     def hook(self) -> SmsHook:
@@ -156,12 +166,16 @@ class SmsSendOperator(SmsBaseOperator):
 
     # ------------------------------------------------------------------ validation
     def _option_problems(self) -> list[str]:
-        problems = []
-        if self.on_unknown_outcome not in ON_UNKNOWN_OUTCOME:
-            problems.append(f"on_unknown_outcome must be 'skip' or 'resend', got {self.on_unknown_outcome!r}")
-        if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
-            problems.append(f"max_concurrency must be a positive integer, got {self.max_concurrency!r}")
-        return problems
+        """Problems of the options that are not templated (checked when the operator is built)."""
+        return [
+            *choice_problems("on_unknown_outcome", self.on_unknown_outcome, ON_UNKNOWN_OUTCOME),
+            *choice_problems("on_invalid_recipient", self.on_invalid_recipient, ON_INVALID),
+            *count_problems("max_concurrency", self.max_concurrency, maximum=1000),
+            *count_problems("journal_flush_every", self.journal_flush_every, maximum=100_000),
+            *seconds_problems("journal_flush_interval", self.journal_flush_interval),
+            *flag_problems("marketing", self.marketing),
+            *flag_problems("mask_message", self.mask_message),
+        ]
 
     def validate_inputs(self, hook: SmsHook) -> ValidatedSend:
         """Check every input before any request; raise all problems in one SmsValidationError."""

@@ -38,6 +38,8 @@ def _recipient_list(recipients: object) -> tuple[list[object], list[str]]:
             return [part.strip() for part in _SEPARATORS.split(text) if part.strip()], []
         try:
             return list(json.loads(text)), []
+        except RecursionError:
+            return [], ["recipients is nested too deeply to be a list of numbers"]
         except ValueError as exc:
             literal = _python_list(text)  # a list rendered by Jinja: "['+336...', '+336...']"
             if literal is not None:

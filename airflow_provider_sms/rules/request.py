@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients
+from airflow_provider_sms.rules.options import choice_problems
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems
 from airflow_provider_sms.rules.text import SegmentInfo, control_characters, describe_chars, shorten
 
@@ -157,8 +158,7 @@ def validate_send(
     :raises SmsValidationError: listing every problem; numbers appear masked, the message never.
     """
     problems: list[str] = []
-    if on_invalid not in ON_INVALID:
-        problems.append(f"on_invalid must be 'fail' or 'skip', got {shorten(str(on_invalid))!r}")
+    problems.extend(choice_problems("on_invalid", on_invalid, ON_INVALID))
     valid, invalid, duplicates, recipient_problems = check_recipients(recipients, on_invalid=on_invalid)
     problems.extend(recipient_problems)
     problems.extend(gateway.message_problems(message))
@@ -170,9 +170,11 @@ def validate_send(
     problems.extend(category_problems)
     if not isinstance(marketing, bool):
         problems.append(f"marketing must be True or False, got {type(marketing).__name__}")
-    schedule = send_at_problems(send_at, now)
-    problems.extend(schedule)
-    when = parse_send_at(send_at) if not schedule else None
+    problems.extend(send_at_problems(send_at, now))
+    try:
+        when = parse_send_at(send_at)
+    except ValueError:
+        when = None  # already reported
     if when is not None:
         problems.extend(gateway.schedule_problems(when))
     if problems:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow_provider_sms.rules.text import shorten
 
@@ -34,7 +34,10 @@ def parse_send_at(send_at: object) -> datetime | None:
             f"send_at {value.isoformat()} has no timezone; give an aware datetime "
             "(e.g. pendulum.datetime(..., tz='Europe/Paris')) or an ISO-8601 offset such as +01:00 or Z"
         )
-    utc = value.astimezone(timezone.utc)  # plain datetime even for a pendulum DateTime
+    try:
+        utc = value.astimezone(timezone.utc)  # plain datetime even for a pendulum DateTime
+    except (OverflowError, ValueError):
+        raise ValueError(f"send_at {shorten(str(send_at))!r} is out of range") from None
     return datetime.combine(utc.date(), utc.time(), tzinfo=timezone.utc)
 
 
@@ -44,8 +47,14 @@ def _utc_now(now: datetime | None) -> datetime:
     return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
 
 
+#: Furthest ahead a send may be scheduled (neither gateway publishes a limit; an assumption that also
+#: keeps every later date computation in range).
+MAX_SCHEDULE_DAYS = 366
+
+
 def send_at_problems(send_at: object, now: datetime | None = None) -> list[str]:
-    """List what is wrong with ``send_at``: unparseable, naive, or not strictly after ``now``."""
+    """List what is wrong with ``send_at``: unparseable, naive, not strictly after ``now``, or more
+    than :data:`MAX_SCHEDULE_DAYS` ahead."""
     try:
         when = parse_send_at(send_at)
     except ValueError as exc:
@@ -55,6 +64,8 @@ def send_at_problems(send_at: object, now: datetime | None = None) -> list[str]:
         return [
             f"send_at {when:%Y-%m-%dT%H:%M:%SZ} is not in the future (now is {current:%Y-%m-%dT%H:%M:%SZ})"
         ]
+    if when is not None and when - current > timedelta(days=MAX_SCHEDULE_DAYS):
+        return [f"send_at {when:%Y-%m-%dT%H:%M:%SZ} is more than {MAX_SCHEDULE_DAYS} days ahead"]
     return []
 
 
