@@ -103,6 +103,15 @@ class SmsOutcomeUnknownError(SmsServerError):
     """
 
 
+class SmsUnconfirmedError(SmsServerError):
+    """Sends an earlier try got no reply for, that the gateway can neither confirm nor deny.
+
+    They are not sent again (that could deliver them twice); the task fails so that Airflow retries
+    it and the next try asks the gateway again. When the retries are spent the task stays failed,
+    and the recipients are listed (masked) in the message and in XCom ``unconfirmed``.
+    """
+
+
 class SmsValidationError(SmsError, AirflowFailException):
     """Inputs refused before any request was sent. ``problems`` lists every one of them."""
 

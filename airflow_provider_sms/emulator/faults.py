@@ -8,12 +8,18 @@ left, the reply did not.
 Rules are checked in the order they were added. Every matching ``latency`` rule that fires adds its
 delay; the first *terminal* rule (any other kind) that fires decides the reply, and the terminal
 rules after it neither see nor count that request.
+
+A rule with a ``probability`` acts on each eligible request (past ``after``, before ``count`` is
+used up) with that probability, drawn from its own ``random.Random(seed)``: for one seed and one
+order of requests, the same requests are hit. Without a ``seed`` one is picked at random and shown
+in the rule's description, so a run can be replayed.
 """
 
 from __future__ import annotations
 
+import random
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_sms.emulator.state import VENDORS
@@ -38,14 +44,22 @@ _FIELDS = (
     "retry_after",
     "http_status",
     "code",
+    "empty_body",
+    "probability",
+    "seed",
 )
+#: Kinds whose reply body is the vendor-shaped one ``empty_body`` can replace with nothing.
+_BODY_KINDS = (SERVER_ERROR, RATE_LIMIT)
+#: Seeds picked when a probabilistic rule is given none (JSON-safe integers).
+_SEED_RANGE = 2**53
 
 
 @dataclass
 class FaultRule:
     """One fault rule; see :meth:`airflow_provider_sms.emulator.GatewayEmulator.add_fault`.
 
-    ``seen`` counts the matching requests so far, ``applied`` how many the rule acted on.
+    ``seen`` counts the matching requests so far, ``applied`` how many the rule acted on. A rule
+    with a ``probability`` owns a ``random.Random(seed)`` and a lock: :meth:`fire` is thread-safe.
     """
 
     kind: str
@@ -58,8 +72,18 @@ class FaultRule:
     retry_after: float | None = None
     http_status: int | None = None
     code: int | None = None
+    empty_body: bool = False
+    probability: float | None = None
+    seed: int | None = None
     seen: int = 0
     applied: int = 0
+    _rng: random.Random = field(init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(init=False, repr=False, compare=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.probability is not None and self.seed is None:
+            self.seed = random.SystemRandom().randrange(_SEED_RANGE)
+        self._rng = random.Random(self.seed)
 
     def matches(self, vendor: str, method: str, path: str) -> bool:
         return (
@@ -69,15 +93,22 @@ class FaultRule:
         )
 
     def fire(self) -> bool:
-        """Count one matching request; ``True`` when the rule acts on it."""
-        self.seen += 1
-        if self.seen <= self.after or (self.count is not None and self.applied >= self.count):
-            return False
-        self.applied += 1
-        return True
+        """Count one matching request; ``True`` when the rule acts on it.
+
+        One random draw per eligible request (none before ``after`` or once ``count`` is used up).
+        """
+        with self._lock:
+            self.seen += 1
+            if self.seen <= self.after or (self.count is not None and self.applied >= self.count):
+                return False
+            if self.probability is not None and self._rng.random() >= self.probability:
+                return False
+            self.applied += 1
+            return True
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        with self._lock:
+            return {name: getattr(self, name) for name in (*_FIELDS, "seen", "applied")}
 
 
 def make_rule(
@@ -92,6 +123,9 @@ def make_rule(
     retry_after: float | None = None,
     http_status: int | None = None,
     code: int | None = None,
+    empty_body: bool = False,
+    probability: float | None = None,
+    seed: int | None = None,
 ) -> FaultRule:
     """Validate the arguments and build a rule. Raises :class:`ValueError` on a bad argument."""
     if kind not in KINDS:
@@ -121,6 +155,18 @@ def make_rule(
         if code is None:
             raise ValueError("a vendor_error fault needs the vendor's error code")
         _check_int("code", code, 0)
+    if not isinstance(empty_body, bool):
+        raise ValueError(f"empty_body must be true or false; got {empty_body!r}")
+    if empty_body and kind not in _BODY_KINDS:
+        raise ValueError(f"empty_body only applies to kinds {', '.join(_BODY_KINDS)}")
+    if probability is not None:
+        _check_number("probability", probability)
+        if probability > 1:
+            raise ValueError(f"probability must be a number from 0 to 1; got {probability!r}")
+    if seed is not None:
+        if probability is None:
+            raise ValueError("seed only applies to a rule with a probability")
+        _check_int("seed", seed, 0)
     return FaultRule(
         kind=kind,
         vendor=vendor,
@@ -132,6 +178,9 @@ def make_rule(
         retry_after=retry_after,
         http_status=http_status,
         code=code,
+        empty_body=empty_body,
+        probability=None if probability is None else float(probability),
+        seed=seed,
     )
 
 

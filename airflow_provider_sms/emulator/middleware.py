@@ -77,11 +77,16 @@ def http_error(vendor: str, status: int, headers: dict[str, str] | None = None) 
 def fault_response(vendor: str, rule: FaultRule) -> web.Response:
     """The reply of a terminal fault that does not drop the connection."""
     if rule.kind == SERVER_ERROR:
-        return http_error(vendor, rule.http_status or 500)
+        status = rule.http_status or 500
+        return web.Response(status=status) if rule.empty_body else http_error(vendor, status)
     if rule.kind == RATE_LIMIT:
         retry_after = 1.0 if rule.retry_after is None else rule.retry_after
         value = str(int(retry_after)) if float(retry_after).is_integer() else str(retry_after)
-        return http_error(vendor, rule.http_status or 429, {"Retry-After": value})
+        headers = {"Retry-After": value}
+        status = rule.http_status or 429
+        if rule.empty_body:
+            return web.Response(status=status, headers=headers)
+        return http_error(vendor, status, headers)
     assert rule.code is not None  # vendor_error: checked by make_rule
     return vendor_error(vendor, rule.code, rule.http_status)
 

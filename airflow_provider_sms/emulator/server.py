@@ -221,6 +221,9 @@ class GatewayEmulator:
         retry_after: float | None = None,
         http_status: int | None = None,
         code: int | None = None,
+        empty_body: bool = False,
+        probability: float | None = None,
+        seed: int | None = None,
     ) -> None:
         """Add a fault rule (see ``docs/emulator.md``); raises :class:`ValueError` on bad arguments.
 
@@ -238,6 +241,13 @@ class GatewayEmulator:
         :param http_status: status of the reply (``server_error``, ``rate_limit``,
             ``accept_then_error``, ``vendor_error``).
         :param code: the vendor error code of a ``vendor_error`` rule (required there).
+        :param empty_body: ``server_error`` / ``rate_limit`` only: answer with no body at all
+            instead of the vendor-shaped one (what a proxy or load balancer in front would send).
+        :param probability: 0 to 1: act on each eligible request (past ``after``, within
+            ``count``) with this probability instead of always.
+        :param seed: seed of the rule's own ``random.Random`` (only with ``probability``): one seed
+            and one request order hit the same requests. Default: a random seed, shown by
+            ``GET /_emulator/faults``.
         """
         self.faults.add(
             make_rule(
@@ -251,6 +261,9 @@ class GatewayEmulator:
                 retry_after=retry_after,
                 http_status=http_status,
                 code=code,
+                empty_body=empty_body,
+                probability=probability,
+                seed=seed,
             )
         )
 

@@ -291,6 +291,10 @@ class SmsHook(GatewayRules, GatewayTransport, BaseHook):
         """Async twin of :meth:`get_delivery_statuses`."""
         raise NotImplementedError
 
+    def statuses_by_tag(self, tag: str) -> list[DeliveryStatus]:
+        """Every number sent under ``tag`` (where ``capabilities.reconciliation`` is ``"by_request_tag"``)."""
+        raise SmsValidationError([f"{self.hook_name} cannot list messages by tag; nothing was sent"])
+
     def add_to_blacklist(self, recipient: str, list_type: ListType = "unsubscribers") -> bool:
         """Put a number on a list; True if added, False if it was already there."""
         raise NotImplementedError

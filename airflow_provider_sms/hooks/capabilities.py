@@ -10,8 +10,10 @@ if TYPE_CHECKING:
     from airflow_provider_sms.results import ListType
 
 #: How a send whose reply was lost can be settled with the gateway's records:
-#: ``"by_recipient"`` (the gateway names the latest message to a number) or ``"none"``.
-Reconciliation = Literal["by_recipient", "none"]
+#: ``"by_recipient"`` (the gateway names the latest message to a number), ``"by_request_tag"``
+#: (each request carries a unique tag, and the gateway lists the numbers sent under a tag) or
+#: ``"none"``.
+Reconciliation = Literal["by_recipient", "by_request_tag", "none"]
 
 
 @dataclass(frozen=True)

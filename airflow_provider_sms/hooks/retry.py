@@ -64,7 +64,9 @@ def classify_reply(
     """The exception class and meaning of a refused call; decides which replies are retryable.
 
     429 first (always retryable), then the vendor's code table, then the HTTP status. A 5xx on a
-    send is :class:`SmsOutcomeUnknownError`: the gateway may have acted, so it is never retried.
+    send without a vendor error code is :class:`SmsOutcomeUnknownError`: the gateway may have
+    acted, so it is never retried. A vendor's explicit refusal (an error code in the body, even
+    with a 5xx) means nothing was sent.
     """
     meaning = ""
     if http_status == 429:
@@ -82,7 +84,9 @@ def classify_reply(
         cls = SmsInvalidRequestError
     else:
         cls = SmsGatewayError
-    if not idempotent and cls is SmsServerError:
+    if not idempotent and cls is SmsServerError and code not in error_codes:
+        # A 5xx without the vendor's error body: the gateway may have acted. With one (SMS Partner
+        # "success": false, code 500 "could not enqueue"), it said plainly it did not.
         cls = SmsOutcomeUnknownError
     return cls, meaning
 

@@ -28,9 +28,10 @@ from airflow_provider_sms.hooks.smspartner_api import (
     PARIS,
     SMSPARTNER_ERROR_CODES,
     SmsPartnerSettings,
+    StatusPlan,
+    by_tag_call,
     check_pairs,
-    multi_status_call,
-    parse_multi_status,
+    parse_by_tag,
     status_from_entry,
 )
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
@@ -70,7 +71,7 @@ class SmsPartnerHook(SmsHook):
         schedule_step_minutes=5,
         max_segments=10,
         max_segments_source="its code 52",
-        reconciliation="none",
+        reconciliation="by_request_tag",
     )
     settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES
@@ -145,7 +146,8 @@ class SmsPartnerHook(SmsHook):
     def _send(self, request: SendRequest) -> BatchSendOutcome:
         """Up to 500 numbers in one ``/send`` request.
 
-        ``category`` becomes the SMS Partner ``tag``; ``campaign_name`` has no SMS Partner field and
+        ``category`` becomes the SMS Partner ``tag`` (else the request's reconciliation tag, so a
+        lost reply can be settled with :meth:`statuses_by_tag`); ``campaign_name`` has no SMS Partner field and
         is ignored; ``marketing=True`` asks for the STOP mention (``isStopSms``). Text that is not
         GSM-7 goes out with ``isUnicode=1`` (the account must have Unicode enabled).
 
@@ -158,8 +160,9 @@ class SmsPartnerHook(SmsHook):
         settings = self.settings
         if request.sender:
             body["sender"] = request.sender
-        if request.category:
-            body["tag"] = request.category
+        tag = request.category or request.reconciliation_tag
+        if tag:
+            body["tag"] = tag
         if settings.gamme is not None:
             body["gamme"] = settings.gamme
         if settings.sandbox:
@@ -225,30 +228,36 @@ class SmsPartnerHook(SmsHook):
         return status_from_entry(reply or {}, str(message_id), recipient)
 
     def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
-        """``/multi-status``, 500 pairs per request, results in input order."""
-        check_pairs(messages)
-        statuses: list[DeliveryStatus] = []
-        for start in range(0, len(messages), MAX_PAIRS_PER_STATUS):
-            chunk = messages[start : start + MAX_PAIRS_PER_STATUS]
-            statuses.extend(parse_multi_status(self.call(multi_status_call(chunk)), chunk))
-        return statuses
+        """``/multi-status``, 500 pairs per request (and ``/bulk-status-by-tag`` for results known
+        by their tag), in input order."""
+        plan = StatusPlan.for_messages(messages)
+        return plan.assemble([self._call_or_none(call) for call in plan.calls])
 
     async def aget_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
-        """Async twin of :meth:`get_delivery_statuses` (chunks requested concurrently)."""
-        check_pairs(messages)
-        if not messages:
+        """Async twin of :meth:`get_delivery_statuses` (requests made concurrently)."""
+        plan = StatusPlan.for_messages(messages)
+        if not plan.messages:
             return []
         await self.aget_settings()
-        chunks = [
-            messages[i : i + MAX_PAIRS_PER_STATUS] for i in range(0, len(messages), MAX_PAIRS_PER_STATUS)
-        ]
         async with self.async_session() as session:
-            replies = await asyncio.gather(*(self.acall(multi_status_call(c), session) for c in chunks))
-        return [
-            status
-            for reply, chunk in zip(replies, chunks, strict=False)
-            for status in parse_multi_status(reply, chunk)
-        ]
+            replies = await asyncio.gather(*(self._acall_or_none(call, session) for call in plan.calls))
+        return plan.assemble(replies)
+
+    def _call_or_none(self, call: Call) -> Any:
+        try:
+            return self.call(call)
+        except SmsNotFoundError:
+            return None
+
+    async def _acall_or_none(self, call: Call, session: Any) -> Any:
+        try:
+            return await self.acall(call, session)
+        except SmsNotFoundError:
+            return None
+
+    def statuses_by_tag(self, tag: str) -> list[DeliveryStatus]:
+        """Every number sent under ``tag``, with its status (message id ``tag:<tag>``)."""
+        return parse_by_tag(self._call_or_none(by_tag_call(tag)), tag)
 
     # ------------------------------------------------------------------ STOP list
     def add_to_blacklist(self, recipient: str, list_type: ListType = "unsubscribers") -> bool:

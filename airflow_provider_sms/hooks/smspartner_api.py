@@ -179,3 +179,68 @@ def check_pairs(messages: Sequence[Mapping[str, Any]]) -> None:
                 f"SMS Partner needs both message_id and recipient for each message; entries {missing[:10]} lack one"
             ]
         )
+
+
+#: Message id prefix of a result known only by its request's tag (a send whose reply was lost and
+#: that reconciliation found under its tag): ``"tag:<tag>"``.
+TAG_ID_PREFIX = "tag:"
+
+
+def by_tag_call(tag: str) -> Call:
+    """Build the ``/bulk-status-by-tag`` request: every number sent under ``tag``."""
+    return Call("GET", "/v1/bulk-status-by-tag", params={"tag": tag}, operation="read the statuses of a tag")
+
+
+def parse_by_tag(reply: Any, tag: str) -> list[DeliveryStatus]:
+    """Statuses listed under ``tag`` (``None``: nothing was sent under it), message id ``tag:<tag>``."""
+    entries = (reply or {}).get("StatutResponse_List") or [] if isinstance(reply, dict) else []
+    return [
+        status_from_entry(entry, TAG_ID_PREFIX + tag, str(entry.get("phoneNumber")))
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("phoneNumber")
+    ]
+
+
+@dataclass(frozen=True)
+class StatusPlan:
+    """The requests that answer a list of (message id, number) pairs, and how to read them back.
+
+    Pairs go to ``/multi-status`` 500 at a time; pairs whose id is ``tag:<tag>`` are read with one
+    ``/bulk-status-by-tag`` per tag. Sync and async hooks run the same plan.
+    """
+
+    messages: tuple[Mapping[str, Any], ...]
+    chunks: tuple[tuple[Mapping[str, Any], ...], ...]
+    tags: tuple[str, ...]
+
+    @classmethod
+    def for_messages(cls, messages: Sequence[Mapping[str, Any]]) -> StatusPlan:
+        check_pairs(messages)
+        plain = [m for m in messages if not str(m["message_id"]).startswith(TAG_ID_PREFIX)]
+        tags = dict.fromkeys(str(m["message_id"])[len(TAG_ID_PREFIX) :] for m in messages if m not in plain)
+        chunks = tuple(
+            tuple(plain[i : i + MAX_PAIRS_PER_STATUS]) for i in range(0, len(plain), MAX_PAIRS_PER_STATUS)
+        )
+        return cls(tuple(messages), chunks, tuple(tags))
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every request of the plan: the multi-status chunks, then one per tag."""
+        return [*(multi_status_call(c) for c in self.chunks), *(by_tag_call(t) for t in self.tags)]
+
+    def assemble(self, replies: Sequence[Any]) -> list[DeliveryStatus]:
+        """Statuses in input order from the replies of :attr:`calls` (``None``: nothing found)."""
+        found: dict[tuple[str, str], DeliveryStatus] = {}
+        for chunk, reply in zip(self.chunks, replies, strict=False):
+            for status in parse_multi_status(reply, chunk):
+                found[(str(status.message_id), str(status.recipient))] = status
+        for tag, reply in zip(self.tags, replies[len(self.chunks) :], strict=True):
+            for status in parse_by_tag(reply, tag):
+                found[(str(status.message_id), str(status.recipient))] = status
+        statuses = []
+        for message in self.messages:
+            key = (str(message["message_id"]), str(message["recipient"]))
+            statuses.append(
+                found.get(key) or DeliveryStatus(key[0], key[1], "pending", vendor_state="not_found")
+            )
+        return statuses

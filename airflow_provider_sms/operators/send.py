@@ -9,8 +9,10 @@ Order of work in :meth:`SmsSendOperator.execute`:
    could not know are reconciled with the gateway where its hook says it can tell
    (:mod:`airflow_provider_sms.sending.reconcile`);
 3. send the rest in requests of up to ``hook.max_recipients_per_send`` numbers, ``max_concurrency``
-   requests at a time over the hook's pooled connections, journaling acceptances as they arrive;
-4. push per-recipient outcomes to XCom and fail after the batch if any recipient failed.
+   requests at a time over the hook's pooled connections; each request's intent is journaled
+   before it leaves, its outcome after (:mod:`airflow_provider_sms.sending.batch`);
+4. push per-recipient outcomes to XCom (the accepted ones even when the task fails) and fail
+   after the batch if any recipient failed or stays unconfirmed.
 
 ``docs/send-operator.md`` documents the guarantee and its limits.
 """
@@ -35,11 +37,12 @@ from airflow_provider_sms.rules.options import (
     flag_problems,
     seconds_problems,
 )
-from airflow_provider_sms.sending.batch import BatchReport, SendBatch, send_chunk
-from airflow_provider_sms.sending.fanout import Breaker, map_bounded
+from airflow_provider_sms.sending.batch import BatchReport, SendBatch, send_all
+from airflow_provider_sms.sending.fanout import Breaker
 from airflow_provider_sms.sending.journal import (
     DEFAULT_FLUSH_EVERY,
     DEFAULT_FLUSH_INTERVAL,
+    INTENT_WINDOW,
     SendJournal,
 )
 from airflow_provider_sms.sending.reconcile import apply_journal, reconcile
@@ -56,8 +59,9 @@ if TYPE_CHECKING:
 
 #: Requests in flight at once (the hook's connection pool is sized to at least this).
 DEFAULT_MAX_CONCURRENCY = 8
-OnUnknownOutcome = Literal["skip", "resend"]
-ON_UNKNOWN_OUTCOME: tuple[str, ...] = ("skip", "resend")
+OnUnknownOutcome = Literal["fail", "skip", "resend"]
+ON_UNKNOWN_OUTCOME: tuple[str, ...] = ("fail", "skip", "resend")
+XCOM_RETURN_KEY = "return_value"
 
 
 class SmsSendOperator(SmsBaseOperator):
@@ -69,11 +73,13 @@ class SmsSendOperator(SmsBaseOperator):
     time. When Airflow retries the task, recipients accepted in an earlier try are not sent again
     and their results are returned (see ``docs/send-operator.md`` for the guarantee and its limits).
 
-    Returns (XCom ``return_value``) one :class:`~airflow_provider_sms.results.SendResult` dict per
-    accepted recipient, ready for ``SmsDeliverySensor(messages=send.output)``. Also pushes XCom
-    ``"skipped"`` (``[{"recipient", "reason"}]``: blacklisted, invalid in skip mode, unknown outcome
-    not resent) and ``"failed"`` (``[{"recipient", "reason", "error"}]``), before failing the task
-    when any recipient failed.
+    Returns (XCom ``return_value``, pushed as well when the task fails) one
+    :class:`~airflow_provider_sms.results.SendResult` dict per accepted recipient, ready for
+    ``SmsDeliverySensor(messages=send.output)``. Also pushes XCom ``"skipped"`` (``[{"recipient",
+    "reason"}]``: blacklisted, invalid in skip mode, unconfirmed with ``on_unknown_outcome="skip"``),
+    ``"failed"`` (``[{"recipient", "reason", "error"}]``) and ``"unconfirmed"`` (``[{"recipient",
+    "reason"}]``), then fails the task when any recipient failed or stays unconfirmed. A green run
+    means every recipient was accepted exactly once or deliberately skipped.
 
     :param sms_conn_id: connection of type ``primotexto`` or ``smspartner``. (templated)
     :param recipients: one number, a comma- or newline-separated string, a list of numbers or of
@@ -89,8 +95,10 @@ class SmsSendOperator(SmsBaseOperator):
     :param on_invalid_recipient: ``"fail"`` (any bad number fails the task before sending) or
         ``"skip"`` (bad numbers are reported in XCom ``"skipped"``, the rest are sent).
     :param on_unknown_outcome: what a retry does with a recipient whose earlier send got no reply
-        and that the gateway cannot confirm: ``"skip"`` (default; never risk a duplicate, report it
-        as skipped) or ``"resend"`` (never risk a loss).
+        and that the gateway cannot confirm either way: ``"fail"`` (default: not resent, listed in
+        XCom ``"unconfirmed"``, and the task fails, so Airflow retries and asks again until its
+        retries are spent), ``"skip"`` (not resent, reported as skipped, the run can end green) or
+        ``"resend"`` (sent again: never a loss, maybe a duplicate).
     :param mask_message: treat the rendered message as a secret (one-time codes): it is shown as
         ``***`` in the task's rendered fields and masked in its logs.
     :param journal_flush_every: save the retry journal every this many accepted recipients.
@@ -122,7 +130,7 @@ class SmsSendOperator(SmsBaseOperator):
         marketing: bool = False,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         on_invalid_recipient: OnInvalid = "fail",
-        on_unknown_outcome: OnUnknownOutcome = "skip",
+        on_unknown_outcome: OnUnknownOutcome = "fail",
         mask_message: bool = False,
         journal_flush_every: int = DEFAULT_FLUSH_EVERY,
         journal_flush_interval: float = DEFAULT_FLUSH_INTERVAL,
@@ -217,8 +225,12 @@ class SmsSendOperator(SmsBaseOperator):
             validated.segments.segments,
             validated.segments.encoding,
         )
+        per_request = hook.max_recipients_per_send
         journal = SendJournal.for_context(
-            context, flush_every=self.journal_flush_every, flush_interval=self.journal_flush_interval
+            context,
+            flush_every=self.journal_flush_every,
+            flush_interval=self.journal_flush_interval,
+            intent_window=min(INTENT_WINDOW, per_request * max(4, 4 * int(self.max_concurrency))),
         )
         shared = SendBatch(
             hook=hook,
@@ -228,27 +240,32 @@ class SmsSendOperator(SmsBaseOperator):
         )
         try:
             todo = self._resume(shared, validated, report)
-            self._send_all(shared, todo, report)
+            if todo:
+                self._send_all(shared, todo, report)
         finally:
             journal_error = self._final_flush(journal)
         ti = context["ti"]
         ti.xcom_push(key="skipped", value=report.skipped)
         ti.xcom_push(key="failed", value=report.failed)
+        ti.xcom_push(key="unconfirmed", value=report.unconfirmed)
         self.log.info(
-            "%s: %d accepted (%d recovered from earlier tries), %d skipped, %d failed in %.1f s; "
-            "journal: %s, %d write(s)",
+            "%s: %d accepted (%d recovered from earlier tries), %d skipped, %d failed, %d unconfirmed "
+            "in %.1f s; journal: %s, %d write(s)",
             self.task_id,
             len(report.sent),
             report.recovered,
             len(report.skipped),
             len(report.failed),
+            len(report.unconfirmed),
             time.monotonic() - started,
             journal.kind,
             journal.writes,
         )
-        if report.failed:
+        if report.failed or report.unconfirmed:
+            # Say what went out even though the task fails: downstream all_done tasks can read it.
+            ti.xcom_push(key=XCOM_RETURN_KEY, value=report.results())
             for line in report.failure_lines():
-                self.log.warning("failed: %s", line)
+                self.log.warning("not sent: %s", line)
             if journal_error is not None:
                 raise journal_error
             raise report.error(hook, shared.breaker)
@@ -280,40 +297,49 @@ class SmsSendOperator(SmsBaseOperator):
             return todo
         hook = shared.hook
         settled = reconcile(
-            hook, unknown, segments=validated.segments.segments, max_concurrency=int(self.max_concurrency)
+            hook,
+            unknown,
+            segments=validated.segments.segments,
+            category=validated.request.category,
+            max_concurrency=int(self.max_concurrency),
         )
         if settled.landed:
             shared.journal.record_accepted(settled.landed)
             for result in settled.landed:
                 report.recover(result)
-        resend = self.on_unknown_outcome == "resend"
-        if not resend:
-            for recipient in settled.unconfirmed:
-                report.skip(recipient, "outcome_unknown: an earlier try got no reply; not resent")
+        choice = self.on_unknown_outcome
+        for recipient in settled.unconfirmed if choice != "resend" else ():
+            if choice == "skip":
+                report.skip(recipient, "outcome_unknown: the gateway could not confirm it; not resent")
+            else:
+                report.unconfirm(recipient, "the gateway could not confirm an earlier try's send; not resent")
         self.log.info(
             "Unknown outcomes checked with %s: %d found accepted, %d never arrived (sent again), "
-            "%d unconfirmed (%s, on_unknown_outcome=%s)",
+            "%d unconfirmed (on_unknown_outcome=%s)",
             hook.hook_name,
             len(settled.landed),
             len(settled.absent),
             len(settled.unconfirmed),
-            "sent again" if resend else "skipped",
-            self.on_unknown_outcome,
+            choice,
         )
-        return todo + settled.absent + (settled.unconfirmed if resend else [])
+        return todo + settled.absent + (settled.unconfirmed if choice == "resend" else [])
 
     def _send_all(self, shared: SendBatch, todo: list[str], report: BatchReport) -> None:
-        """Send ``todo`` in chunks of the gateway's size, ``max_concurrency`` at a time."""
-        if not todo:
-            return
-        size = max(1, shared.hook.max_recipients_per_send)
-        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time, each
+        under a tag of its own where the gateway reconciles lost replies by tag."""
+        hook, concurrency = shared.hook, int(self.max_concurrency)
+        by_tag = hook.capabilities.reconciliation == "by_request_tag"
+        category = shared.send.request.category
+
+        def tag(index: int) -> str | None:
+            return (category or shared.journal.request_tag(index)) if by_tag else None
+
+        size = max(1, hook.max_recipients_per_send)
         self.log.info(
             "Sending to %d recipient(s) in %d request(s), %d at a time",
             len(todo),
-            len(chunks),
-            min(int(self.max_concurrency), len(chunks)),
+            -(-len(todo) // size),
+            min(concurrency, -(-len(todo) // size)),
         )
-        _ = shared.hook.settings  # read the connection once, before the threads start
-        for outcome in map_bounded(lambda c: send_chunk(shared, c), chunks, int(self.max_concurrency)):
-            report.merge(outcome)
+        _ = hook.settings  # read the connection once, before the threads start
+        report.merge(send_all(shared, todo, tag, concurrency))

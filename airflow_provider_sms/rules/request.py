@@ -55,6 +55,8 @@ class SendRequest:
     :param recipients: E.164 numbers, at most the gateway's ``max_recipients_per_send``.
     :param sender: the sender name, already defaulted from the connection.
     :param send_at: aware UTC schedule, or ``None`` for now.
+    :param reconciliation_tag: a tag unique to this request, where the gateway reconciles lost
+        replies by tag (set by the sending engine, not by users).
     """
 
     recipients: tuple[str, ...]
@@ -64,6 +66,7 @@ class SendRequest:
     category: str | None = None
     send_at: datetime | None = None
     marketing: bool = False
+    reconciliation_tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,9 @@ class ValidatedSend:
         """The schedule in UTC, or ``None`` for now."""
         return self.request.send_at
 
-    def request_for(self, recipients: Sequence[str]) -> SendRequest:
+    def request_for(self, recipients: Sequence[str], reconciliation_tag: str | None = None) -> SendRequest:
         """The request for some of this send's recipients."""
-        return replace(self.request, recipients=tuple(recipients))
+        return replace(self.request, recipients=tuple(recipients), reconciliation_tag=reconciliation_tag)
 
 
 def sender_problems(sender: object) -> list[str]:

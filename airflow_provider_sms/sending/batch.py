@@ -22,23 +22,25 @@ from airflow_provider_sms.exceptions import (
     SmsGatewayError,
     SmsInsufficientCreditError,
     SmsInvalidRequestError,
+    SmsJournalError,
     SmsOutcomeUnknownError,
     SmsRateLimitError,
     SmsRecipientBlacklistedError,
     SmsServerError,
+    SmsUnconfirmedError,
     SmsValidationError,
 )
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, failure_entry
+from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, failure_entry, map_bounded
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.results import SendResult
     from airflow_provider_sms.rules.request import ValidatedSend
     from airflow_provider_sms.sending.fanout import Breaker
-    from airflow_provider_sms.sending.journal import SendJournal
+    from airflow_provider_sms.sending.journal import PlannedRequest, SendJournal
 
 #: Failed recipients named one by one in the task's error and log; the rest are counted.
 LISTED_FAILURES = 10
@@ -55,6 +57,7 @@ class BatchReport:
         self._sent: dict[str, SendResult] = {}
         self.skipped: list[dict[str, Any]] = []
         self.failed: list[dict[str, Any]] = []
+        self.unconfirmed: list[dict[str, Any]] = []
         self._transient: list[bool] = []
         self.recovered = 0
 
@@ -71,6 +74,10 @@ class BatchReport:
     def skip(self, recipient: str, reason: str) -> None:
         """A recipient deliberately not sent to."""
         self.skipped.append({"recipient": recipient, "reason": reason})
+
+    def unconfirm(self, recipient: str, reason: str) -> None:
+        """A recipient whose earlier send the gateway can neither confirm nor deny: not resent."""
+        self.unconfirmed.append({"recipient": recipient, "reason": reason})
 
     def fail(self, recipient: str, reason: str, error: dict[str, Any], *, transient: bool) -> None:
         """A recipient that could not be sent to; ``transient`` when a later try may succeed."""
@@ -90,6 +97,7 @@ class BatchReport:
         self._sent.update(other._sent)
         self.skipped.extend(other.skipped)
         self.failed.extend(other.failed)
+        self.unconfirmed.extend(other.unconfirmed)
         self._transient.extend(other._transient)
         self.recovered += other.recovered
 
@@ -105,24 +113,29 @@ class BatchReport:
         return [result.to_dict() for result in ordered]
 
     def failure_lines(self, limit: int = LISTED_FAILURES) -> list[str]:
-        """One line per failed recipient (masked), at most ``limit``, then a count of the rest."""
+        """One line per failed or unconfirmed recipient (masked), at most ``limit``, then a count."""
         lines = []
         for item in self.failed[:limit]:
             error = item.get("error") or {}
             code = f", code {error['code']}" if error.get("code") is not None else ""
             lines.append(f"{mask_number(item['recipient'])}: {item['reason']} ({error.get('error')}{code})")
-        if len(self.failed) > limit:
-            lines.append(f"... and {len(self.failed) - limit} more")
+        for item in self.unconfirmed[: max(0, limit - len(lines))]:
+            lines.append(f"{mask_number(item['recipient'])}: unconfirmed")
+        rest = len(self.failed) + len(self.unconfirmed) - len(lines)
+        if rest > 0:
+            lines.append(f"... and {rest} more")
         return lines
 
     def error(self, hook: SmsHook, breaker: Breaker) -> SmsError:
         """The exception that fails the task: permanent (no Airflow retry) unless a retry may help."""
         counts = ", ".join(f"{n} {reason}" for reason, n in Counter(f["reason"] for f in self.failed).items())
-        total = len(self._sent) + len(self.failed) + len(self.skipped)
+        total = len(self._sent) + len(self.failed) + len(self.skipped) + len(self.unconfirmed)
         summary = (
-            f"{len(self.failed)} of {total} recipient(s) failed ({counts}); {len(self._sent)} accepted, "
+            f"{len(self.failed)} of {total} recipient(s) failed"
+            + (f" ({counts})" if counts else "")
+            + f", {len(self.unconfirmed)} unconfirmed; {len(self._sent)} accepted, "
             f"{len(self.skipped)} skipped. " + "; ".join(self.failure_lines()) + ". "
-            "Per-recipient details are in XCom 'failed'."
+            "Per-recipient details are in XCom 'failed' and 'unconfirmed'."
         )
         stop = breaker.error if breaker.permanent else None
         if isinstance(stop, SmsValidationError):
@@ -137,6 +150,11 @@ class BatchReport:
             )
         if isinstance(stop, SmsConfigurationError):
             return SmsConfigurationError(summary)
+        if self.unconfirmed:
+            return SmsUnconfirmedError(
+                summary + " The next try asks the gateway again; nothing accepted is sent twice.",
+                conn_id=hook.sms_conn_id,
+            )
         if any(self._transient):
             return SmsServerError(
                 summary + " A retry does not send again to recipients already accepted.",
@@ -159,46 +177,58 @@ class SendBatch:
     send: ValidatedSend
 
 
-def send_chunk(shared: SendBatch, chunk: list[str], *, split: bool = True) -> BatchReport:
-    """Send one request's worth of recipients; every error becomes per-recipient outcomes.
+def send_chunk(shared: SendBatch, request: PlannedRequest, *, split: bool = True) -> BatchReport:
+    """Send one request; every error becomes per-recipient outcomes, each one journaled.
+
+    The request's intent is made durable first (:meth:`SendJournal.ensure_intent`); a journal
+    that cannot be written stops the batch before anything leaves.
 
     :param split: when the gateway refuses a multi-number request, look for the number at fault
         (:func:`split_refused`) instead of failing them all.
     """
+    chunk = list(request.recipients)
     outcome = BatchReport(())
-    breaker = shared.breaker
+    breaker, journal = shared.breaker, shared.journal
+    if not breaker.stopped:
+        try:
+            journal.ensure_intent(request)
+        except SmsJournalError as exc:
+            breaker.stop(exc)
     if breaker.stopped:
-        for recipient in chunk:
-            outcome.fail(recipient, "not_attempted", breaker.reason(), transient=not breaker.permanent)
-        return outcome
+        journal.record_not_sent(chunk)
+        return outcome.fail_all(chunk, "not_attempted", breaker.reason(), transient=not breaker.permanent)
     at = time.time()
     try:
-        sent = shared.hook.send_request(shared.send.request_for(chunk))
+        sent = shared.hook.send_request(shared.send.request_for(chunk, reconciliation_tag=request.tag))
     except SmsOutcomeUnknownError as exc:
-        shared.journal.record_unknown(chunk, at)
+        journal.record_unknown(chunk, at, request.tag)
         breaker.failure(exc)
         return outcome.fail_all(chunk, "outcome_unknown", failure_entry(exc), transient=True)
     except STOPPING_ERRORS as exc:
+        journal.record_not_sent(chunk)
         breaker.stop(exc)
         return outcome.fail_all(chunk, "refused", failure_entry(exc), transient=False)
     except SmsInvalidRequestError as exc:
         breaker.success()
+        if split and len(chunk) > 1:
+            return split_refused(shared, request, exc)
+        journal.record_not_sent(chunk)
         if isinstance(exc, SmsRecipientBlacklistedError) and len(chunk) == 1:
             outcome.skip(chunk[0], "blacklisted")
             return outcome
-        if split and len(chunk) > 1:
-            return split_refused(shared, chunk, exc)
         return outcome.fail_all(chunk, "rejected", failure_entry(exc), transient=False)
-    except SmsGatewayError as exc:  # rate limited or unreachable after the hook's safe retries
+    except SmsGatewayError as exc:  # rate limited, unreachable, or refused by the gateway: not sent
+        journal.record_not_sent(chunk)
         breaker.failure(exc)
         reason = "rate_limited" if isinstance(exc, SmsRateLimitError) else "unavailable"
         return outcome.fail_all(chunk, reason, failure_entry(exc), transient=True)
     except Exception as exc:  # unexpected: the request may have left, so treat it as unknown
-        shared.journal.record_unknown(chunk, at)
+        journal.record_unknown(chunk, at, request.tag)
         breaker.failure(exc)
         return outcome.fail_all(chunk, "outcome_unknown", failure_entry(exc), transient=True)
     breaker.success()
-    shared.journal.record_accepted(sent.sent)
+    journal.record_accepted(sent.sent)
+    journal.record_not_sent(sent.blacklisted)
     for result in sent.sent:
         outcome.add(result)
     for recipient in sent.blacklisted:
@@ -206,25 +236,43 @@ def send_chunk(shared: SendBatch, chunk: list[str], *, split: bool = True) -> Ba
     return outcome
 
 
-def split_refused(shared: SendBatch, chunk: list[str], exc: SmsInvalidRequestError) -> BatchReport:
+def split_refused(shared: SendBatch, request: PlannedRequest, exc: SmsInvalidRequestError) -> BatchReport:
     """A multi-number request was refused (nothing was sent): find the number(s) at fault.
 
-    The halves are sent on their own. While one half goes through, the refused half is split
-    again, so one bad number among 500 costs about 2 x 9 extra requests. When both halves are
-    refused the refusal is taken as request-wide and every number of the chunk is reported.
+    The halves are sent on their own (each with its own intent). While one half goes through, the
+    refused half is split again, so one bad number among 500 costs about 2 x 9 extra requests.
+    When both halves are refused the refusal is taken as request-wide and every number of the
+    request is reported.
     """
+    chunk = list(request.recipients)
     middle = len(chunk) // 2
-    halves = [
-        send_chunk(shared, chunk[:middle], split=False),
-        send_chunk(shared, chunk[middle:], split=False),
-    ]
-    refused = [bool(h.failed) and all(f["reason"] == "rejected" for f in h.failed) for h in halves]
+    parts = (chunk[:middle], chunk[middle:])
+    journal = shared.journal
+    halves = [journal.extra_request(part, request.tag) for part in parts]
+    reports = [send_chunk(shared, half, split=False) for half in halves]
+    refused = [bool(r.failed) and all(f["reason"] == "rejected" for f in r.failed) for r in reports]
     report = BatchReport(())
     if all(refused):
         return report.fail_all(chunk, "rejected", failure_entry(exc), transient=False)
-    for half, part, was_refused in zip(halves, (chunk[:middle], chunk[middle:]), refused, strict=True):
-        if was_refused and len(part) > 1:
-            report.merge(split_refused(shared, part, exc))
+    for half, half_report, was_refused in zip(halves, reports, refused, strict=True):
+        if was_refused and len(half.recipients) > 1:
+            report.merge(split_refused(shared, half, exc))
         else:
-            report.merge(half)
+            report.merge(half_report)
+    return report
+
+
+def send_all(
+    shared: SendBatch, todo: Sequence[str], tags: Callable[[int], str | None], max_concurrency: int
+) -> BatchReport:
+    """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time.
+
+    :param tags: the reconciliation tag of request ``index`` (``None`` where not needed).
+    """
+    report = BatchReport(())
+    size = max(1, shared.hook.max_recipients_per_send)
+    chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+    requests = shared.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
+    for outcome in map_bounded(lambda r: send_chunk(shared, r), requests, max_concurrency):
+        report.merge(outcome)
     return report

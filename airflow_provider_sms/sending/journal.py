@@ -1,57 +1,71 @@
-"""The retry journal of :class:`~airflow_provider_sms.operators.send.SmsSendOperator`.
+"""The retry journal of :class:`~airflow_provider_sms.operators.send.SmsSendOperator`: write-ahead
+intents and outcomes, so no try sends again what an earlier try may have sent.
 
-A send task writes down, as replies arrive, which recipients the gateway accepted (with the
-message id) and which sends ended with an unknown outcome (the request left, no reply came back).
-When Airflow retries the task, the journal is read first: accepted recipients are not sent again
-and their results are returned, unknown ones are reconciled (see the operator).
+* **Intent, before a request leaves.** The journal holds which recipients a request carries, its
+  reconciliation tag (where the gateway reconciles by tag) and when it started. One write covers a
+  *window* of upcoming requests (up to :data:`INTENT_WINDOW` recipients), so the cost stays at one
+  write per window, not per request. A request never leaves before its intent is durable.
+* **Outcome, after the reply.** Accepted recipients (with their message ids), recipients the
+  gateway plainly did not take (refused, blacklisted, not attempted) and unknown outcomes are
+  buffered and written with the next part: every ``flush_every`` results or ``flush_interval``
+  seconds, with the next intent window, and always before the task ends.
+* **On the next try** (a retry, or the try after a worker crash), :meth:`SendJournal.load` reads
+  every part: an accepted recipient is not sent again, and a recipient whose last intent has no
+  outcome is an *unknown outcome*, settled with the gateway (see
+  :mod:`~airflow_provider_sms.sending.reconcile`). A crash therefore loses no information that
+  matters: at worst, acceptances not yet flushed are found again by reconciliation.
 
-Where it is kept, per task instance (dag id, run id, task id, map index):
-
-* Airflow >= 3.3: the task's ``task_state_store`` (AIP-103), which survives retries (XComs do not:
-  they are cleared before every try). Kept after success for observability, subject to
-  ``[state_store] default_retention_days`` and ``clear_on_success``.
-* Airflow 3.0 to 3.2: Airflow Variables (the only durable key/value store a task can write
-  through the Task SDK on those versions), deleted when the task succeeds.
-
-The journal is an append-only log of *parts* under sequential keys (``sms_send_journal.0``,
-``.1``, ...): each flush writes one new part, so no write rewrites an earlier one and a part stays
-far below the store's 64 KB advisory value size. Reading stops at the first missing key.
-
-Privacy: numbers are never stored in clear. Each is replaced by a keyed hash (HMAC-SHA256 over the
-E.164 number, keyed by the task instance's scope, 64 bits kept); the operator maps hashes back to
-the numbers of its own input. This is pseudonymisation, not anonymisation: someone who knows the
-scope can test a candidate number against it.
-
-Durability window: accepted results are buffered and flushed every ``flush_every`` results or
-``flush_interval`` seconds, whichever comes first, and always before the task ends (success or
-failure). Unknown outcomes are flushed at once. A hard crash of the worker (SIGKILL, OOM, lost
-node) loses at most the unflushed buffer; those recipients would be sent again by the retry.
+Where parts live: :mod:`~airflow_provider_sms.sending.journal_store`. Privacy: numbers are never
+stored in clear; each is replaced by a keyed hash (HMAC-SHA256 over the E.164 number, keyed by the
+task instance's scope, 64 bits kept), which the operator maps back to the numbers of its own input.
+This is pseudonymisation, not anonymisation: someone who knows the scope can test a candidate number.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import SmsJournalError
+from airflow_provider_sms.sending.journal_store import (
+    KEY_PREFIX,
+    JournalStore,
+    TaskStateStoreJournal,
+    VariableJournal,
+    scope_of,
+    store_for,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     from airflow.sdk import Context
 
     from airflow_provider_sms.results import SendResult
 
-JOURNAL_FORMAT = 1
-KEY_PREFIX = "sms_send_journal"
+__all__ = [
+    "ACCEPTED",
+    "KEY_PREFIX",
+    "UNKNOWN",
+    "JournalEntry",
+    "JournalStore",
+    "PlannedRequest",
+    "SendJournal",
+    "TaskStateStoreJournal",
+    "VariableJournal",
+    "store_for",
+]
+
+JOURNAL_FORMAT = 2
 DEFAULT_FLUSH_EVERY = 500
 DEFAULT_FLUSH_INTERVAL = 2.0
+#: Recipients one intent write covers (keeps a part far below the stores' 64 KB advisory size).
+INTENT_WINDOW = 2000
 #: Hex characters of the keyed hash kept per recipient (64 bits).
 HASH_CHARS = 16
 
@@ -61,97 +75,17 @@ UNKNOWN = "unknown"
 log = logging.getLogger(__name__)
 
 
-class JournalStore(Protocol):
-    """Where journal parts live: a durable key/value store scoped to one task instance."""
-
-    kind: str
-
-    def read(self, part: int) -> dict[str, Any] | None:
-        """Return part ``part``, or ``None`` when it does not exist."""
-
-    def write(self, part: int, value: dict[str, Any]) -> None:
-        """Store part ``part`` (never rewritten once written)."""
-
-    def discard(self, parts: int) -> None:
-        """Forget parts ``0 .. parts-1`` (called after the task succeeded)."""
-
-
-class TaskStateStoreJournal:
-    """Journal parts in Airflow 3.3's ``task_state_store`` (kept after success, see module doc).
-
-    :param accessor: ``context["task_state_store"]`` (``get(key, default)`` / ``set(key, value)``).
-    """
-
-    kind = "task_state_store"
-
-    def __init__(self, accessor: Any) -> None:
-        self._store = accessor
-
-    def read(self, part: int) -> dict[str, Any] | None:
-        value = self._store.get(f"{KEY_PREFIX}.{part}", None)
-        return value if isinstance(value, dict) else None
-
-    def write(self, part: int, value: dict[str, Any]) -> None:
-        self._store.set(f"{KEY_PREFIX}.{part}", value)
-
-    def discard(self, parts: int) -> None:
-        """Keep the parts: the store's retention settings govern them (observable in the UI)."""
-
-
-class VariableJournal:
-    """Journal parts in Airflow Variables, for Airflow 3.0 to 3.2 (deleted after success).
-
-    Keys are ``sms_send_journal.<digest>.<part>`` where ``digest`` is a SHA-256 prefix of the
-    scope, so they stay short whatever the run id; the Variable's description names the scope.
-
-    :param scope: ``(dag_id, run_id, task_id, map_index)``.
-    """
-
-    kind = "variable"
-
-    def __init__(self, scope: tuple[str, str, str, int]) -> None:
-        label = "/".join(str(p) for p in scope)
-        digest = hashlib.sha256(label.encode()).hexdigest()[:24]
-        self._prefix = f"{KEY_PREFIX}.{digest}"
-        self._description = (
-            f"airflow-provider-sms retry journal of {label} (safe to delete once it succeeded)"
-        )
-
-    def key(self, part: int) -> str:
-        """The Variable key of part ``part``."""
-        return f"{self._prefix}.{part}"
-
-    def read(self, part: int) -> dict[str, Any] | None:
-        from airflow.providers.common.compat.sdk import Variable
-
-        raw = Variable.get(self.key(part), default=None)
-        if raw in (None, ""):
-            return None
-        value = json.loads(raw) if isinstance(raw, str) else raw
-        return value if isinstance(value, dict) else None
-
-    def write(self, part: int, value: dict[str, Any]) -> None:
-        from airflow.providers.common.compat.sdk import Variable
-
-        Variable.set(self.key(part), json.dumps(value, separators=(",", ":")), description=self._description)
-
-    def discard(self, parts: int) -> None:
-        from airflow.providers.common.compat.sdk import Variable
-
-        for part in range(parts):
-            Variable.delete(self.key(part))
-
-
 @dataclass(frozen=True)
 class JournalEntry:
-    """What an earlier try recorded for one recipient.
+    """What earlier tries recorded for one recipient.
 
     :param status: ``"accepted"`` or ``"unknown"``.
     :param message_id: the gateway's id (accepted only).
     :param credits_used: as in :class:`~airflow_provider_sms.results.SendResult`.
     :param segments: as in :class:`~airflow_provider_sms.results.SendResult`.
-    :param at: epoch seconds when the unknown-outcome request was started (unknown only).
+    :param at: epoch seconds when the request of unknown outcome was about to leave.
     :param try_number: the try that recorded it.
+    :param tag: the reconciliation tag that request carried, if any.
     """
 
     status: str
@@ -160,26 +94,16 @@ class JournalEntry:
     segments: int | None = None
     at: float | None = None
     try_number: int | None = None
+    tag: str | None = None
 
 
-def _task_state_store(context: Context) -> Any:
-    """``context["task_state_store"]`` on Airflow >= 3.3, ``None`` before (a seam for tests)."""
-    return context.get("task_state_store")  # type: ignore[misc]
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One send request of this try: its recipients and its reconciliation tag."""
 
-
-def scope_of(context: Context) -> tuple[str, str, str, int]:
-    """``(dag_id, run_id, task_id, map_index)`` of the running task instance."""
-    ti = context["ti"]
-    map_index = getattr(ti, "map_index", None)
-    return (ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
-
-
-def store_for(context: Context) -> JournalStore:
-    """The durable store for this task instance: ``task_state_store`` if present, else Variables."""
-    accessor = _task_state_store(context)
-    if accessor is not None:
-        return TaskStateStoreJournal(accessor)
-    return VariableJournal(scope_of(context))
+    index: int
+    recipients: tuple[str, ...]
+    tag: str | None = None
 
 
 class SendJournal:
@@ -188,8 +112,9 @@ class SendJournal:
     :param store: where parts are kept.
     :param salt: key of the recipient hash (the task instance's scope).
     :param try_number: the current try, written into each part.
-    :param flush_every: flush once this many accepted results are buffered.
-    :param flush_interval: flush when the oldest buffered result is this many seconds old.
+    :param flush_every: write outcomes once this many accepted results are buffered.
+    :param flush_interval: ... or when the oldest buffered result is this many seconds old.
+    :param intent_window: recipients one intent write covers.
     """
 
     def __init__(
@@ -200,6 +125,7 @@ class SendJournal:
         try_number: int = 1,
         flush_every: int = DEFAULT_FLUSH_EVERY,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        intent_window: int = INTENT_WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -207,12 +133,18 @@ class SendJournal:
         self.try_number = try_number
         self.flush_every = max(1, int(flush_every))
         self.flush_interval = float(flush_interval)
+        self.intent_window = max(1, int(intent_window))
         self._clock = clock
         self._lock = threading.RLock()
         self._entries: dict[str, JournalEntry] = {}
         self._accepted: dict[str, list[Any]] = {}
         self._unknown: dict[str, float] = {}
+        self._not_sent: set[str] = set()
+        self._intents: dict[str, list[Any]] = {}
         self._buffer_since: float | None = None
+        self._plan: list[PlannedRequest] = []
+        self._covered: set[int] = set()
+        self._extra_requests = 0
         self.parts = 0
         self.writes = 0
 
@@ -236,35 +168,100 @@ class SendJournal:
         """The keyed hash that stands for ``recipient`` in the store."""
         return hmac.new(self._key, recipient.encode(), hashlib.sha256).hexdigest()[:HASH_CHARS]
 
+    def request_tag(self, index: int) -> str:
+        """A tag unique to request ``index`` of this try (20 lowercase characters, no spaces)."""
+        seed = f"{self.try_number}/{index}".encode()
+        return "sms" + hmac.new(self._key, seed, hashlib.sha256).hexdigest()[:17]
+
     # ------------------------------------------------------------------ reading
     def load(self) -> int:
         """Read every part written by earlier tries; return how many entries were found."""
         part = 0
         while (value := self.store.read(part)) is not None:
-            try_number = value.get("try")
-            for digest, (message_id, credits, segments) in (value.get("a") or {}).items():
-                self._entries[digest] = JournalEntry(
-                    ACCEPTED, message_id, credits, segments, None, try_number
-                )
-            for digest, at in (value.get("u") or {}).items():
-                if self._entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
-                    self._entries[digest] = JournalEntry(UNKNOWN, at=float(at), try_number=try_number)
+            self._apply(value)
             part += 1
         self.parts = part
         return len(self._entries)
+
+    def _apply(self, value: dict[str, Any]) -> None:
+        try_number = value.get("try")
+        # Within a part, "not sent" outcomes are older than its intents (a refused request is
+        # split and its halves' intents written after), intents older than its other outcomes.
+        for digest in value.get("n") or ():
+            if self._entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
+                self._entries.pop(digest, None)
+        for tag, at, digests in (value.get("i") or {}).values():
+            for digest in digests:
+                if self._entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
+                    self._entries[digest] = JournalEntry(
+                        UNKNOWN, at=float(at), try_number=try_number, tag=tag
+                    )
+        for digest, (message_id, credits, segments) in (value.get("a") or {}).items():
+            self._entries[digest] = JournalEntry(ACCEPTED, message_id, credits, segments, None, try_number)
+        for digest, at in (value.get("u") or {}).items():
+            entry = self._entries.get(digest)
+            if entry is None or entry.status != ACCEPTED:
+                tag = entry.tag if entry is not None else None
+                self._entries[digest] = JournalEntry(UNKNOWN, at=float(at), try_number=try_number, tag=tag)
 
     def lookup(self, recipient: str) -> JournalEntry | None:
         """What an earlier try recorded for ``recipient`` (E.164), if anything."""
         return self._entries.get(self.digest(recipient))
 
-    # ------------------------------------------------------------------ writing
+    # ------------------------------------------------------------------ intents
+    def plan(self, chunks: Sequence[Sequence[str]], tags: Sequence[str | None]) -> list[PlannedRequest]:
+        """Number this try's requests, in the order they will leave; intents are written per window."""
+        with self._lock:
+            self._plan = [
+                PlannedRequest(i, tuple(chunk), tag)
+                for i, (chunk, tag) in enumerate(zip(chunks, tags, strict=True))
+            ]
+            return list(self._plan)
+
+    def extra_request(self, recipients: Sequence[str], tag: str | None) -> PlannedRequest:
+        """A request outside the plan (a refused request split in two); its intent is written alone."""
+        with self._lock:
+            self._extra_requests += 1
+            return PlannedRequest(-self._extra_requests, tuple(recipients), tag)
+
+    def ensure_intent(self, request: PlannedRequest) -> None:
+        """Make the intent of ``request`` durable before it leaves (one write covers a window).
+
+        :raises SmsJournalError: the store refused the write: the request must not leave.
+        """
+        with self._lock:
+            if request.index in self._covered:
+                return
+            window = [request]
+            if request.index >= 0:
+                window = []
+                size = 0
+                for planned in self._plan[request.index :]:
+                    if planned.index in self._covered or (
+                        window and size + len(planned.recipients) > self.intent_window
+                    ):
+                        break
+                    window.append(planned)
+                    size += len(planned.recipients)
+            at = time.time()
+            for planned in window:
+                self._intents[f"{self.try_number}.{planned.index}"] = [
+                    planned.tag,
+                    at,
+                    [self.digest(r) for r in planned.recipients],
+                ]
+            self.flush()
+            self._covered.update(planned.index for planned in window)
+
+    # ------------------------------------------------------------------ outcomes
     def record_accepted(self, results: Iterable[SendResult]) -> None:
-        """Buffer accepted results; flush when the buffer is full or old enough."""
+        """Buffer accepted results; write them when the buffer is full or old enough."""
         with self._lock:
             for result in results:
                 digest = self.digest(result.recipient)
                 self._accepted[digest] = [result.message_id, result.credits_used, result.segments]
                 self._unknown.pop(digest, None)
+                self._not_sent.discard(digest)
                 self._entries[digest] = JournalEntry(
                     ACCEPTED, result.message_id, result.credits_used, result.segments, None, self.try_number
                 )
@@ -275,30 +272,46 @@ class SendJournal:
             ):
                 self._flush_quietly()
 
-    def record_unknown(self, recipients: Iterable[str], at: float) -> None:
-        """Record sends whose outcome is unknown (request started at epoch ``at``); flushed at once."""
+    def record_not_sent(self, recipients: Iterable[str]) -> None:
+        """Recipients whose request the gateway plainly did not take (buffered)."""
+        with self._lock:
+            for recipient in recipients:
+                digest = self.digest(recipient)
+                self._not_sent.add(digest)
+                self._unknown.pop(digest, None)
+                self._entries.pop(digest, None)
+
+    def record_unknown(self, recipients: Iterable[str], at: float, tag: str | None = None) -> None:
+        """Sends whose outcome is unknown (request started at epoch ``at``); written at once."""
         with self._lock:
             for recipient in recipients:
                 digest = self.digest(recipient)
                 self._unknown[digest] = at
-                self._entries[digest] = JournalEntry(UNKNOWN, at=at, try_number=self.try_number)
+                self._not_sent.discard(digest)
+                self._entries[digest] = JournalEntry(UNKNOWN, at=at, try_number=self.try_number, tag=tag)
             self._flush_quietly()
 
     @property
     def pending(self) -> int:
         """Entries recorded but not yet durable."""
         with self._lock:
-            return len(self._accepted) + len(self._unknown)
+            return len(self._accepted) + len(self._unknown) + len(self._not_sent)
 
     def flush(self) -> None:
-        """Write buffered entries as one new part.
+        """Write buffered intents and outcomes as one new part.
 
         :raises SmsJournalError: the store refused the write; the entries stay buffered.
         """
         with self._lock:
-            if not self._accepted and not self._unknown:
+            if not (self._accepted or self._unknown or self._not_sent or self._intents):
                 return
-            value = {"v": JOURNAL_FORMAT, "try": self.try_number, "a": self._accepted, "u": self._unknown}
+            value: dict[str, Any] = {"v": JOURNAL_FORMAT, "try": self.try_number, "a": self._accepted}
+            if self._unknown:
+                value["u"] = self._unknown
+            if self._not_sent:
+                value["n"] = sorted(self._not_sent)
+            if self._intents:
+                value["i"] = self._intents
             try:
                 self.store.write(self.parts, value)
             except Exception as exc:
@@ -308,14 +321,15 @@ class SendJournal:
                 ) from exc
             self.parts += 1
             self.writes += 1
-            self._accepted, self._unknown, self._buffer_since = {}, {}, None
+            self._accepted, self._unknown, self._not_sent, self._intents = {}, {}, set(), {}
+            self._buffer_since = None
 
     def _flush_quietly(self) -> None:
-        """Flush from a worker thread; a failure keeps the entries for the final flush."""
+        """Flush from a worker thread; a failure keeps the entries for the next write."""
         try:
             self.flush()
         except SmsJournalError as exc:
-            log.warning("%s; will try again at the next flush", exc)
+            log.warning("%s; will try again at the next write", exc)
 
     def discard(self) -> None:
         """Forget the journal after the task succeeded (only the Variable fallback deletes)."""

@@ -1,10 +1,15 @@
 """Settle sends whose reply was lost, with what the gateway's records can tell.
 
-An earlier try recorded the request as "outcome unknown" (the request left, no clear reply came
-back). Where the hook declares it can name the latest message to a number
-(``capabilities.reconciliation == "by_recipient"``), each number is looked up: a message that
-changed after our request started is ours (accepted, not resent); no message, or an older one,
-means ours never arrived (sent again). Whatever cannot be settled stays *unconfirmed*.
+An earlier try left an intent without an outcome, or recorded "outcome unknown" (the request may
+have left, no clear reply came back). The hook's ``capabilities.reconciliation`` says how to ask:
+
+* ``"by_request_tag"``: every request carried a tag of its own; the numbers the gateway lists under
+  that tag were accepted, the others were not (sent again). When the tag is the user's
+  ``category`` (shared by other sends), only entries dated at or after the request count.
+* ``"by_recipient"``: the gateway names the latest message to each number; one that changed after
+  our request started is ours (accepted), none or an older one means ours never arrived.
+
+Whatever cannot be settled (the lookup failed, or the gateway cannot tell) stays *unconfirmed*.
 """
 
 from __future__ import annotations
@@ -68,16 +73,25 @@ def _verdict(hook: SmsHook, recipient: str, started_at: float) -> tuple[Verdict,
     return "landed", status
 
 
+@dataclass(frozen=True)
+class Unknown:
+    """A recipient whose earlier send has no known outcome: when it left, under which tag."""
+
+    recipient: str
+    at: float
+    tag: str | None = None
+
+
 def apply_journal(
     shared: SendBatch, recipients: Sequence[str], report: BatchReport
-) -> tuple[list[str], list[tuple[str, float]]]:
+) -> tuple[list[str], list[Unknown]]:
     """Read the journal of earlier tries: recover accepted recipients into ``report``; return the
-    recipients never tried and the ``(recipient, request start)`` pairs of unknown outcome."""
+    recipients never tried and those of unknown outcome."""
     journal = shared.journal
     if not journal.load():
         return list(recipients), []
     todo: list[str] = []
-    unknown: list[tuple[str, float]] = []
+    unknown: list[Unknown] = []
     for recipient in recipients:
         entry = journal.lookup(recipient)
         if entry is None:
@@ -93,24 +107,56 @@ def apply_journal(
                 )
             )
         else:
-            unknown.append((recipient, entry.at or 0.0))
+            unknown.append(Unknown(recipient, entry.at or 0.0, entry.tag))
     return todo, unknown
+
+
+def _by_tag(
+    hook: SmsHook, unknown: Sequence[Unknown], category: str | None, max_concurrency: int
+) -> list[tuple[Verdict, DeliveryStatus | None]]:
+    tags = list(dict.fromkeys(item.tag for item in unknown if item.tag))
+
+    def listed(tag: str) -> dict[str, DeliveryStatus] | None:
+        try:
+            return {str(s.recipient): s for s in hook.statuses_by_tag(tag)}
+        except SmsError:
+            return None
+
+    found = dict(zip(tags, map_bounded(listed, tags, max_concurrency), strict=True))
+    verdicts: list[tuple[Verdict, DeliveryStatus | None]] = []
+    for item in unknown:
+        statuses = found.get(item.tag) if item.tag else None
+        if statuses is None:
+            verdicts.append(("unconfirmed", None))
+            continue
+        status = statuses.get(item.recipient)
+        changed = _epoch(status.updated_at) if status is not None else None
+        if item.tag == category and changed is not None and changed < item.at - RECONCILE_SKEW_SECONDS:
+            status = None  # an older send under the user's shared tag, not ours
+        verdicts.append(("landed", status) if status is not None else ("absent", None))
+    return verdicts
 
 
 def reconcile(
     hook: SmsHook,
-    unknown: Sequence[tuple[str, float]],
+    unknown: Sequence[Unknown],
     *,
     segments: int | None,
+    category: str | None = None,
     max_concurrency: int,
 ) -> Reconciliation:
-    """Ask the gateway about ``(recipient, request start epoch)`` pairs of unknown outcome."""
+    """Ask the gateway about sends of unknown outcome (see the module docstring)."""
     result = Reconciliation()
-    if hook.capabilities.reconciliation != "by_recipient":
-        result.unconfirmed.extend(recipient for recipient, _ in unknown)
-        return result
-    verdicts = map_bounded(lambda item: _verdict(hook, *item), unknown, max_concurrency)
-    for (recipient, _), (verdict, status) in zip(unknown, verdicts, strict=True):
+    how = hook.capabilities.reconciliation
+    verdicts: list[tuple[Verdict, DeliveryStatus | None]]
+    if how == "by_request_tag":
+        verdicts = _by_tag(hook, unknown, category, max_concurrency)
+    elif how == "by_recipient":
+        verdicts = map_bounded(lambda item: _verdict(hook, item.recipient, item.at), unknown, max_concurrency)
+    else:
+        verdicts = [("unconfirmed", None)] * len(unknown)
+    for item, (verdict, status) in zip(unknown, verdicts, strict=True):
+        recipient = item.recipient
         if verdict == "landed" and status is not None:
             result.landed.append(
                 SendResult(

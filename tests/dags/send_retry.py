@@ -2,7 +2,7 @@
 
 ``tests/operators/test_send_retry.py`` injects an emulator fault that breaks the first try mid-batch
 and checks that the retry sends every recipient exactly once. ``send_retry`` keeps the default
-``on_unknown_outcome="skip"``; ``send_retry_resend`` uses ``"resend"``.
+``on_unknown_outcome="fail"``; ``send_retry_resend`` uses ``"resend"``.
 """
 
 from __future__ import annotations
@@ -40,5 +40,5 @@ def build(dag_id: str, on_unknown_outcome: str) -> DAG:
     return dag
 
 
-send_retry = build("send_retry", "skip")
+send_retry = build("send_retry", "fail")
 send_retry_resend = build("send_retry_resend", "resend")

@@ -109,7 +109,7 @@ CASES = {
     "read-503-always": ("read", {"kind": "server_error", "http_status": 503}, 3, "SmsServerError", [503] * 3, [0.5, 1.0], 0),
     "read-429-twice": ("read", {"kind": "rate_limit", "count": 2, "retry_after": 0}, 4, "ok", [429, 429, 200], [0.0, 0.0], 0),
     "read-drop-once": ("read", {"kind": "drop", "count": 1}, 4, "ok", None, [0.5], 0),
-    "send-500": ("send", {"kind": "server_error", "http_status": 500, "path": "send"}, 4, "SmsOutcomeUnknownError", [500], [], 0),
+    "send-500": ("send", {"kind": "server_error", "http_status": 500, "path": "send", "empty_body": True}, 4, "SmsOutcomeUnknownError", [500], [], 0),
     "send-429-once": ("send", {"kind": "rate_limit", "count": 1, "retry_after": 0, "path": "send"}, 4, "ok", [429, 200], [0.0], 1),
     "send-drop": ("send", {"kind": "drop", "path": "send"}, 4, "SmsOutcomeUnknownError", None, [], 0),
     "send-accept-then-drop": ("send", {"kind": "accept_then_drop", "path": "send"}, 4, "SmsOutcomeUnknownError", None, [], 1),
@@ -137,7 +137,7 @@ def test_sync_and_async_paths_retry_the_same_way(case, conn_id, vendor, emulator
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_a_send_is_not_retried_on_500_but_is_on_429(path, conn_id, vendor, emulator, monkeypatch):
     failed = run(emulator, monkeypatch, conn_id, vendor, SENDS[vendor], path,
-                 {"kind": "server_error", "http_status": 500, "path": "send", "count": 1}, 4)  # fmt: skip
+                 {"kind": "server_error", "http_status": 500, "path": "send", "count": 1, "empty_body": True}, 4)  # fmt: skip
     assert (failed["outcome"], failed["statuses"], failed["accepted"]) == ("SmsOutcomeUnknownError", [500], 0)
     limited = run(emulator, monkeypatch, conn_id, vendor, SENDS[vendor], path,
                   {"kind": "rate_limit", "path": "send", "count": 1, "retry_after": 0}, 4)  # fmt: skip
@@ -272,3 +272,14 @@ def test_session_lock_does_not_depend_on_an_init(slow_sessions):
     assert len({id(s) for s in seen}) == 1
     assert len(slow_sessions) == 1
     bare.close()
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+@pytest.mark.parametrize("http_status", [200, 500])
+def test_smspartner_refusal_with_its_own_code_500_is_not_an_unknown_outcome(
+    path, http_status, emulator, monkeypatch
+):
+    """``{"success": false, "code": 500, "message": "could not enqueue"}``: nothing was queued."""
+    fault = {"kind": "vendor_error", "code": 500, "http_status": http_status, "path": "send", "count": 1}
+    seen = run(emulator, monkeypatch, "emu_smspartner", "smspartner", SENDS["smspartner"], path, fault, 4)
+    assert (seen["outcome"], seen["statuses"], seen["accepted"]) == ("SmsServerError", [http_status], 0)

@@ -102,7 +102,7 @@ def test_duplicates_in_any_spelling_get_one_sms(emulator, vendor, conn_id):
         "+33612345679": 1,
     }
     assert set(result[0]) == {"message_id", "recipient", "credits_used", "segments", "vendor"}
-    assert ti.xcom == {"skipped": [], "failed": []}
+    assert ti.xcom == {"skipped": [], "failed": [], "unconfirmed": []}
 
 
 def test_invalid_numbers_skipped_in_skip_mode(emulator, vendor, conn_id):
@@ -259,18 +259,39 @@ class BrokenStore(MemoryStore):
         raise RuntimeError("state store unavailable")
 
 
-def test_a_journal_that_cannot_be_saved_fails_the_task_without_retry(emulator):
+def test_a_journal_that_cannot_be_saved_fails_the_task_without_retry_and_sends_nothing(emulator):
+    """No request leaves before its intent is durable: a broken store means nothing is sent."""
     error, ti = run(make(CONN_IDS["primotexto"], [*numbers(3), NUMBER_REJECTED]), BrokenStore())
 
     assert isinstance(error, SmsJournalError)  # an AirflowFailException: a retry could duplicate
-    assert "3 recipient(s) are not recorded" in str(error)
-    assert len(ti.xcom["failed"]) == 1  # outcomes still pushed
+    assert "recipient(s) are not recorded" in str(error)
+    assert sends(emulator, "primotexto") == []
+    assert Counter(f["reason"] for f in ti.xcom["failed"]) == {"not_attempted": 4}  # outcomes still pushed
 
 
-def test_a_journal_that_cannot_be_saved_does_not_fail_a_successful_batch(emulator):
-    result, _ = run(make(CONN_IDS["primotexto"], numbers(3)), BrokenStore())
+class FlakyStore(MemoryStore):
+    """Refuses every write after the first ``good`` ones."""
 
-    assert [r["recipient"] for r in result] == numbers(3)
+    def __init__(self, good):
+        super().__init__()
+        self.good = good
+
+    def set(self, key, value, *, retention=None):
+        if self.good <= 0:
+            raise RuntimeError("state store unavailable")
+        self.good -= 1
+        super().set(key, value, retention=retention)
+
+
+def test_a_journal_that_breaks_mid_batch_stops_before_the_next_window(emulator):
+    error, ti = run(make(CONN_IDS["primotexto"], numbers(100), max_concurrency=1), FlakyStore(good=1))
+
+    assert isinstance(error, SmsJournalError)
+    accepted = len(emulator.messages(vendor="primotexto"))
+    assert 0 < accepted < 100  # the first window went out, nothing after the write failed
+    assert len(sends(emulator, "primotexto")) == accepted
+    assert len(ti.xcom["failed"]) == 100 - accepted
+    assert len(ti.xcom["return_value"]) == accepted  # what went out is said even on failure
 
 
 def test_journal_writes_are_batched(emulator):
@@ -279,7 +300,13 @@ def test_journal_writes_are_batched(emulator):
 
     run(operator, store)
 
-    assert sorted(store.data) == [f"sms_send_journal.{i}" for i in range(3)]  # 100 + 100 + final 50
+    # One intent write per window of 32 requests (8 in flight x 4), outcomes ride along with them,
+    # and a final write: far fewer writes than requests.
+    parts = [store.data[f"sms_send_journal.{i}"] for i in range(len(store.data))]
+    intents = [p for p in parts if p.get("i")]
+    assert len(intents) == 8  # ceil(250 / 32)
+    assert len(parts) <= len(intents) + 3
+    assert sum(len(p["a"]) for p in parts) == 250
 
 
 def test_logs_hold_counts_and_masked_numbers_only(emulator, vendor, conn_id, capsys, caplog):

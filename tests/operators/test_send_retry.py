@@ -14,7 +14,7 @@ from collections import Counter
 
 import pytest
 
-from airflow_provider_sms.sending import journal as journal_module
+from airflow_provider_sms.sending import journal as journal_module, journal_store
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_3_PLUS
 
 PRIMOTEXTO_SEND = "/v2/notification/messages/send"
@@ -125,21 +125,31 @@ def test_primotexto_retry_sends_each_recipient_once(airflow_db, emulator, kind):
     assert not any("+336" in value or "336200" in value for value in rows.values())
 
 
-def test_smspartner_unknown_outcome_is_not_resent_by_default(airflow_db, emulator):
-    """1,200 numbers = 3 requests; the second to arrive is accepted, then its reply is lost."""
+def test_smspartner_lost_reply_is_settled_by_its_request_tag(airflow_db, emulator):
+    """1,200 numbers = 3 requests, each under its own tag; the second to arrive is accepted, then
+    its reply is lost. The retry finds its numbers under its tag: nothing is sent again, nothing
+    is lost, and the recovered results can still be tracked."""
     emulator.add_fault("accept_then_drop", vendor="smspartner", path=SMSPARTNER_SEND, after=1, count=1)
 
     dag_run = run("send_retry", "smspartner", 1200)
 
     assert tries(dag_run) == [(1, "failed"), (2, "success")]
     assert_one_each(emulator, "smspartner", 1200)
-    assert len(sends(emulator, "smspartner")) == 3  # nothing re-sent by the retry
-    skipped = xcom_value(dag_run, "send", "skipped")
-    assert len(skipped) in (200, 500)  # the request whose reply was lost
-    assert {s["reason"].split(":")[0] for s in skipped} == {"outcome_unknown"}
+    bodies = [r["body"] for r in sends(emulator, "smspartner")]
+    assert len(bodies) == 3  # nothing re-sent by the retry
+    tags = [b["tag"] for b in bodies]
+    assert len(set(tags)) == 3
+    assert all(len(t) <= 20 and t == t.lower() and " " not in t for t in tags)
+    assert xcom_value(dag_run, "send", "skipped") == []
     results = xcom_value(dag_run, "send")
-    assert len(results) == 1200 - len(skipped)
-    assert not {r["recipient"] for r in results} & {s["recipient"] for s in skipped}
+    assert [r["recipient"] for r in results] == numbers(1200)
+    recovered = [r for r in results if r["message_id"].startswith("tag:")]
+    assert len(recovered) in (200, 500)  # the request whose reply was lost
+    from airflow_provider_sms.hooks import get_sms_hook
+
+    statuses = get_sms_hook(CONN_IDS["smspartner"]).get_delivery_statuses(recovered)
+    assert {s.vendor_state for s in statuses} <= {"Waiting", "Delivered"}
+    assert [s.recipient for s in statuses] == [r["recipient"] for r in recovered]
 
 
 def test_smspartner_dropped_request_is_resent_with_resend(airflow_db, emulator):
@@ -159,7 +169,7 @@ def test_smspartner_dropped_request_is_resent_with_resend(airflow_db, emulator):
 
 def test_variable_fallback_when_the_task_state_store_is_absent(airflow_db, emulator, monkeypatch):
     """Airflow 3.0 to 3.2 have no ``task_state_store``: the journal falls back to Variables."""
-    monkeypatch.setattr(journal_module, "_task_state_store", lambda context: None)
+    monkeypatch.setattr(journal_store, "_task_state_store", lambda context: None)
     written: list[tuple[str, dict]] = []
     original_write = journal_module.VariableJournal.write
 

@@ -91,7 +91,7 @@ def test_wrong_options_are_refused_when_the_operator_is_built():
             marketing="yes",
         )
     assert info.value.problems == [
-        "on_unknown_outcome must be one of 'skip', 'resend', got 'maybe'",
+        "on_unknown_outcome must be one of 'fail', 'skip', 'resend', got 'maybe'",
         "max_concurrency must be an integer from 1 to 1000, got '8'",
         "journal_flush_every must be an integer from 1 to 100000, got 'abc'",
         "journal_flush_interval must be a number of seconds from 0 to 86400, got nan",

@@ -1,0 +1,203 @@
+"""Chaos: SmsSendOperator under random gateway faults and real Airflow retries never duplicates or
+loses an SMS, on both gateways.
+
+What each run does: ``tests/dags/send_chaos.py`` sends one text to 2,000 numbers through the
+emulator (``dag.test()``, ``retries=12``, no retry delay, the operator's default
+``on_unknown_outcome``), while seeded, probabilistic emulator faults hit the gateway's send route
+only, each send request independently: 20 % HTTP 500 with no body (nothing sent, and the client
+cannot tell), 5 % HTTP 429 with ``Retry-After: 1`` (nothing sent), 2 % dropped connection (nothing
+sent, no reply), 1 % ``accept_then_drop`` (the SMS *is* accepted, the reply is lost). Status and
+reconciliation routes are not faulted. Three seeds per gateway; for one seed and one request order
+the same requests are hit (the order of concurrent requests still varies a little between runs).
+
+What is checked, from the emulator's own record of accepted messages (what the "gateway" really
+sent), not from what the operator says:
+
+* **no duplicate**: no number is accepted twice, whatever the faults and however many tries;
+* **no silent loss**: every number is accepted exactly once, or the run is not green and the
+  number is listed in the task's XCom ``unconfirmed`` (or ``failed``): never a green run with a
+  number that got no SMS;
+* **a green run means every recipient accepted exactly once**, and the task's ``return_value``
+  lists every one of them with the message id the gateway gave; on a failed run, every accepted
+  number is still reported (``return_value`` or ``unconfirmed``), never ``unreported``;
+* the emulator can settle every unknown outcome exactly (SMS Partner ``bulk-status-by-tag``,
+  Primotexto status by recipient), so the run must end green within its tries.
+
+Plus one deterministic case: an SMS Partner refusal (HTTP 200, ``success: false``, ``code: 500``)
+means nothing was sent, so the next try sends those numbers, exactly once.
+
+A results table (tries, accepted, duplicates, lost, unconfirmed, unreported, seconds per gateway and
+seed) is printed at the end of the pytest session (``tests/chaos/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections import Counter
+
+import pytest
+
+PRIMOTEXTO_SEND = "/v2/notification/messages/send"
+SMSPARTNER_SEND = "/v1/send"
+SEND_PATHS = {"primotexto": PRIMOTEXTO_SEND, "smspartner": SMSPARTNER_SEND}
+CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
+COUNT = 2000
+SEEDS = (1, 2, 3)
+
+#: (kind, overall share of send requests, extra arguments). Rules apply in order and the first one
+#: that fires decides, so each later rule gets its share divided by what the earlier ones let through.
+FAULT_MIX = (
+    ("server_error", 0.20, {"empty_body": True}),
+    ("rate_limit", 0.05, {"retry_after": 1}),
+    ("drop", 0.02, {}),
+    ("accept_then_drop", 0.01, {}),
+)
+
+
+def dag_module():
+    return importlib.import_module("dags.send_chaos")
+
+
+def add_fault_mix(emulator, vendor: str, seed: int) -> None:
+    left = 1.0
+    for index, (kind, share, extra) in enumerate(FAULT_MIX):
+        emulator.add_fault(
+            kind,
+            vendor=vendor,
+            path=SEND_PATHS[vendor],
+            method="POST",
+            probability=share / left,
+            seed=seed * 100 + index,
+            **extra,
+        )
+        left -= share
+
+
+def run(vendor: str, count: int = COUNT):
+    return dag_module().send_chaos.test(run_conf={"sms_conn_id": CONN_IDS[vendor], "count": count})
+
+
+def xcom(dag_run, key: str, task_id: str = "send"):
+    """The last try's XCom ``key``, or ``None`` when it pushed none."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key)
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+def recipients_in(value) -> set[str]:
+    """Numbers of an XCom list of numbers or of dicts with a ``recipient`` key."""
+    return {item["recipient"] if isinstance(item, dict) else item for item in value or []}
+
+
+def tries(dag_run, task_id: str = "send") -> list[tuple[int, str]]:
+    """``(try_number, state)`` of every try of ``task_id``, oldest first."""
+    from airflow.models.taskinstancehistory import TaskInstanceHistory
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        query = select(TaskInstanceHistory.try_number, TaskInstanceHistory.state).where(
+            TaskInstanceHistory.dag_id == dag_run.dag_id,
+            TaskInstanceHistory.run_id == dag_run.run_id,
+            TaskInstanceHistory.task_id == task_id,
+        )
+        history = [(n, str(s)) for n, s in session.execute(query)]
+    final = next(ti for ti in dag_run.get_task_instances() if ti.task_id == task_id)
+    return sorted(history) + [(final.try_number, str(final.state))]
+
+
+def audit(emulator, vendor: str, dag_run, numbers: list[str]) -> dict:
+    """Compare the emulator's record of accepted messages with the run's outcome and XComs."""
+    accepted = Counter(m["recipient"] for m in emulator.messages(vendor=vendor))
+    ids = {m["recipient"]: str(m["message_id"]) for m in emulator.messages(vendor=vendor)}
+    history = tries(dag_run)
+    green = history[-1][1] == "success" and str(dag_run.state) == "success"
+    unconfirmed = recipients_in(xcom(dag_run, "unconfirmed"))
+    failed = recipients_in(xcom(dag_run, "failed"))
+    reported = {r["recipient"]: str(r["message_id"]) for r in xcom(dag_run, "return_value") or []}
+    listed = set() if green else unconfirmed | failed  # a green run may leave nobody unsent
+    lost = [n for n in numbers if accepted[n] == 0 and n not in listed]
+    # accepted but absent from (or with another message id in) the results, and not unconfirmed
+    unreported = [n for n in accepted if reported.get(n) != ids[n] and (green or n not in unconfirmed)]
+    return {
+        "gateway": vendor,
+        "green": green,
+        "tries": len(history),
+        "accepted": sum(accepted.values()),
+        "duplicates": sum(c - 1 for c in accepted.values() if c > 1),
+        "duplicated_numbers": sorted(n for n, c in accepted.items() if c > 1),
+        "lost": len(lost),
+        "lost_numbers": lost,
+        "unconfirmed": len(unconfirmed),
+        "unreported": len(unreported),
+        "strangers": sorted(set(accepted) - set(numbers)),
+        "history": history,
+    }
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("vendor", ["primotexto", "smspartner"])
+def test_no_duplicate_no_loss_under_random_faults(airflow_db, emulator, chaos_rows, vendor, seed):
+    numbers = dag_module().chaos_numbers(COUNT)
+    add_fault_mix(emulator, vendor, seed)
+
+    started = time.monotonic()
+    dag_run = run(vendor)
+    seconds = time.monotonic() - started
+
+    result = audit(emulator, vendor, dag_run, numbers)
+    row = {**result, "seed": seed, "seconds": f"{seconds:.1f}"}
+    chaos_rows.append(row)
+    faults = {f["kind"]: (f["seen"], f["applied"]) for f in emulator.faults.describe()}
+    print(
+        f"\n{vendor} seed {seed}: green={result['green']} tries={result['tries']} "
+        f"accepted={result['accepted']} duplicates={result['duplicates']} lost={result['lost']} "
+        f"unconfirmed={result['unconfirmed']} unreported={result['unreported']} {seconds:.1f}s\n"
+        f"  tries: {result['history']}\n  faults (seen, applied): {faults}"
+    )
+
+    assert result["strangers"] == []
+    assert result["duplicates"] == 0, f"numbers accepted more than once: {result['duplicated_numbers'][:10]}"
+    assert result["lost"] == 0, (
+        f"numbers never sent and not reported unconfirmed: {result['lost_numbers'][:10]}"
+    )
+    if result["green"]:
+        assert result["accepted"] == COUNT
+    assert result["unreported"] == 0, "accepted numbers missing from return_value (or with a wrong id)"
+    assert result["green"], (
+        f"the emulator settles every unknown outcome exactly: the run should end green within "
+        f"{dag_module().RETRIES + 1} tries ({result['history']})"
+    )
+
+
+def test_smspartner_refusal_with_code_500_is_sent_by_the_next_try(airflow_db, emulator):
+    """HTTP 200 ``{"success": false, "code": 500}``: an explicit refusal, nothing was sent."""
+    numbers = dag_module().chaos_numbers(COUNT)
+    emulator.add_fault("vendor_error", vendor="smspartner", path=SMSPARTNER_SEND, code=500, after=1, count=1)
+
+    dag_run = run("smspartner")
+
+    sends = [r for r in emulator.requests(vendor="smspartner") if r["path"] == SMSPARTNER_SEND]
+    [refused] = [r for r in sends if r["fault"] == "vendor_error"]
+    assert refused["status"] == 200
+    refused_numbers = refused["body"]["phoneNumbers"].split(",")
+    assert len(refused_numbers) == 500
+    accepted = Counter(m["recipient"] for m in emulator.messages(vendor="smspartner"))
+    assert accepted == Counter(numbers), "some number got no SMS or more than one"
+    resent = [
+        numbers_of_request
+        for r in sends
+        if r["seq"] > refused["seq"] and r["status"] == 200 and r["fault"] is None
+        for numbers_of_request in [r["body"]["phoneNumbers"].split(",")]
+        if set(numbers_of_request) & set(refused_numbers)
+    ]
+    assert sorted(n for request in resent for n in request) == sorted(refused_numbers)
+    assert tries(dag_run) == [(1, "failed"), (2, "success")]
+    assert not xcom(dag_run, "unconfirmed")
+    results = xcom(dag_run, "return_value")
+    assert [r["recipient"] for r in results] == numbers

@@ -1,0 +1,45 @@
+"""The DAG ``tests/crash/test_send_crash.py`` SIGKILLs mid-send: one SmsSendOperator, 2,000 numbers.
+
+Not in ``tests/dags`` (which every other ``dag.test()`` of the suite parses): the crash test links
+this file alone into the DAG folder of each scenario's own Airflow home. ``retries=1`` with no delay
+so the killed try can be followed by its next try. ``SMS_CRASH_JOURNAL_FLUSH_EVERY`` (optional)
+overrides ``journal_flush_every`` to measure the durability window by hand.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG
+
+from airflow_provider_sms.operators.send import SmsSendOperator
+from airflow_provider_sms.sending.journal import DEFAULT_FLUSH_EVERY
+
+DAG_ID = "send_crash"
+TASK_ID = "send"
+COUNT = 2000
+
+
+def numbers(count: int = COUNT) -> list[str]:
+    """The recipients: ordinary French mobile numbers (none of the emulator's special ones)."""
+    return [f"+336{30_000_000 + i:08d}" for i in range(count)]
+
+
+with DAG(
+    dag_id=DAG_ID,
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    params={"sms_conn_id": "emu_primotexto"},
+    tags=["test"],
+) as dag:
+    SmsSendOperator(
+        task_id=TASK_ID,
+        sms_conn_id="{{ params.sms_conn_id }}",
+        recipients=numbers(),
+        message="Your parcel arrives tomorrow",
+        retries=1,
+        retry_delay=timedelta(seconds=0),
+        journal_flush_every=int(os.environ.get("SMS_CRASH_JOURNAL_FLUSH_EVERY") or DEFAULT_FLUSH_EVERY),
+    )

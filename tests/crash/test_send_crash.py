@@ -1,0 +1,170 @@
+"""Never a duplicate SMS, never a silent loss, when the worker dies mid-send and Airflow retries.
+
+For each gateway, five scenarios: a DAG with one ``SmsSendOperator`` (2,000 numbers, ``retries=1``)
+runs in a child process (``dag.test()``) against an emulator in its own process; the child is
+SIGKILLed once the emulator's own record shows the chosen share of recipients accepted; then a new
+process runs the next try of the same task instance in the same DAG run, as the scheduler would
+(``runner.py`` explains how), reading the retry journal the killed try left in ``task_state_store``.
+The emulator's record then must show every number accepted at most once, and every number either
+accepted or reported by the retry (XCom ``skipped`` / ``failed``).
+
+Primotexto sends one number per request (``--latency-ms 10``, 8 requests in flight). SMS Partner
+sends 500 per request, so the 4 requests leave together; their replies are spread out (0.4 s, then
+0.7 s apart) so the kill can fall after 0 to 4 of them. The in-flight requests of the killed try are
+let land before the retry starts (a real retry comes after the heartbeat timeout).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import pytest
+from crash_harness import (
+    CONN_IDS,
+    Child,
+    Emulator,
+    KillPoint,
+    Processes,
+    airflow_env,
+    kill_at,
+    make_home,
+    migrate,
+)
+
+COUNT = 2000
+
+
+def numbers() -> list[str]:
+    """The DAG's recipients (same formula as ``send_crash_dag.numbers``)."""
+    return [f"+336{30_000_000 + i:08d}" for i in range(COUNT)]
+
+
+@dataclass(frozen=True)
+class Gateway:
+    latency_ms: float
+    points: tuple[KillPoint, ...]
+    #: extra latency rules ``(after, ms)`` on the send path, so that replies arrive one by one
+    stagger: tuple[tuple[int, float], ...] = ()
+
+
+def _share(percent: int) -> KillPoint:
+    return KillPoint(f"{percent}% accepted", COUNT * percent // 100)
+
+
+GATEWAYS = {
+    "primotexto": Gateway(latency_ms=10, points=tuple(_share(p) for p in (10, 25, 50, 75, 95))),
+    "smspartner": Gateway(
+        latency_ms=400,
+        points=(
+            KillPoint("4 requests in flight, 0 accepted", 0, in_flight=4, extra_delay=0.15),
+            *(_share(p) for p in (25, 50, 75, 100)),
+        ),
+        stagger=((1, 700), (2, 700), (3, 700)),
+    ),
+}
+
+
+@dataclass
+class Row:
+    gateway: str
+    point: str
+    killed: bool
+    at_kill: int
+    landed: int
+    duplicates: int = 0
+    extra_sms: int = 0
+    lost: int = 0
+    unconfirmed: int = 0
+    seconds: float = 0.0
+    tries: str = ""
+
+    def line(self) -> str:
+        point = self.point if self.killed else f"{self.point} (ended before the kill)"
+        before = f"{self.at_kill}+{self.landed - self.at_kill}"
+        return (
+            f"{self.gateway:<10} | {point:<34} | {before:>10} | {self.duplicates:>10} | {self.lost:>4} | "
+            f"{self.unconfirmed:>11} | {self.seconds:>7.1f} | {self.tries}"
+        )
+
+
+HEADER = (
+    f"{'gateway':<10} | {'kill point':<34} | {'accepted':>10} | {'duplicates':>10} | {'lost':>4} | "
+    f"{'unconfirmed':>11} | {'seconds':>7} | tries"
+)
+
+
+def table(rows: list[Row]) -> str:
+    note = (
+        "accepted = before the kill + in flight that landed after it; duplicates = numbers accepted "
+        "more than once; lost = never accepted and not reported in XCom skipped/failed"
+    )
+    return "\n".join([HEADER, "-" * len(HEADER), *(row.line() for row in rows), note])
+
+
+@pytest.fixture(scope="module")
+def crash_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("send-crash")
+
+
+@pytest.fixture(scope="module")
+def template_db(crash_root):
+    return migrate(make_home(crash_root, "template", None))
+
+
+@pytest.fixture
+def procs():
+    started = Processes()
+    yield started
+    started.stop_all()
+
+
+def score(vendor: str, emulator: Emulator, outcome: dict) -> dict[str, int]:
+    accepted = emulator.accepted()
+    reported = {r["recipient"] for r in (outcome["skipped"] or []) + (outcome["failed"] or [])}
+    return {
+        "duplicates": sum(1 for c in accepted.values() if c > 1),
+        "extra_sms": sum(c - 1 for c in accepted.values() if c > 1),
+        "lost": sum(1 for n in numbers() if accepted[n] == 0 and n not in reported),
+        "unconfirmed": len(reported),
+    }
+
+
+@pytest.mark.parametrize("vendor", sorted(GATEWAYS))
+def test_sigkill_mid_send_then_retry_same_task_instance(vendor, crash_root, template_db, procs):
+    gateway = GATEWAYS[vendor]
+    emulator = Emulator(procs, crash_root, vendor, gateway.latency_ms)
+    homes = [make_home(crash_root, f"{vendor}-{i}", template_db) for i in range(len(gateway.points))]
+    envs = [airflow_env(home, {vendor: emulator.url}) for home in homes]
+    rows: list[Row] = []
+    upcoming = Child.spawn(procs, homes[0], "first", CONN_IDS[vendor], env=envs[0])
+    for i, point in enumerate(gateway.points):
+        first, home = upcoming, homes[i]
+        retry = Child.spawn(procs, home, "retry", str(home / "outcome.json"), env=envs[i])
+        emulator.reset()
+        for after, ms in gateway.stagger:
+            emulator.add_latency(after, ms)
+        started = time.monotonic()
+        first.go()
+        killed, at_kill = kill_at(first, emulator, point)
+        emulator.wait_quiet()
+        emulator.clear_faults()
+        landed = emulator.accepted_count()
+        if i + 1 < len(gateway.points):  # warms up while the retry runs
+            upcoming = Child.spawn(procs, homes[i + 1], "first", CONN_IDS[vendor], env=envs[i + 1])
+        retry.go()
+        assert retry.proc.wait(180) == 0, f"the retry process failed:\n{retry.tail()}"
+        outcome = json.loads((home / "outcome.json").read_text())
+        row = Row(vendor, point.label, killed, at_kill, landed, seconds=time.monotonic() - started)
+        for name, value in score(vendor, emulator, outcome).items():
+            setattr(row, name, value)
+        row.tries = " ".join(f"{n}:{state.split('.')[-1].lower()}" for n, state in outcome["tries"])
+        rows.append(row)
+        print(row.line(), flush=True)
+
+    report = table(rows)
+    print(f"\n{report}")
+    assert all(row.killed for row in rows), f"a task ended before its kill point:\n{report}"
+    assert sum(row.duplicates for row in rows) == 0, f"duplicate SMS after a crash and retry:\n{report}"
+    assert sum(row.lost for row in rows) == 0, f"SMS silently lost after a crash and retry:\n{report}"

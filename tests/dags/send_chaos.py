@@ -1,0 +1,48 @@
+"""Chaos DAG for SmsSendOperator: one send task with many Airflow retries and no delay between them.
+
+``tests/chaos/test_send_chaos.py`` runs it with ``dag.test()`` against the emulator while seeded,
+probabilistic faults hit the gateway's send route, and checks the emulator's own record: no number
+accepted twice, none lost. The operator keeps its default ``on_unknown_outcome``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_sms.operators.send import SmsSendOperator
+
+#: Enough tries for a 2,000-recipient batch to get through a ~28 % send fault rate.
+RETRIES = 12
+#: First number of the run's recipients: +33 6 30 00 00 00 onwards (clear of the emulator's
+#: special test numbers in 06 39 98).
+FIRST_NUMBER = 30_000_000
+
+
+def chaos_numbers(count: int) -> list[str]:
+    """The recipients of a run of ``count``, in order (also used by the test)."""
+    return [f"+336{FIRST_NUMBER + i:08d}" for i in range(count)]
+
+
+with DAG(
+    dag_id="send_chaos",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    params={"sms_conn_id": "emu_primotexto", "count": 2000},
+    tags=["test"],
+) as send_chaos:
+
+    @task
+    def recipients(params=None) -> list[str]:
+        return chaos_numbers(params["count"])
+
+    SmsSendOperator(
+        task_id="send",
+        sms_conn_id="{{ params.sms_conn_id }}",
+        recipients=recipients(),
+        message="Your parcel arrives tomorrow",
+        retries=RETRIES,
+        retry_delay=timedelta(seconds=0),
+    )
