@@ -10,13 +10,14 @@ import http.client
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -75,15 +76,22 @@ class Processes:
 
     def __init__(self) -> None:
         self.started: list[subprocess.Popen] = []
+        #: task processes forked by a fork server and not reaped yet
+        self.forked: list[int] = []
 
     def start(self, args: list[str], env: dict[str, str], log: Path, **kwargs) -> subprocess.Popen:
+        """Start ``args``; stderr (and stdout unless piped) to ``log``."""
         with log.open("wb") as out:
-            proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, **kwargs)
+            kwargs.setdefault("stdout", out)
+            proc = subprocess.Popen(args, env=env, stderr=out, **kwargs)
         self.started.append(proc)
         return proc
 
     def stop_all(self) -> None:
-        for proc in self.started:
+        for pid in self.forked:
+            if not ended(pid):
+                os.kill(pid, signal.SIGKILL)
+        for proc in reversed(self.started):
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGTERM)
                 try:
@@ -91,8 +99,9 @@ class Processes:
                 except subprocess.TimeoutExpired:
                     os.kill(proc.pid, signal.SIGKILL)
                     proc.wait(5)
-            if proc.stdin is not None:
-                proc.stdin.close()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
 
 
 class Emulator:
@@ -166,48 +175,84 @@ class KillPoint:
     in_flight: int = 0
     extra_delay: float = 0.0
 
-    def reached(self, emulator: Emulator) -> bool:
-        if emulator.accepted_count() < self.accepted:
-            return False
-        return not self.in_flight or len(emulator.send_requests()) >= self.in_flight
+    def reached(self, emulator: Emulator) -> int | None:
+        """The emulator's accepted count once the point is reached, else ``None``."""
+        accepted = emulator.accepted_count()
+        if accepted < self.accepted:
+            return None
+        if self.in_flight and len(emulator.send_requests()) < self.in_flight:
+            return None
+        return accepted
 
 
-@dataclass
-class Child:
-    """A runner process (``first`` or ``retry``) that warms up, then waits for a line on stdin."""
+class ForkServer:
+    """``runner.py serve``: one warmed-up Airflow process that forks the task processes.
 
-    proc: subprocess.Popen
-    log: Path
-    started: float = field(default_factory=time.monotonic)
+    Every scenario runs on the DB file of ``home``, replaced by a copy of the template before each
+    first try (the server itself never opens it).
+    """
 
-    @classmethod
-    def spawn(cls, procs: Processes, home: Path, mode: str, *args: str, env: dict[str, str]) -> Child:
-        log = home / f"{mode}.log"
-        cmd = [sys.executable, str(RUNNER), mode, str(home / "dags" / DAG_FILE.name), *args]
-        return cls(procs.start(cmd, env, log, stdin=subprocess.PIPE), log)
+    def __init__(self, procs: Processes, home: Path, env: dict[str, str], template_db: Path) -> None:
+        self.home, self.template_db, self.procs = home, template_db, procs
+        cmd = [sys.executable, str(RUNNER), "serve", str(home / "dags" / DAG_FILE.name)]
+        self.proc = procs.start(cmd, env, home / "server.log", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._read(timeout=120)  # "ready"
 
-    def go(self) -> None:
+    def _read(self, timeout: float) -> str:
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline().decode().strip() if ready else ""
+        if not line:
+            raise RuntimeError(f"the fork server did not answer:\n{tail(self.home / 'server.log')}")
+        return line
+
+    def _ask(self, *words: str, timeout: float = 30) -> str:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(b"go\n")
+        self.proc.stdin.write((" ".join(words) + "\n").encode())
         self.proc.stdin.flush()
+        return self._read(timeout)
 
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+    def fresh_db(self) -> None:
+        for leftover in self.home.glob("airflow.db*"):
+            leftover.unlink()
+        shutil.copyfile(self.template_db, self.home / "airflow.db")
+
+    def spawn(self, mode: str, log: Path, arg: str) -> int:
+        """Fork a ``first`` / ``retry`` process; its pid (recorded for teardown)."""
+        pid = int(self._ask(mode, str(log), arg))
+        self.procs.forked.append(pid)
+        return pid
+
+    def wait(self, pid: int, timeout: float = 180) -> int:
+        """Exit status of ``pid`` (negative: the signal that killed it)."""
+        status = int(self._ask("wait", str(pid), timeout=timeout))
+        self.procs.forked.remove(pid)
+        return status
 
 
-def kill_at(child: Child, emulator: Emulator, point: KillPoint, timeout: float = 90.0) -> tuple[bool, int]:
-    """SIGKILL ``child`` once ``point`` is reached; ``(killed, accepted at the kill)``."""
+def tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+
+
+def ended(pid: int) -> bool:
+    """``pid`` has exited (a zombie until the fork server reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def kill_at(pid: int, emulator: Emulator, point: KillPoint, timeout: float = 90.0) -> tuple[bool, int]:
+    """SIGKILL ``pid`` once ``point`` is reached; ``(killed, accepted when the kill was sent)``."""
     deadline = time.monotonic() + timeout
-    while not point.reached(emulator):
-        if child.proc.poll() is not None:
+    while (accepted := point.reached(emulator)) is None and time.monotonic() < deadline:
+        if ended(pid):
             return False, emulator.accepted_count()
-        if time.monotonic() > deadline:
-            break
         time.sleep(0.003)
     if point.extra_delay:
         time.sleep(point.extra_delay)
-    if child.proc.poll() is not None:
+        accepted = emulator.accepted_count()
+    if ended(pid):
         return False, emulator.accepted_count()
-    os.kill(child.proc.pid, signal.SIGKILL)
-    child.proc.wait(10)
-    return True, emulator.accepted_count()
+    os.kill(pid, signal.SIGKILL)
+    return True, emulator.accepted_count() if accepted is None else accepted

@@ -1,29 +1,38 @@
-"""Child processes of the crash test (``python runner.py first|retry DAG_FILE ...``).
+"""The crash test's task processes: ``python runner.py serve DAG_FILE`` (a fork server).
 
-Each one first imports Airflow and builds the in-process execution API, then waits for a line on
-stdin, so the test can start the next process while the current one runs. ``first`` runs the DAG's first try with ``dag.test()`` (the task runs in this very process, with
-Airflow's in-process execution API, against the SQLite metadata DB of ``AIRFLOW_HOME``); the test
-SIGKILLs it mid-send.
+Starting Airflow costs seconds of CPU per process (imports, the in-process execution API and its
+versioned routes), so one *server* process does it once, then forks a fresh process per command
+read on stdin (one line each; the reply, one line, goes to the original stdout):
 
-``retry`` runs, in a new process, the next try of the killed task instance in the same DAG run,
-doing what the scheduler does after a worker died:
+``first LOG CONN_ID`` -> ``PID``
+    runs the DAG's first try with ``dag.test()`` (the task runs in that very process, with
+    Airflow's in-process execution API, on the SQLite metadata DB of ``AIRFLOW_HOME``); the test
+    SIGKILLs it mid-send.
+``retry LOG OUT`` -> ``PID``
+    runs the next try of the killed task instance in the same DAG run, as the scheduler does after
+    a worker died, then writes the outcome (tries, XComs) as JSON to ``OUT``:
 
-1. the heartbeat-timeout path: ``TaskInstance.handle_failure()`` (try 1 -> TaskInstanceHistory,
-   state ``up_for_retry``, as ``SchedulerJobRunner.process_executor_events`` does);
-2. ``DagRun.update_state()`` finds it schedulable (no retry delay), ``DagRun.schedule_tis()`` makes
-   it ``scheduled`` with ``try_number`` + 1;
-3. ``airflow.sdk.definitions.dag._run_task()`` (what ``dag.test()`` uses per task instance) sets it
-   ``queued`` and runs it through ``run_task_in_process``.
+    1. ``TaskInstance.handle_failure()`` (what ``SchedulerJobRunner.process_executor_events`` calls
+       once the executor reports the dead task failed): try 1 goes to ``task_instance_history``, the
+       task instance becomes ``up_for_retry``;
+    2. ``DagRun.update_state()`` finds it schedulable (no retry delay) and ``DagRun.schedule_tis()``
+       makes it ``scheduled`` with ``try_number`` + 1;
+    3. ``airflow.sdk.definitions.dag._run_task()`` (what ``dag.test()`` runs per task instance) sets
+       it ``queued`` and runs it through ``run_task_in_process``.
+``wait PID`` -> exit status (negative: killed by that signal)
 
-The journal lives in ``task_state_store`` rows keyed by (dag run, task id, map index), so try 2
-reads what try 1 wrote. The outcome (tries, XComs) is written as JSON to the file named last.
+The retry journal lives in ``task_state_store`` rows keyed by (dag run, task id, map index), so
+try 2 reads what try 1 wrote. The server never opens the DB itself: the test swaps the DB file
+between scenarios.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
+import traceback
 from pathlib import Path
 
 
@@ -34,18 +43,24 @@ def load_dag(dag_file: str):
     return module
 
 
-def warm_up_then_wait() -> None:
-    """Import Airflow and build the in-process execution API now, then wait for the test's "go"."""
+def warm_up() -> None:
+    """Import what the children run and build the execution API's routes (no thread, no DB)."""
+    import airflow.dag_processing.dagbag
+    import airflow.models.taskinstancehistory
+    import airflow.models.xcom
+    import airflow.sdk.definitions.dag
+    import airflow.sdk.execution_time.task_runner  # noqa: F401
+    import httpx  # noqa: F401
     from airflow.sdk.execution_time.supervisor import in_process_api_server
 
-    _ = in_process_api_server().app
-    if not sys.stdin.readline():
-        sys.exit("stdin closed before the go")
+    app = in_process_api_server().app
+    if not getattr(app, "_cadwyn_initialized", True):
+        app._cadwyn_initialize()  # otherwise done by the first request: seconds of CPU
+    if app.middleware_stack is None:
+        app.middleware_stack = app.build_middleware_stack()
 
 
-def first(dag_file: str, conn_id: str) -> None:
-    module = load_dag(dag_file)
-    warm_up_then_wait()
+def first(module, conn_id: str) -> None:
     dag_run = module.dag.test(run_conf={"sms_conn_id": conn_id})
     print(f"first run ended (not killed in time): {dag_run.state}", flush=True)
 
@@ -72,7 +87,7 @@ def _tries(session, dag_run, task_id: str) -> list[list]:
     return [*history, [final.try_number, str(final.state)]]
 
 
-def retry(dag_file: str, out: str) -> None:
+def retry(module, out: str) -> None:
     from airflow.models.dagrun import DagRun
     from airflow.sdk.definitions.dag import _run_task
     from airflow.serialization.serialized_objects import DagSerialization
@@ -80,10 +95,8 @@ def retry(dag_file: str, out: str) -> None:
     from airflow.utils.state import TaskInstanceState
     from sqlalchemy import select
 
-    module = load_dag(dag_file)
     dag, task_id = module.dag, module.TASK_ID
     scheduler_dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
-    warm_up_then_wait()
     with create_session() as session:
         dag_run = session.scalars(select(DagRun).where(DagRun.dag_id == dag.dag_id)).one()
         dag_run.dag = scheduler_dag
@@ -114,6 +127,45 @@ def retry(dag_file: str, out: str) -> None:
     Path(out).write_text(json.dumps(outcome))
 
 
+def fork(log: str, run, *args) -> int:
+    """Run ``run(*args)`` in a forked process writing to ``log``; return its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    status = 1
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(0)
+        run(*args)
+        status = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+
+
+def serve(dag_file: str) -> None:
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # from now on stdout (Airflow's logs included) goes where stderr goes
+    module = load_dag(dag_file)
+    warm_up()
+    print("ready", file=replies)
+    for line in sys.stdin:
+        command, *args = line.split()
+        if command == "first":
+            print(fork(args[0], first, module, args[1]), file=replies)
+        elif command == "retry":
+            print(fork(args[0], retry, module, args[1]), file=replies)
+        elif command == "wait":
+            _, status = os.waitpid(int(args[0]), 0)
+            print(os.waitstatus_to_exitcode(status), file=replies)
+        else:
+            print(f"unknown command {command!r}", file=replies)
+
+
 if __name__ == "__main__":
-    mode, *args = sys.argv[1:]
-    {"first": first, "retry": retry}[mode](*args)
+    serve(*sys.argv[2:]) if sys.argv[1] == "serve" else sys.exit(f"usage: {sys.argv[0]} serve DAG_FILE")

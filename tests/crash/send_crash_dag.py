@@ -37,7 +37,7 @@ with DAG(
     SmsSendOperator(
         task_id=TASK_ID,
         sms_conn_id="{{ params.sms_conn_id }}",
-        recipients=numbers(),
+        recipients=",".join(numbers()),  # one string: one template to render, not 2,000
         message="Your parcel arrives tomorrow",
         retries=1,
         retry_delay=timedelta(seconds=0),

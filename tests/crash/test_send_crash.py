@@ -17,20 +17,22 @@ let land before the retry starts (a real retry comes after the heartbeat timeout
 from __future__ import annotations
 
 import json
+import signal
 import time
 from dataclasses import dataclass
 
 import pytest
 from crash_harness import (
     CONN_IDS,
-    Child,
     Emulator,
+    ForkServer,
     KillPoint,
     Processes,
     airflow_env,
     kill_at,
     make_home,
     migrate,
+    tail,
 )
 
 COUNT = 2000
@@ -49,8 +51,10 @@ class Gateway:
     stagger: tuple[tuple[int, float], ...] = ()
 
 
-def _share(percent: int) -> KillPoint:
-    return KillPoint(f"{percent}% accepted", COUNT * percent // 100)
+def _share(percent: int, settle: float = 0.0) -> KillPoint:
+    """Kill once ``percent`` of the numbers are accepted, ``settle`` seconds later if given."""
+    label = f"{percent}% accepted" + (f" +{settle:.2f}s" if settle else "")
+    return KillPoint(label, COUNT * percent // 100, extra_delay=settle)
 
 
 GATEWAYS = {
@@ -59,7 +63,9 @@ GATEWAYS = {
         latency_ms=400,
         points=(
             KillPoint("4 requests in flight, 0 accepted", 0, in_flight=4, extra_delay=0.15),
-            *(_share(p) for p in (25, 50, 75, 100)),
+            # halfway to the next reply: the client had the time to read and journal this one
+            *(_share(p, settle=0.35) for p in (25, 50, 75)),
+            _share(100),  # the last request accepted: killed before or while reading the reply
         ),
         stagger=((1, 700), (2, 700), (3, 700)),
     ),
@@ -104,23 +110,31 @@ def table(rows: list[Row]) -> str:
 
 
 @pytest.fixture(scope="module")
-def crash_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("send-crash")
-
-
-@pytest.fixture(scope="module")
-def template_db(crash_root):
-    return migrate(make_home(crash_root, "template", None))
-
-
-@pytest.fixture
 def procs():
     started = Processes()
     yield started
     started.stop_all()
 
 
-def score(vendor: str, emulator: Emulator, outcome: dict) -> dict[str, int]:
+@pytest.fixture(scope="module")
+def crash_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("send-crash")
+
+
+@pytest.fixture(scope="module")
+def emulators(procs, crash_root) -> dict[str, Emulator]:
+    return {vendor: Emulator(procs, crash_root, vendor, gw.latency_ms) for vendor, gw in GATEWAYS.items()}
+
+
+@pytest.fixture(scope="module")
+def server(procs, crash_root, emulators) -> ForkServer:
+    template_db = migrate(make_home(crash_root, "template", None))
+    home = make_home(crash_root, "live", None)
+    env = airflow_env(home, {vendor: emulator.url for vendor, emulator in emulators.items()})
+    return ForkServer(procs, home, env, template_db)
+
+
+def score(emulator: Emulator, outcome: dict) -> dict[str, int]:
     accepted = emulator.accepted()
     reported = {r["recipient"] for r in (outcome["skipped"] or []) + (outcome["failed"] or [])}
     return {
@@ -131,37 +145,42 @@ def score(vendor: str, emulator: Emulator, outcome: dict) -> dict[str, int]:
     }
 
 
+def run_scenario(
+    server: ForkServer, emulator: Emulator, gateway: Gateway, point: KillPoint, name: str
+) -> Row:
+    """First try until the kill point, SIGKILL, let in-flight sends land, then the next try."""
+    vendor = emulator.vendor
+    server.fresh_db()
+    emulator.reset()
+    for after, ms in gateway.stagger:
+        emulator.add_latency(after, ms)
+    started = time.monotonic()
+    pid = server.spawn("first", server.home.parent / f"{name}-first.log", CONN_IDS[vendor])
+    killed, at_kill = kill_at(pid, emulator, point)
+    status = server.wait(pid)
+    assert status in (0, -signal.SIGKILL), (
+        f"the first try crashed:\n{tail(server.home.parent / f'{name}-first.log')}"
+    )
+    emulator.wait_quiet()
+    emulator.clear_faults()
+    landed = emulator.accepted_count()
+    out, log = server.home.parent / f"{name}-outcome.json", server.home.parent / f"{name}-retry.log"
+    assert server.wait(server.spawn("retry", log, str(out))) == 0, f"the retry failed:\n{tail(log)}"
+    outcome = json.loads(out.read_text())
+    row = Row(vendor, point.label, killed, at_kill, landed, seconds=time.monotonic() - started)
+    for key, value in score(emulator, outcome).items():
+        setattr(row, key, value)
+    row.tries = " ".join(f"{n}:{state.split('.')[-1].lower()}" for n, state in outcome["tries"])
+    return row
+
+
 @pytest.mark.parametrize("vendor", sorted(GATEWAYS))
-def test_sigkill_mid_send_then_retry_same_task_instance(vendor, crash_root, template_db, procs):
+def test_sigkill_mid_send_then_retry_same_task_instance(vendor, server, emulators):
     gateway = GATEWAYS[vendor]
-    emulator = Emulator(procs, crash_root, vendor, gateway.latency_ms)
-    homes = [make_home(crash_root, f"{vendor}-{i}", template_db) for i in range(len(gateway.points))]
-    envs = [airflow_env(home, {vendor: emulator.url}) for home in homes]
-    rows: list[Row] = []
-    upcoming = Child.spawn(procs, homes[0], "first", CONN_IDS[vendor], env=envs[0])
+    rows = []
     for i, point in enumerate(gateway.points):
-        first, home = upcoming, homes[i]
-        retry = Child.spawn(procs, home, "retry", str(home / "outcome.json"), env=envs[i])
-        emulator.reset()
-        for after, ms in gateway.stagger:
-            emulator.add_latency(after, ms)
-        started = time.monotonic()
-        first.go()
-        killed, at_kill = kill_at(first, emulator, point)
-        emulator.wait_quiet()
-        emulator.clear_faults()
-        landed = emulator.accepted_count()
-        if i + 1 < len(gateway.points):  # warms up while the retry runs
-            upcoming = Child.spawn(procs, homes[i + 1], "first", CONN_IDS[vendor], env=envs[i + 1])
-        retry.go()
-        assert retry.proc.wait(180) == 0, f"the retry process failed:\n{retry.tail()}"
-        outcome = json.loads((home / "outcome.json").read_text())
-        row = Row(vendor, point.label, killed, at_kill, landed, seconds=time.monotonic() - started)
-        for name, value in score(vendor, emulator, outcome).items():
-            setattr(row, name, value)
-        row.tries = " ".join(f"{n}:{state.split('.')[-1].lower()}" for n, state in outcome["tries"])
-        rows.append(row)
-        print(row.line(), flush=True)
+        rows.append(run_scenario(server, emulators[vendor], gateway, point, f"{vendor}-{i}"))
+        print(rows[-1].line(), flush=True)
 
     report = table(rows)
     print(f"\n{report}")
