@@ -161,6 +161,22 @@ class AsyncStatusSource(Protocol):
     async def aget_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]: ...
 
 
+def event_statuses(outcome: DeliveryOutcome) -> list[dict[str, Any]]:
+    """Statuses for a trigger event, by position in the tracked messages and without the phone
+    number (the triggerer logs every event it fires); :meth:`DeliveryTracker.from_event` joins
+    the numbers back."""
+    return [
+        {
+            "index": index,
+            "message_id": status.message_id,
+            "state": status.state,
+            "vendor_state": status.vendor_state,
+            "updated_at": status.updated_at,
+        }
+        for index, status in enumerate(outcome.statuses)
+    ]
+
+
 class DeliveryTracker:
     """The bookkeeping of one wait: what is still pending, what is final, where the set stands.
 
@@ -200,6 +216,26 @@ class DeliveryTracker:
     def pending(self) -> list[MessageRef]:
         """The messages still to ask about (not known to be final), in input order."""
         return [m for m in self.messages if ref_key(m) not in self.final]
+
+    def from_event(self, items: Iterable[Mapping[str, Any]]) -> list[DeliveryStatus]:
+        """Statuses from :func:`event_statuses` output, numbers joined back from :attr:`messages`."""
+        joined = []
+        for item in items:
+            index = item.get("index")
+            if not isinstance(index, int) or not 0 <= index < len(self.messages):
+                joined.append(as_status(item))  # a full status (an older trigger's event)
+                continue
+            ref = self.messages[index]
+            joined.append(
+                DeliveryStatus(
+                    message_id=item.get("message_id") or ref.get("message_id"),
+                    recipient=ref.get("recipient"),
+                    state=item["state"],
+                    vendor_state=item.get("vendor_state"),
+                    updated_at=item.get("updated_at"),
+                )
+            )
+        return joined
 
     def final_statuses(self) -> list[dict[str, Any]]:
         """The statuses known to be final, as dicts (what the sensor hands the trigger)."""

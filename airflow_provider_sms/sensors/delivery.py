@@ -286,7 +286,7 @@ class SmsDeliverySensor(BaseSensorOperator):
         event = event or {}
         if event.get("status") == "error":
             raise self._error_from_event(event)
-        outcome = self.tracker.record(event.get("statuses") or [])
+        outcome = self.tracker.record(self.tracker.from_event(event.get("statuses") or []))
         if event.get("status") == "timeout" or not outcome.done:
             context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=outcome.to_dicts())
             raise AirflowSensorTimeout(

@@ -12,9 +12,12 @@ Every pass of the loop either yields the one final event and returns, or sleeps:
 between polls, a capped exponential backoff (at least the gateway's ``Retry-After``) after a
 rate limit or a transient failure. It never spins.
 
-Event payload (small JSON): ``{"status": "success" | "failure" | "timeout" | "error", "statuses":
-[DeliveryStatus dicts], "counts": {state: n}}``; an ``error`` event adds ``error`` (exception class
-name), ``message`` (no secret, numbers masked) and, for gateway errors, ``http_status`` and ``code``.
+Event payload (small JSON, and no phone number: the triggerer logs every event it fires):
+``{"status": "success" | "failure" | "timeout" | "error", "statuses": [{"index", "message_id",
+"state", "vendor_state", "updated_at"}], "counts": {state: n}}``, where ``index`` is the message's
+position in ``messages`` (the sensor joins the numbers back); an ``error`` event adds ``error``
+(exception class name), ``message`` (no secret, numbers masked) and, for gateway errors,
+``http_status`` and ``code``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from airflow_provider_sms.delivery import (
     DeliveryTracker,
     as_status,
     describe_counts,
+    event_statuses,
 )
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
 from airflow_provider_sms.hooks import aget_sms_hook
@@ -85,6 +89,10 @@ class SmsDeliveryTrigger(BaseTrigger):
         self.deadline = float(deadline) if deadline is not None else None
         self.max_backoff = float(max_backoff)
 
+    def __repr__(self) -> str:
+        """Counts only: the kwargs hold phone numbers, and a repr may end up in a log."""
+        return f"<{type(self).__qualname__} conn={self.sms_conn_id} messages={len(self.messages)}>"
+
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Class path and JSON-primitive keyword arguments (``Trigger(**kwargs)`` rebuilds it)."""
         return (
@@ -103,7 +111,7 @@ class SmsDeliveryTrigger(BaseTrigger):
     # ------------------------------------------------------------------ events
     @staticmethod
     def _payload(status: EventStatus, outcome: DeliveryOutcome) -> dict[str, Any]:
-        return {"status": status, "statuses": outcome.to_dicts(), "counts": dict(outcome.counts)}
+        return {"status": status, "statuses": event_statuses(outcome), "counts": dict(outcome.counts)}
 
     def _final_event(self, outcome: DeliveryOutcome) -> TriggerEvent:
         status: EventStatus = "failure" if outcome.verdict == "failure" else "success"

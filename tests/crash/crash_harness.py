@@ -20,11 +20,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from airflow_provider_sms.emulator.primotexto import PRIMOTEXTO_API_KEY
+from airflow_provider_sms.emulator.smspartner import SMSPARTNER_API_KEY
+
 HERE = Path(__file__).resolve().parent
 DAG_FILE = HERE / "send_crash_dag.py"
 RUNNER = HERE / "runner.py"
 SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
-API_KEYS = {"primotexto": "emu-primotexto-key", "smspartner": "emu-smspartner-key"}
+API_KEYS = {"primotexto": PRIMOTEXTO_API_KEY, "smspartner": SMSPARTNER_API_KEY}
 CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 
 
@@ -48,13 +51,11 @@ def airflow_env(home: Path, emulators: dict[str, str] | None = None) -> dict[str
     return env
 
 
-def make_home(root: Path, name: str, template_db: Path | None) -> Path:
-    """A fresh Airflow home: the DAG file alone in its DAG folder, a copy of the migrated DB."""
+def make_home(root: Path, name: str) -> Path:
+    """An Airflow home whose DAG folder holds the crash DAG alone (not the suite's other DAGs)."""
     home = root / name
     (home / "dags").mkdir(parents=True)
     (home / "dags" / DAG_FILE.name).symlink_to(DAG_FILE)
-    if template_db is not None:
-        shutil.copyfile(template_db, home / "airflow.db")
     return home
 
 
@@ -242,17 +243,24 @@ def ended(pid: int) -> bool:
         return True
 
 
-def kill_at(pid: int, emulator: Emulator, point: KillPoint, timeout: float = 90.0) -> tuple[bool, int]:
-    """SIGKILL ``pid`` once ``point`` is reached; ``(killed, accepted when the kill was sent)``."""
+def kill_at(pid: int, emulator: Emulator, point: KillPoint, timeout: float = 90.0) -> tuple[str, int]:
+    """SIGKILL ``pid`` once ``point`` is reached.
+
+    :return: ``("killed" | "ended" | "not reached", accepted when the kill was sent)``; ``ended``:
+        the task process exited first.
+    """
     deadline = time.monotonic() + timeout
-    while (accepted := point.reached(emulator)) is None and time.monotonic() < deadline:
+    while (accepted := point.reached(emulator)) is None:
         if ended(pid):
-            return False, emulator.accepted_count()
+            return "ended", emulator.accepted_count()
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            return "not reached", emulator.accepted_count()
         time.sleep(0.003)
     if point.extra_delay:
         time.sleep(point.extra_delay)
         accepted = emulator.accepted_count()
     if ended(pid):
-        return False, emulator.accepted_count()
+        return "ended", emulator.accepted_count()
     os.kill(pid, signal.SIGKILL)
-    return True, emulator.accepted_count() if accepted is None else accepted
+    return "killed", accepted

@@ -92,18 +92,27 @@ def test_one_final_success_event(emulator, conn_id):
     payload = events[0].payload
     assert payload["status"] == "success"
     assert payload["counts"] == {"delivered": 2}
-    assert [(s["recipient"], s["state"]) for s in payload["statuses"]] == [
+    assert [(messages[s["index"]]["recipient"], s["state"]) for s in payload["statuses"]] == [
         (OK_1, "delivered"),
         (OK_2, "delivered"),
     ]
     assert json.loads(json.dumps(payload)) == payload
+    text = (
+        json.dumps(payload)
+        + repr(events[0])
+        + repr(SmsDeliveryTrigger(sms_conn_id=conn_id, messages=messages))
+    )
+    assert OK_1[4:] not in text  # the triggerer logs every event: no phone number in it
+    assert OK_2[4:] not in text
 
 
 def test_failure_event_lists_every_status(emulator, conn_id):
     messages = refs(send(conn_id, [OK_1, NUMBER_BOUNCED]))
     (event,) = collect(SmsDeliveryTrigger(sms_conn_id=conn_id, messages=messages, poke_interval=0.1))
     assert event.payload["status"] == "failure"
-    assert {s["recipient"]: s["state"] for s in event.payload["statuses"]}[NUMBER_BOUNCED] in (
+    assert {messages[s["index"]]["recipient"]: s["state"] for s in event.payload["statuses"]}[
+        NUMBER_BOUNCED
+    ] in (
         "bounced",
         "error",
     )
@@ -122,7 +131,7 @@ def test_deadline_gives_a_timeout_event_and_repolls_only_pending(emulator, vendo
     )
     (event,) = collect(trigger)
     assert event.payload["status"] == "timeout"
-    assert {s["recipient"]: s["state"] for s in event.payload["statuses"]} == {
+    assert {messages[s["index"]]["recipient"]: s["state"] for s in event.payload["statuses"]} == {
         OK_1: "delivered",
         NUMBER_NEVER_FINAL: "pending",
     }
