@@ -61,6 +61,7 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
 
     template_fields: Sequence[str] = ("sms_conn_id", "recipients", "list_type")
     template_fields_renderers = {"recipients": "json"}
+    recipient_fields = ("recipients",)
     ui_color = "#f4e8e8"
     #: Summary key for numbers that changed (``"added"`` / ``"removed"``).
     done_key: ClassVar[str]
@@ -97,7 +98,8 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
             problems.extend(exc.problems)
         try:
             # An empty list is a normal nightly case (nothing new to sync): no request, no error.
-            numbers = normalize_recipients(self.recipients) if split_recipients(self.recipients) else []
+            recipients = self.rendered("recipients")
+            numbers = normalize_recipients(recipients) if split_recipients(recipients) else []
         except SmsValidationError as exc:
             problems.extend(exc.problems)
         if problems:

@@ -99,6 +99,8 @@ class SmsSendOperator(SmsBaseOperator):
         XCom ``"unconfirmed"``, and the task fails, so Airflow retries and asks again until its
         retries are spent), ``"skip"`` (not resent, reported as skipped, the run can end green) or
         ``"resend"`` (sent again: never a loss, maybe a duplicate).
+    :param mask_recipients: show the rendered recipients masked in Airflow's Rendered Template view
+        (default ``True``; the task still sends to the full numbers).
     :param mask_message: treat the rendered message as a secret (one-time codes): it is shown as
         ``***`` in the task's rendered fields and masked in its logs.
     :param journal_flush_every: save the retry journal every this many accepted recipients.
@@ -115,6 +117,7 @@ class SmsSendOperator(SmsBaseOperator):
         "send_at",
     )
     template_fields_renderers = {"recipients": "json"}
+    recipient_fields = ("recipients",)
     ui_color = "#d9f2e6"
 
     def __init__(
@@ -161,11 +164,8 @@ class SmsSendOperator(SmsBaseOperator):
         return get_sms_hook(self.sms_conn_id, pool_size=max(DEFAULT_POOL_SIZE, wanted))
 
     def _do_render_template_fields(self, *args: Any, **kwargs: Any) -> None:
-        """Render as usual, then register the message with Airflow's masker if ``mask_message``.
-
-        Hooked here rather than in ``render_template_fields`` because a mapped task renders its
-        unmapped copy through this method; either way it runs before the rendered fields are saved.
-        """
+        """Render (numbers masked in the rendered fields), then register the message with Airflow's
+        masker if ``mask_message``."""
         super()._do_render_template_fields(*args, **kwargs)
         if self.mask_message and isinstance(self.message, str) and self.message.strip():
             from airflow.sdk.log import mask_secret
@@ -190,7 +190,7 @@ class SmsSendOperator(SmsBaseOperator):
         problems = self._option_problems()
         try:
             validated = hook.validate_send(
-                self.recipients,
+                self.rendered("recipients"),
                 self.message,
                 sender=self.sender,
                 send_at=self.send_at,

@@ -17,7 +17,7 @@ COLUMNS = (
     "duplicates",
     "lost",
     "unconfirmed",
-    "unreported",
+    "misreported",
     "seconds",
 )
 
