@@ -227,19 +227,21 @@ class SmsHook(GatewayRules, GatewayTransport, BaseHook):
 
         :raises SmsValidationError: every problem at once, before any request.
         """
-        problems = []
+        problems, entries = [], []
         if isinstance(recipients, (str, bytes)) or not isinstance(recipients, Sequence):
             problems.append(
                 f"recipients must be a list of numbers, got {type(recipients).__name__} "
                 "(use send_sms for one number)"
             )
-        elif not 1 <= len(recipients) <= self.max_recipients_per_send:
-            problems.append(
-                f"{self.hook_name} sends to 1 to {self.max_recipients_per_send} number(s) per request"
-            )
+        else:
+            entries = list(recipients)
+            if not 1 <= len(entries) <= self.max_recipients_per_send:
+                problems.append(
+                    f"{self.hook_name} sends to 1 to {self.max_recipients_per_send} number(s) per request"
+                )
         try:
             validated = self.validate_send(
-                list(recipients) if not problems else [],
+                entries,
                 message,
                 sender=sender,
                 send_at=send_at,
@@ -248,9 +250,8 @@ class SmsHook(GatewayRules, GatewayTransport, BaseHook):
                 marketing=marketing,
             )
         except SmsValidationError as exc:
-            raise SmsValidationError(
-                [*problems, *[p for p in exc.problems if p != "no recipients given"]]
-            ) from None
+            found = [p for p in exc.problems if not (problems and p == "no recipients given")]
+            raise SmsValidationError([*problems, *found]) from None
         if problems:
             raise SmsValidationError(problems)
         return self.send_request(validated.request)

@@ -43,6 +43,9 @@ def operator_kwargs(kwargs: dict) -> dict:
         "sender": kwargs.pop("sender", None),
         "send_at": kwargs.pop("send_at", None),
         "on_invalid_recipient": kwargs.pop("on_invalid", "fail"),
+        "campaign_name": kwargs.pop("campaign_name", None),
+        "category": kwargs.pop("category", None),
+        "marketing": kwargs.pop("marketing", False),
     }
     assert not kwargs, f"unmapped validate_send arguments: {kwargs}"
     return mapped
