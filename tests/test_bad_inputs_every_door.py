@@ -64,13 +64,12 @@ def test_hook_refuses_before_any_request(emulator, kwargs, expected):
     hook = get_sms_hook(CONN_IDS[kwargs.pop("vendor")])
     recipients = kwargs.pop("recipients")
     message = kwargs.pop("message")
+    if isinstance(recipients, (list, tuple, set)):
+        call = lambda: hook.send_sms_batch(list(recipients), message, **kwargs)  # noqa: E731
+    else:
+        call = lambda: hook.send_sms(recipients, message, **kwargs)  # noqa: E731
     with pytest.raises(SmsValidationError) as info:
-        if isinstance(recipients, str):
-            hook.send_sms(recipients, message, **kwargs)
-        elif isinstance(recipients, (list, tuple, set)):
-            hook.send_sms_batch(list(recipients), message, **kwargs)
-        else:
-            hook.send_sms(recipients, message, **kwargs)
+        call()
     _assert_clean(info.value, expected, {"message": message})
     assert emulator.requests() == []
 

@@ -118,23 +118,6 @@ def test_example_confirmation_codes(airflow_db, emulator, vendor, capsys):
     assert {fields["message"] for fields in rendered.values()} == {"***"}
 
 
-def rendered_fields(dag_run, task_id: str) -> dict[int, dict]:
-    """What Airflow's Rendered Template view shows for ``task_id``, by map index."""
-    from airflow.models.renderedtifields import RenderedTaskInstanceFields
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        rows = session.scalars(
-            select(RenderedTaskInstanceFields).where(
-                RenderedTaskInstanceFields.dag_id == dag_run.dag_id,
-                RenderedTaskInstanceFields.run_id == dag_run.run_id,
-                RenderedTaskInstanceFields.task_id == task_id,
-            )
-        )
-        return {row.map_index: dict(row.rendered_fields) for row in rows}
-
-
 def test_rendered_recipients_are_masked(airflow_db, emulator):
     dag_run = load_dag("send_e2e").test(run_conf={"sms_conn_id": CONN_IDS["primotexto"]})
 
