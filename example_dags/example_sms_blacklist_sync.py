@@ -41,7 +41,7 @@ with DAG(
     tags=["sms", "example"],
 ) as dag:
 
-    @task
+    @task(show_return_value_in_logs=False)  # phone numbers: XCom only, never the task log
     def crm_changes(params=None) -> dict[str, list[str]]:
         """Replace with your CRM query (numbers in any common format; they are normalised)."""
         return {"unsubscribed": params["unsubscribed"], "resubscribed": params["resubscribed"]}

@@ -5,7 +5,9 @@
 * ``wait_for_delivery`` takes ``send.output`` as is (the list of lists is flattened), defers to the
   triggerer, and fails without Airflow retries if any SMS bounced, ended in error or hit a STOP;
 * ``report`` runs either way (``trigger_rule="all_done"``): the sensor leaves the final statuses in
-  its XCom on failure too, so the report can say which numbers to clean from the CRM.
+  its XCom on failure too, so the report can count them and hand the numbers to clean from the CRM
+  to ``clean_crm`` (through XCom, never through the logs: the report shows them masked). Then it
+  fails when any SMS did not arrive, so the run ends red when what it demonstrates went wrong.
 
 Runs unchanged on Primotexto or SMS Partner: the connection's type picks the gateway. Against the
 local emulator (``sms-gateway-emulator``), the 06 39 98 00 0x numbers end bounced, in error, or
@@ -19,8 +21,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_sms.operators.send import SmsSendOperator
+from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
 
 with DAG(
@@ -36,7 +40,7 @@ with DAG(
     tags=["example", "sms"],
 ) as dag:
 
-    @task
+    @task(show_return_value_in_logs=False)  # phone numbers: XCom only, never the task log
     def chunks(params: dict | None = None) -> list[list[str]]:
         """Split the recipients into chunks, one mapped send task each."""
         assert params is not None
@@ -60,14 +64,23 @@ with DAG(
         timeout=timedelta(hours=2),
     )
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", show_return_value_in_logs=False)
     def report(statuses: list[dict] | None) -> dict:
-        """Count final states and list the numbers that did not get the SMS (E.164, for the CRM)."""
+        """Count final states; hand the numbers that did not get the SMS (E.164) to the CRM step."""
         statuses = statuses or []
         counts: dict[str, int] = {}
         for status in statuses:
             counts[status["state"]] = counts.get(status["state"], 0) + 1
         undelivered = [s["recipient"] for s in statuses if s["state"] != "delivered"]
+        print(f"delivery report: {counts}; not delivered: {[mask_number(n) for n in undelivered]}")
         return {"counts": counts, "undelivered": undelivered}
 
-    report(wait.output)
+    @task(trigger_rule="all_done")
+    def clean_crm(summary: dict) -> int:
+        """Flag the undelivered numbers in the CRM (here: count them), then end red if any."""
+        undelivered = summary["undelivered"]
+        if not summary["counts"] or undelivered:
+            raise AirflowFailException(f"{len(undelivered)} SMS not delivered: {summary['counts']}")
+        return 0
+
+    clean_crm(report(wait.output))

@@ -39,12 +39,23 @@ def states(dr):
         pytest.param([*OK, NUMBER_BOUNCED], "failed", id="one-bounced"),
     ],
 )
-def test_example_send_and_wait(airflow_db, emulator, conn_id, example, recipients, expected):
+def test_example_send_and_wait(airflow_db, emulator, conn_id, example, recipients, expected, capsys, caplog):
+    caplog.set_level("DEBUG")
     dr = example.test(run_conf={"sms_conn_id": conn_id, "recipients": recipients, "chunk_size": 2})
     send_tis = [ti for ti in dr.get_task_instances() if ti.task_id == "send"]
     assert len(send_tis) == 2  # mapped over two chunks
     assert {str(ti.state) for ti in send_tis} == {"success"}
-    assert states(dr) == {"chunks": "success", "wait_for_delivery": expected, "report": "success"}
+    assert states(dr) == {
+        "chunks": "success",
+        "wait_for_delivery": expected,
+        "report": "success",
+        "clean_crm": expected,
+    }
+    assert str(dr.state) == expected  # red when an SMS did not arrive
+    # The deferrable sensor's run, its trigger events included, logs no full number anywhere.
+    logged = capsys.readouterr().out + capsys.readouterr().err + caplog.text
+    assert "wait_for_delivery" in logged
+    assert not [n for n in recipients if n in logged or n[3:] in logged]
     report = xcom(dr, "report")
     assert sorted(report["undelivered"]) == ([NUMBER_BOUNCED] if expected == "failed" else [])
     assert sum(report["counts"].values()) == len(recipients)
@@ -52,7 +63,12 @@ def test_example_send_and_wait(airflow_db, emulator, conn_id, example, recipient
 
 def test_example_timeout_still_reports(airflow_db, emulator, example):
     dr = example.test(run_conf={"sms_conn_id": "emu_primotexto", "recipients": [OK[0], NUMBER_NEVER_FINAL]})
-    assert states(dr) == {"chunks": "success", "wait_for_delivery": "failed", "report": "success"}
+    assert states(dr) == {
+        "chunks": "success",
+        "wait_for_delivery": "failed",
+        "report": "success",
+        "clean_crm": "failed",
+    }
     assert xcom(dr, "report") == {
         "counts": {"delivered": 1, "pending": 1},
         "undelivered": [NUMBER_NEVER_FINAL],
