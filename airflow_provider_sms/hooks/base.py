@@ -18,6 +18,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_sms.exceptions import (
     SmsConfigurationError,
+    SmsError,
     SmsGatewayError,
     SmsRecipientBlacklistedError,
     SmsValidationError,
@@ -323,10 +324,16 @@ class SmsHook(GatewayRules, GatewayTransport, BaseHook):
         raise SmsValidationError([f"{self.hook_name} has no sub-accounts; nothing was sent"])
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the connection with a read-only call (account stats / credits); no secret in the text."""
+        """Check the connection with a read-only call (account stats / credits); no secret in the text.
+
+        The text does not quote the connection id: Airflow's *Test* button runs on a temporary
+        connection with a random id, which would mean nothing to the user.
+        """
         try:
             stats = self.get_account_stats()
         except Exception as exc:
             secret = self.settings.api_key if "settings" in self.__dict__ else None
-            return False, scrub(exc, secret)
+            text = str(exc) if isinstance(exc, SmsError) else f"unexpected error ({type(exc).__name__})"
+            text = text.replace(f" (connection '{self.sms_conn_id}')", "")
+            return False, scrub(text, secret)
         return True, f"Connected to {self.hook_name}; credits left: {stats.get('credits')}"

@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 DEFAULT_POOL_SIZE = 32
 
 _PHONE_LIKE = re.compile(r"\+?\d[\d .-]{6,}\d")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+#: Fewest digits a run needs to be taken for a phone number (French mobiles have 9 after the 0).
+_MIN_PHONE_DIGITS = 9
 _MAYBE_SENT = "; the gateway may have accepted it, so it is not retried automatically"
 
 
@@ -111,7 +114,15 @@ def scrub(text: object, secret: str | None = None) -> str:
     result = str(text)
     if secret:
         result = result.replace(secret, "***")
-    return _PHONE_LIKE.sub(lambda m: mask_number(m.group(0)), result)
+    return _PHONE_LIKE.sub(_mask_phone_like, result)
+
+
+def _mask_phone_like(match: re.Match[str]) -> str:
+    """Mask a run that looks like a phone number; leave IP addresses and short figures alone."""
+    run = match.group(0)
+    if _IPV4.fullmatch(run.strip()) or sum(c.isdigit() for c in run) < _MIN_PHONE_DIGITS:
+        return run
+    return mask_number(run)
 
 
 def parse_json(text: str) -> Any:
@@ -213,6 +224,11 @@ class GatewayTransport:
         cls, meaning = classify_reply(http_status, code, self.error_codes, idempotent=call.idempotent)
         secret = self.settings.api_key if "settings" in self.__dict__ else None
         vendor_text = scrub(vendor_message, secret) if vendor_message else None
+        if vendor_text and meaning:  # say it once, in its fuller form
+            if vendor_text.lower() in meaning.lower():
+                vendor_text = None
+            elif meaning.lower() in vendor_text.lower():
+                meaning = ""
         detail = ", ".join(
             part
             for part in (

@@ -186,3 +186,43 @@ def test_api_key_and_raw_numbers_never_reach_the_logs(conn_id, vendor, emulator,
     assert KEYS[vendor] not in text
     assert "Secret code 123456" not in text
     assert NUMBER not in text
+
+
+@pytest.mark.parametrize("vendor", ["primotexto", "smspartner"])
+def test_test_connection_text_is_plain_said_once_and_masks_only_secrets(vendor, emulator, monkeypatch):
+    """Airflow's Test button runs on a temporary connection with a random id: never quote it."""
+    conn = json.loads(emulator.connection_json(vendor))
+    conn["password"] = "wrong-key-4242"
+    monkeypatch.setenv("AIRFLOW_CONN_TMP_8F3KQ2", json.dumps(conn))
+    ok, text = get_sms_hook("tmp_8f3kq2").test_connection()
+    assert not ok
+    assert "tmp_8f3kq2" not in text
+    assert "wrong-key-4242" not in text
+    lowered = text.lower()
+    assert lowered.count("authentication failed") <= 1
+    assert lowered.count("invalid api key") <= 1
+
+
+def test_test_connection_on_a_closed_port_names_the_address_unmasked(monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TMP_CLOSED",
+        json.dumps({"conn_type": "smspartner", "host": f"http://127.0.0.1:{port}", "password": "k"}),
+    )
+    ok, text = get_sms_hook("tmp_closed", max_attempts=1).test_connection()
+    assert not ok
+    assert "could not connect" in text
+    assert "tmp_closed" not in text
+    assert "****" not in text  # nothing looked like a phone number
+
+
+def test_scrub_masks_phone_numbers_but_not_addresses_or_figures():
+    from airflow_provider_sms.hooks.transport import scrub
+
+    text = scrub("to +33 6 12 34 56 78 via 127.0.0.1:8025, 10.0.0.12 and 2,000,000 credits; key abc", "abc")
+    assert "+33 6****78" in text
+    assert "127.0.0.1:8025" in text
+    assert "10.0.0.12" in text
+    assert "abc" not in text
