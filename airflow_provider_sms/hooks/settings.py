@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from airflow_provider_sms.exceptions import SmsConfigurationError
+from airflow_provider_sms.rules.numbers import mask_numbers_in
 from airflow_provider_sms.rules.request import sender_problems
 
 if TYPE_CHECKING:
@@ -151,19 +152,20 @@ def build_settings(
 
 
 class _RedactSecrets(logging.Filter):
-    """Remove API keys from HTTP-library log records (urllib3 logs request URLs at DEBUG, and SMS
-    Partner puts the key in the query string). Airflow's own masker covers task logs; this covers
-    every other handler too."""
+    """Remove API keys and phone numbers from HTTP-library log records: urllib3 logs request URLs
+    at DEBUG, and SMS Partner puts the key and the numbers in query strings. Airflow's own masker
+    covers the key in task logs; this covers every other handler, and the numbers everywhere."""
 
     secrets: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            if any(secret in text for secret in self.secrets):
-                for secret in self.secrets:
-                    text = text.replace(secret, "***")
-                record.msg, record.args = text, None
+        original = record.getMessage()
+        text = original
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        text = mask_numbers_in(text)
+        if text != original:
+            record.msg, record.args = text, None
         return True
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from airflow_provider_sms.hooks.retry import (
     request_left,
 )
 from airflow_provider_sms.hooks.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from airflow_provider_sms.rules.numbers import mask_number
+from airflow_provider_sms.rules.numbers import mask_numbers_in
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -53,10 +52,6 @@ if TYPE_CHECKING:
 
 DEFAULT_POOL_SIZE = 32
 
-_PHONE_LIKE = re.compile(r"\+?\d[\d .-]{6,}\d")
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
-#: Fewest digits a run needs to be taken for a phone number (French mobiles have 9 after the 0).
-_MIN_PHONE_DIGITS = 9
 _MAYBE_SENT = "; the gateway may have accepted it, so it is not retried automatically"
 
 
@@ -114,15 +109,7 @@ def scrub(text: object, secret: str | None = None) -> str:
     result = str(text)
     if secret:
         result = result.replace(secret, "***")
-    return _PHONE_LIKE.sub(_mask_phone_like, result)
-
-
-def _mask_phone_like(match: re.Match[str]) -> str:
-    """Mask a run that looks like a phone number; leave IP addresses and short figures alone."""
-    run = match.group(0)
-    if _IPV4.fullmatch(run.strip()) or sum(c.isdigit() for c in run) < _MIN_PHONE_DIGITS:
-        return run
-    return mask_number(run)
+    return mask_numbers_in(result)
 
 
 def parse_json(text: str) -> Any:

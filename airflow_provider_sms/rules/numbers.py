@@ -16,6 +16,11 @@ _NUMBER_TEXT = re.compile(r"[0-9+()./\s-]+")
 _PHONE_LIKE = re.compile(r"\+?[0-9][0-9\s().\-/]*")
 #: Blocks reserved for fiction (ARCEP 06 39 98 xx xx, Ofcom 07700 900xxx): E.164 prefix -> length.
 _FICTION = {"+3363998": 12, "+447700900": 13}
+#: A run of digits that may be a phone number inside free text (log lines, vendor messages).
+_NUMBER_IN_TEXT = re.compile(r"\+?\d[\d .-]{6,}\d")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+#: Fewest digits a run needs to be taken for a phone number (French mobiles have 9 after the 0).
+_MIN_PHONE_DIGITS = 9
 #: Regions tried for a national number that is invalid in France (overseas departments).
 _FR_OVERSEAS = ("RE", "YT", "GP", "MQ", "GF", "PM")
 
@@ -101,3 +106,15 @@ def mask_number(number: object) -> str:
         return "*" * min(len(text) - keep, 8) + text[len(text) - keep :]
     except Exception:
         return "<unprintable>"
+
+
+def mask_numbers_in(text: str) -> str:
+    """``text`` with every phone-number-like run masked; IP addresses and short figures are kept."""
+
+    def mask(match: re.Match[str]) -> str:
+        run = match.group(0)
+        if _IPV4.fullmatch(run.strip()) or sum(c.isdigit() for c in run) < _MIN_PHONE_DIGITS:
+            return run
+        return mask_number(run)
+
+    return _NUMBER_IN_TEXT.sub(mask, text)

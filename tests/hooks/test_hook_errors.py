@@ -186,6 +186,7 @@ def test_api_key_and_raw_numbers_never_reach_the_logs(conn_id, vendor, emulator,
     assert KEYS[vendor] not in text
     assert "Secret code 123456" not in text
     assert NUMBER not in text
+    assert NUMBER[4:] not in text  # not in URL-encoded query strings either
 
 
 @pytest.mark.parametrize("vendor", ["primotexto", "smspartner"])
