@@ -16,9 +16,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from common import setup_airflow_env
+from common import replace_section, setup_airflow_env
 
 ROOT = Path(__file__).resolve().parent.parent
+SECTION = "## All benchmarks"
 COLUMNS = ("benchmark", "variant", "items", "requests", "seconds", "per_second", "notes")
 
 
@@ -55,16 +56,19 @@ def main() -> int:
     print(rendered)
     if not args.no_write:
         when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        header = (
-            "# Performance\n\n"
+        body = (
             "Written by `python benchmarks/run.py` (do not edit by hand). All figures come from one run,\n"
             "side by side, against the gateway emulator on 127.0.0.1; they depend on the machine, so\n"
             "compare rows with each other rather than with another machine.\n\n"
             f"Run: {when}, Python {platform.python_version()}, {os.cpu_count()} CPU(s), "
             f"{'quick' if args.quick else 'full'} mode, {time.monotonic() - started:.0f} s in all.\n\n"
+            + rendered
         )
-        (ROOT / "docs" / "performance.md").write_text(header + rendered + "\n")
-        print("wrote docs/performance.md")
+        path = ROOT / "docs" / "performance.md"
+        if not path.exists():
+            path.write_text("# Performance\n")
+        replace_section(path, SECTION, body)  # other sections (compare_revisions.py) are kept
+        print(f"wrote the section {SECTION[3:]!r} of docs/performance.md")
     return 0
 
 
