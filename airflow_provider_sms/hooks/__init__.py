@@ -10,16 +10,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import SmsConfigurationError
+from airflow_provider_sms.get_provider_info import get_provider_info
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
 
     from airflow_provider_sms.hooks.base import SmsHook
 
-#: Connection type -> hook class path.
+#: Connection type -> hook class path, from the provider's metadata (the one registry of gateways).
 HOOK_CLASSES: dict[str, str] = {
-    "primotexto": "airflow_provider_sms.hooks.primotexto.PrimotextoHook",
-    "smspartner": "airflow_provider_sms.hooks.smspartner.SmsPartnerHook",
+    entry["connection-type"]: entry["hook-class-name"] for entry in get_provider_info()["connection-types"]
 }
 
 
