@@ -28,10 +28,17 @@ import hmac
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import SmsJournalError
+from airflow_provider_sms.sending.journal_parts import (
+    ACCEPTED,
+    UNKNOWN,
+    JournalEntry,
+    PlannedRequest,
+    apply_part,
+    snapshot_parts,
+)
 from airflow_provider_sms.sending.journal_store import (
     KEY_PREFIX,
     JournalStore,
@@ -62,6 +69,8 @@ __all__ = [
 ]
 
 JOURNAL_FORMAT = 2
+#: Parts read at the start of a try beyond which the journal is compacted into a snapshot.
+COMPACT_AFTER = 16
 DEFAULT_FLUSH_EVERY = 500
 DEFAULT_FLUSH_INTERVAL = 2.0
 #: Recipients one intent write covers (keeps a part far below the stores' 64 KB advisory size).
@@ -69,41 +78,7 @@ INTENT_WINDOW = 2000
 #: Hex characters of the keyed hash kept per recipient (64 bits).
 HASH_CHARS = 16
 
-ACCEPTED = "accepted"
-UNKNOWN = "unknown"
-
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    """What earlier tries recorded for one recipient.
-
-    :param status: ``"accepted"`` or ``"unknown"``.
-    :param message_id: the gateway's id (accepted only).
-    :param credits_used: as in :class:`~airflow_provider_sms.results.SendResult`.
-    :param segments: as in :class:`~airflow_provider_sms.results.SendResult`.
-    :param at: epoch seconds when the request of unknown outcome was about to leave.
-    :param try_number: the try that recorded it.
-    :param tag: the reconciliation tag that request carried, if any.
-    """
-
-    status: str
-    message_id: str | None = None
-    credits_used: float | None = None
-    segments: int | None = None
-    at: float | None = None
-    try_number: int | None = None
-    tag: str | None = None
-
-
-@dataclass(frozen=True)
-class PlannedRequest:
-    """One send request of this try: its recipients and its reconciliation tag."""
-
-    index: int
-    recipients: tuple[str, ...]
-    tag: str | None = None
 
 
 class SendJournal:
@@ -138,7 +113,7 @@ class SendJournal:
         self._lock = threading.RLock()
         self._entries: dict[str, JournalEntry] = {}
         self._accepted: dict[str, list[Any]] = {}
-        self._unknown: dict[str, float] = {}
+        self._unknown: dict[str, list[Any]] = {}
         self._not_sent: set[str] = set()
         self._intents: dict[str, list[Any]] = {}
         self._buffer_since: float | None = None
@@ -175,34 +150,39 @@ class SendJournal:
 
     # ------------------------------------------------------------------ reading
     def load(self) -> int:
-        """Read every part written by earlier tries; return how many entries were found."""
-        part = 0
+        """Read what earlier tries wrote (from the latest snapshot on); return how many entries.
+
+        When that took more than :data:`COMPACT_AFTER` parts, the state is written again as a
+        snapshot and the head moved to it, so the next try reads a few parts, not every one.
+        """
+        start = self.store.read_head()
+        part = start
         while (value := self.store.read(part)) is not None:
             self._apply(value)
             part += 1
         self.parts = part
+        if part - start > COMPACT_AFTER:
+            self._compact()
         return len(self._entries)
 
+    def _compact(self) -> None:
+        """Write the loaded state as consecutive snapshot parts, then point the head at them.
+
+        A crash in between leaves the old head: the reader then applies the old parts and the
+        snapshot, which agree, so nothing is lost either way.
+        """
+        first = self.parts
+        try:
+            for value in snapshot_parts(self._entries, self.try_number):
+                self.store.write(self.parts, value)
+                self.parts += 1
+                self.writes += 1
+            self.store.write_head(first)
+        except Exception as exc:
+            log.warning("Could not compact the SMS retry journal (%s): %s", self.kind, type(exc).__name__)
+
     def _apply(self, value: dict[str, Any]) -> None:
-        try_number = value.get("try")
-        # Within a part, "not sent" outcomes are older than its intents (a refused request is
-        # split and its halves' intents written after), intents older than its other outcomes.
-        for digest in value.get("n") or ():
-            if self._entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
-                self._entries.pop(digest, None)
-        for tag, at, digests in (value.get("i") or {}).values():
-            for digest in digests:
-                if self._entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
-                    self._entries[digest] = JournalEntry(
-                        UNKNOWN, at=float(at), try_number=try_number, tag=tag
-                    )
-        for digest, (message_id, credits, segments) in (value.get("a") or {}).items():
-            self._entries[digest] = JournalEntry(ACCEPTED, message_id, credits, segments, None, try_number)
-        for digest, at in (value.get("u") or {}).items():
-            entry = self._entries.get(digest)
-            if entry is None or entry.status != ACCEPTED:
-                tag = entry.tag if entry is not None else None
-                self._entries[digest] = JournalEntry(UNKNOWN, at=float(at), try_number=try_number, tag=tag)
+        apply_part(self._entries, value)
 
     def lookup(self, recipient: str) -> JournalEntry | None:
         """What an earlier try recorded for ``recipient`` (E.164), if anything."""
@@ -286,7 +266,7 @@ class SendJournal:
         with self._lock:
             for recipient in recipients:
                 digest = self.digest(recipient)
-                self._unknown[digest] = at
+                self._unknown[digest] = [at, tag]
                 self._not_sent.discard(digest)
                 self._entries[digest] = JournalEntry(UNKNOWN, at=at, try_number=self.try_number, tag=tag)
             self._flush_quietly()

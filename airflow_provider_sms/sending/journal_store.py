@@ -7,7 +7,8 @@ instance, so a retry (or the try after a worker crash) reads what earlier tries 
 * Airflow 3.0 to 3.2: Airflow Variables (the only durable key/value store a task can write through
   the Task SDK on those versions), deleted when the task succeeds.
 
-Parts are written under sequential keys (``sms_send_journal.0``, ``.1``, ...) and never rewritten.
+Parts are written under sequential keys (``sms_send_journal.0``, ``.1``, ...) and never rewritten;
+``sms_send_journal.head`` names the part a reader starts from (the latest snapshot).
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ class JournalStore(Protocol):
     def discard(self, parts: int) -> None:
         """Forget parts ``0 .. parts-1`` (called after the task succeeded)."""
 
+    def read_head(self) -> int:
+        """The part a reader starts from (the latest snapshot), 0 when none was written."""
+
+    def write_head(self, part: int) -> None:
+        """Point readers at part ``part`` (a snapshot that holds all earlier state)."""
+
 
 class TaskStateStoreJournal:
     """Journal parts in Airflow 3.3's ``task_state_store`` (kept after success, see module doc).
@@ -54,6 +61,12 @@ class TaskStateStoreJournal:
 
     def write(self, part: int, value: dict[str, Any]) -> None:
         self._store.set(f"{KEY_PREFIX}.{part}", value)
+
+    def read_head(self) -> int:
+        return _head(self._store.get(f"{KEY_PREFIX}.head", None))
+
+    def write_head(self, part: int) -> None:
+        self._store.set(f"{KEY_PREFIX}.head", {"part": part})
 
     def discard(self, parts: int) -> None:
         """Keep the parts: the store's retention settings govern them (observable in the UI)."""
@@ -96,11 +109,28 @@ class VariableJournal:
 
         Variable.set(self.key(part), json.dumps(value, separators=(",", ":")), description=self._description)
 
+    def read_head(self) -> int:
+        from airflow.providers.common.compat.sdk import Variable
+
+        raw = Variable.get(f"{self._prefix}.head", default=None)
+        return _head(json.loads(raw) if isinstance(raw, str) and raw else raw)
+
+    def write_head(self, part: int) -> None:
+        from airflow.providers.common.compat.sdk import Variable
+
+        Variable.set(f"{self._prefix}.head", json.dumps({"part": part}), description=self._description)
+
     def discard(self, parts: int) -> None:
         from airflow.providers.common.compat.sdk import Variable
 
         for part in range(parts):
             Variable.delete(self.key(part))
+        Variable.delete(f"{self._prefix}.head")
+
+
+def _head(value: Any) -> int:
+    part = value.get("part") if isinstance(value, dict) else None
+    return part if isinstance(part, int) and part >= 0 else 0
 
 
 def _task_state_store(context: Context) -> Any:

@@ -158,3 +158,84 @@ def test_the_store_is_the_task_state_store_when_the_context_has_one():
     assert len(fallback.key(12)) < 250
     other = VariableJournal(("dag", "manual__2026-01-01T00:00:00+00:00", "send", 4))
     assert other.key(0) != fallback.key(0)  # one key space per map index
+
+
+def numbers(count: int) -> list[str]:
+    return [f"+33612{i:06d}" for i in range(count)]
+
+
+def state(j: SendJournal, recipients: list[str]) -> list:
+    return [(e.status, e.message_id, e.tag, e.at) if (e := j.lookup(r)) else None for r in recipients]
+
+
+def test_intents_without_outcomes_read_back_as_unknown_with_their_tag():
+    store = MemoryStore()
+    first = journal(store)
+    a, b, c = first.plan([[A], [B], [C]], ["t-a", "t-b", "t-c"])
+    first.ensure_intent(a)  # one write covers the whole window: A, B and C
+    assert store.sets == 1
+    first.ensure_intent(b)
+    first.ensure_intent(c)
+    assert store.sets == 1
+    first.record_accepted([result(A, "m-a")])
+    first.record_not_sent([C])  # refused: plainly not sent
+    first.flush()
+    second = journal(store, try_number=2)
+    second.load()
+    assert second.lookup(A).status == ACCEPTED
+    assert (second.lookup(B).status, second.lookup(B).tag) == (UNKNOWN, "t-b")  # crashed in flight
+    assert second.lookup(C) is None  # to send again
+
+
+def test_a_long_journal_is_compacted_into_a_snapshot_the_next_try_starts_from():
+    store = MemoryStore()
+    first = journal(store, flush_every=1)
+    everyone = numbers(60)
+    for number in everyone[:50]:
+        first.record_accepted([result(number, f"m-{number[-3:]}")])
+    first.record_unknown(everyone[50:55], at=123.0, tag="sms0001")
+    assert first.parts == 51
+    second = journal(store, try_number=2, flush_every=1)
+    second.load()  # 51 parts read: over the threshold, so a snapshot is written
+    head = store.data["sms_send_journal.head"]["part"]
+    assert head == 51
+    assert second.parts > head
+    third = journal(store, try_number=3)
+    reads = []
+    original = TaskStateStoreJournal.read
+
+    def spy(self, part):
+        reads.append(part)
+        return original(self, part)
+
+    TaskStateStoreJournal.read = spy
+    try:
+        third.load()
+    finally:
+        TaskStateStoreJournal.read = original
+    assert reads[0] == head
+    assert len(reads) <= 3  # the snapshot and the missing key after it
+    assert state(third, everyone) == state(second, everyone)
+    assert state(third, everyone)[:2] == [(ACCEPTED, "m-000", None, None), (ACCEPTED, "m-001", None, None)]
+    assert state(third, everyone)[50] == (UNKNOWN, None, "sms0001", 123.0)
+    assert state(third, everyone)[55:] == [None] * 5
+
+
+def test_a_crash_before_the_head_moves_loses_nothing():
+    store = MemoryStore()
+    first = journal(store, flush_every=1)
+    everyone = numbers(30)
+    for number in everyone[:25]:
+        first.record_accepted([result(number)])
+    first.record_unknown(everyone[25:], at=5.0, tag="t")
+
+    class NoHead(TaskStateStoreJournal):
+        def write_head(self, part):
+            raise RuntimeError("worker killed")
+
+    second = SendJournal(NoHead(store), salt="dag/run/task/-1", try_number=2)
+    second.load()  # snapshot parts written, head not moved
+    assert "sms_send_journal.head" not in store.data
+    third = journal(store, try_number=3)
+    third.load()
+    assert state(third, everyone) == state(second, everyone)

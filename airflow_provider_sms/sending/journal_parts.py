@@ -1,0 +1,109 @@
+"""The retry journal's parts: what one record holds, and how a reader folds parts into the state of
+every recipient. Pure: no store, no Airflow.
+
+A part is ``{"v": 2, "try": n, "a": accepted, "u": unknown, "n": not sent, "i": intents}``:
+
+* ``a``: ``{hash: [message_id, credits, segments]}``, accepted by the gateway;
+* ``u``: ``{hash: [started_at, tag]}`` (format 1: ``started_at`` alone), a request that left
+  with no clear reply;
+* ``n``: ``[hash]``, plainly not sent (refused, blacklisted, not attempted);
+* ``i``: ``{request key: [tag, started_at, [hash]]}``, requests about to leave.
+
+Within a part, ``n`` is older than ``i`` (a refused request is split and its halves' intents
+written after), and ``i`` older than ``a`` and ``u``. An acceptance is never demoted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ACCEPTED = "accepted"
+UNKNOWN = "unknown"
+#: Entries per snapshot part (about 40 bytes each: far below the stores' 64 KB advisory size).
+SNAPSHOT_ENTRIES = 1200
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """What earlier tries recorded for one recipient.
+
+    :param status: ``"accepted"`` or ``"unknown"``.
+    :param message_id: the gateway's id (accepted only).
+    :param credits_used: as in :class:`~airflow_provider_sms.results.SendResult`.
+    :param segments: as in :class:`~airflow_provider_sms.results.SendResult`.
+    :param at: epoch seconds when the request of unknown outcome was about to leave.
+    :param try_number: the try that recorded it.
+    :param tag: the reconciliation tag that request carried, if any.
+    """
+
+    status: str
+    message_id: str | None = None
+    credits_used: float | None = None
+    segments: int | None = None
+    at: float | None = None
+    try_number: int | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One send request of this try: its recipients and its reconciliation tag."""
+
+    index: int
+    recipients: tuple[str, ...]
+    tag: str | None = None
+
+
+def apply_part(entries: dict[str, JournalEntry], value: dict[str, Any]) -> None:
+    """Fold one part into ``entries`` (recipient hash -> what earlier tries recorded)."""
+    try_number = value.get("try")
+    # Within a part, "not sent" outcomes are older than its intents (a refused request is
+    # split and its halves' intents written after), intents older than its other outcomes.
+    for digest in value.get("n") or ():
+        if entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
+            entries.pop(digest, None)
+    for tag, at, digests in (value.get("i") or {}).values():
+        for digest in digests:
+            if entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
+                entries[digest] = JournalEntry(UNKNOWN, at=float(at), try_number=try_number, tag=tag)
+    for digest, (message_id, credits, segments) in (value.get("a") or {}).items():
+        entries[digest] = JournalEntry(ACCEPTED, message_id, credits, segments, None, try_number)
+    for digest, recorded in (value.get("u") or {}).items():
+        at, tag = recorded if isinstance(recorded, list) else (recorded, None)
+        entry = entries.get(digest)
+        if entry is None or entry.status != ACCEPTED:
+            tag = tag if tag is not None else entry.tag if entry is not None else None
+            entries[digest] = JournalEntry(UNKNOWN, at=float(at), try_number=try_number, tag=tag)
+
+
+def snapshot_parts(entries: dict[str, JournalEntry], try_number: int) -> list[dict[str, Any]]:
+    """The state in ``entries`` as parts a reader folds back to the same state."""
+    accepted = [(d, e) for d, e in entries.items() if e.status == ACCEPTED]
+    unknown = [(d, e) for d, e in entries.items() if e.status != ACCEPTED]
+    parts: list[dict[str, Any]] = []
+    for start in range(0, len(accepted), SNAPSHOT_ENTRIES):
+        chunk = accepted[start : start + SNAPSHOT_ENTRIES]
+        parts.append(
+            {
+                "v": 2,
+                "try": try_number,
+                "a": {d: [e.message_id, e.credits_used, e.segments] for d, e in chunk},
+            }
+        )
+    groups: dict[tuple[str | None, float], list[str]] = {}
+    for digest, entry in unknown:
+        groups.setdefault((entry.tag, entry.at or 0.0), []).append(digest)
+    batch: dict[str, Any] = {}
+    size = 0
+    for number, ((tag, at), digests) in enumerate(groups.items()):
+        for start in range(0, len(digests), SNAPSHOT_ENTRIES):
+            piece = digests[start : start + SNAPSHOT_ENTRIES]
+            if batch and size + len(piece) > SNAPSHOT_ENTRIES:
+                parts.append({"v": 2, "try": try_number, "a": {}, "i": batch})
+                batch, size = {}, 0
+            batch[f"snapshot.{number}.{start}"] = [tag, at, piece]
+            size += len(piece)
+    if batch:
+        parts.append({"v": 2, "try": try_number, "a": {}, "i": batch})
+    return parts
