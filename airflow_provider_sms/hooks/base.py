@@ -50,7 +50,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
 
     from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
-from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
 
 __all__ = [
     "DEFAULT_POOL_SIZE",
@@ -184,6 +185,8 @@ class SmsHook(GatewayRules, GatewayTransport, BaseHook):
         category: str | None = None,
         send_at: datetime | str | None = None,
         marketing: bool = False,
+        outside_marketing_hours: OutsideMarketingHours = "schedule",
+        marketing_window: MarketingWindow | None = None,
     ) -> SendResult:
         """Send one SMS to one number; return the gateway's acceptance.
 
@@ -200,6 +203,8 @@ class SmsHook(GatewayRules, GatewayTransport, BaseHook):
             category=category,
             send_at=send_at,
             marketing=marketing,
+            outside_marketing_hours=outside_marketing_hours,
+            marketing_window=marketing_window,
         )
         if outcome.blacklisted:
             raise SmsRecipientBlacklistedError(
@@ -218,13 +223,16 @@ class SmsHook(GatewayRules, GatewayTransport, BaseHook):
         category: str | None = None,
         send_at: datetime | str | None = None,
         marketing: bool = False,
+        outside_marketing_hours: OutsideMarketingHours = "schedule",
+        marketing_window: MarketingWindow | None = None,
     ) -> BatchSendOutcome:
         """Send one message to up to :attr:`max_recipients_per_send` numbers in one request.
 
         The same rules as :class:`~airflow_provider_sms.operators.send.SmsSendOperator` apply
         first (:meth:`validate_send`): numbers go out, and come back, in E.164. ``sender`` defaults
         to the connection's ``sender`` extra; ``send_at`` (aware datetime or ISO-8601 text)
-        schedules the send. See :meth:`send_sms` for the retry rules.
+        schedules the send. See :meth:`send_sms` for the retry rules. A marketing send outside
+        ``marketing_window`` (default: French hours) obeys ``outside_marketing_hours``.
 
         :raises SmsValidationError: every problem at once, before any request.
         """
@@ -249,19 +257,21 @@ class SmsHook(GatewayRules, GatewayTransport, BaseHook):
                 campaign_name=campaign_name,
                 category=category,
                 marketing=marketing,
+                outside_marketing_hours=outside_marketing_hours,
+                marketing_window=marketing_window,
             )
         except SmsValidationError as exc:
             found = [p for p in exc.problems if not (problems and p == "no recipients given")]
             raise SmsValidationError([*problems, *found]) from None
         if problems:
             raise SmsValidationError(problems)
+        if validated.marketing_note:
+            self.log.info("%s", validated.marketing_note)
         return self.send_request(validated.request)
 
     def send_request(self, request: SendRequest) -> BatchSendOutcome:
-        """Send a request built by :meth:`validate_send` (``ValidatedSend.request_for``).
-
-        Only the request's size is checked here: the rules were applied when it was validated.
-        """
+        """Send a request built by :meth:`validate_send` (``ValidatedSend.request_for``); only its
+        size is checked here: the rules were applied when it was validated."""
         if not 1 <= len(request.recipients) <= self.max_recipients_per_send:
             raise SmsValidationError(
                 [f"{self.hook_name} sends to 1 to {self.max_recipients_per_send} number(s) per request"]

@@ -32,6 +32,10 @@ class GatewayCapabilities:
     :param max_segments: most concatenated SMS one message may need.
     :param max_segments_source: where :attr:`max_segments` comes from, for error messages.
     :param reconciliation: how an unknown send outcome can be settled (see :data:`Reconciliation`).
+    :param price_per_segment: what one SMS segment costs, in :attr:`credit_unit`, for the spend
+        guard's estimate (``None``: unknown, so ``max_credits`` cannot be checked).
+    :param credit_unit: the unit of the account's ``credits`` (``get_account_stats()``) and of
+        :attr:`price_per_segment`.
     """
 
     max_recipients_per_send: int
@@ -45,3 +49,5 @@ class GatewayCapabilities:
     max_segments: int
     max_segments_source: str
     reconciliation: Reconciliation
+    price_per_segment: float | None = None
+    credit_unit: str = "credits"

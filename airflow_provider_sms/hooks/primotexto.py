@@ -67,6 +67,8 @@ class PrimotextoHook(SmsHook):
         max_segments=10,
         max_segments_source="assumed; its limit is unpublished",
         reconciliation="by_recipient",
+        price_per_segment=1.0,  # an assumption for France: docs/vendor-apis.md A16
+        credit_unit="credits",
     )
     error_codes = PRIMOTEXTO_ERROR_CODES
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.hooks.settings import ConnectionSettings
     from airflow_provider_sms.results import ListType
     from airflow_provider_sms.rules.inputs import OnInvalid
+    from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import ValidatedSend
     from airflow_provider_sms.rules.text import SegmentInfo
 
@@ -81,10 +82,14 @@ class GatewayRules:
         marketing: object = False,
         on_invalid: OnInvalid | str = "fail",
         now: datetime | None = None,
+        outside_marketing_hours: OutsideMarketingHours | str = "schedule",
+        marketing_window: MarketingWindow | None = None,
     ) -> ValidatedSend:
         """Check a whole send for this gateway before any request; raise every problem at once.
 
-        ``sender`` defaults to the connection's ``sender`` extra. See
+        ``sender`` defaults to the connection's ``sender`` extra. A marketing send outside the
+        marketing window (default: the French one) is rescheduled to its next opening, refused or
+        let through, as ``outside_marketing_hours`` says. See
         :func:`~airflow_provider_sms.rules.request.validate_send`.
         """
         return validate_send(
@@ -98,6 +103,8 @@ class GatewayRules:
             marketing=marketing,
             on_invalid=on_invalid,
             now=now,
+            outside_marketing_hours=outside_marketing_hours,
+            marketing_window=marketing_window,
         )
 
     def category_problems(self, category: str) -> list[str]:

@@ -72,6 +72,8 @@ class SmsPartnerHook(SmsHook):
         max_segments=10,
         max_segments_source="its code 52",
         reconciliation="by_request_tag",
+        price_per_segment=0.045,  # Premium, France, EUR: an assumption (docs/vendor-apis.md A42)
+        credit_unit="EUR",
     )
     settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES

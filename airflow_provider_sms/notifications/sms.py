@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseNotifier
 
-from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
+from airflow_provider_sms.exceptions import SmsError, SmsGatewayError, SmsValidationError
 from airflow_provider_sms.hooks import aget_sms_hook, get_sms_hook
+from airflow_provider_sms.rules.marketing import OUTSIDE_MARKETING_HOURS, window_problems
 from airflow_provider_sms.rules.numbers import mask_number
+from airflow_provider_sms.rules.options import choice_problems, flag_problems
 from airflow_provider_sms.rules.text import count_segments
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_1_PLUS
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
 
 #: The default message stays within this many SMS segments (GSM-7: 306 characters).
 DEFAULT_MAX_SEGMENTS = 2
@@ -114,6 +117,12 @@ class SmsNotifier(BaseNotifier):
     :param message: the text; Jinja sees the callback context (``{{ dag.dag_id }}``,
         ``{{ ti.task_id }}``, ``{{ run_id }}``, ``{{ reason }}``). (templated)
     :param sender: sender name (3 to 11 letters or digits); default: the connection's. (templated)
+    :param marketing: a marketing SMS: sent only inside ``marketing_window`` (alerts are usually
+        transactional: leave it ``False``).
+    :param outside_marketing_hours: a marketing SMS outside the window: ``"schedule"`` (default:
+        at the next opening), ``"fail"`` or ``"allow"``.
+    :param marketing_window: default: Monday to Saturday 08:00-20:00 Europe/Paris, not on French
+        public holidays (``docs/compliance.md``).
     :param context: the context for ``await notifier`` (Airflow passes it when it runs the notifier
         as a deadline-alert callback in the triggerer); task and DAG callbacks pass it on call.
         ``await notifier`` needs Airflow 3.1 or newer; on 3.0 the notifier is called synchronously.
@@ -129,7 +138,17 @@ class SmsNotifier(BaseNotifier):
         message: str | None = None,
         sender: str | None = None,
         context: Context | None = None,
+        marketing: bool = False,
+        outside_marketing_hours: OutsideMarketingHours = "schedule",
+        marketing_window: MarketingWindow | None = None,
     ) -> None:
+        problems = [
+            *flag_problems("marketing", marketing),
+            *choice_problems("outside_marketing_hours", outside_marketing_hours, OUTSIDE_MARKETING_HOURS),
+            *window_problems(marketing_window),
+        ]
+        if problems:
+            raise SmsValidationError(problems)
         if AIRFLOW_V_3_1_PLUS:
             super().__init__(context=context)
         else:  # Airflow 3.0: no context argument (nor ``await notifier``, added in 3.1)
@@ -139,6 +158,9 @@ class SmsNotifier(BaseNotifier):
         self.recipients = recipients
         self.message = message
         self.sender = sender
+        self.marketing = marketing
+        self.outside_marketing_hours = outside_marketing_hours
+        self.marketing_window = marketing_window
         self._templates = {field: getattr(self, field) for field in self.template_fields}
 
     def _restore_templates(self) -> None:
@@ -182,7 +204,16 @@ class SmsNotifier(BaseNotifier):
 
     def _send(self, hook: SmsHook, context: Context) -> None:
         text = self.message if self.message is not None else default_message(context)
-        checked = hook.validate_send(self.recipients, text, sender=self.sender)
+        checked = hook.validate_send(
+            self.recipients,
+            text,
+            sender=self.sender,
+            marketing=self.marketing,
+            outside_marketing_hours=self.outside_marketing_hours,
+            marketing_window=self.marketing_window,
+        )
+        if checked.marketing_note:
+            self.log.info("SMS notification: %s", checked.marketing_note)
         numbers = list(checked.recipients)
         step = max(1, hook.max_recipients_per_send)
         sent = 0

@@ -23,29 +23,33 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_sms.exceptions import (
-    SmsJournalError,
-    SmsValidationError,
-)
+from airflow_provider_sms.exceptions import SmsJournalError, SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.hooks.base import DEFAULT_POOL_SIZE
 from airflow_provider_sms.operators.base import SmsBaseOperator
 from airflow_provider_sms.rules.inputs import ON_INVALID
+from airflow_provider_sms.rules.marketing import OUTSIDE_MARKETING_HOURS, window_problems
 from airflow_provider_sms.rules.options import (
     choice_problems,
     count_problems,
     flag_problems,
     seconds_problems,
 )
-from airflow_provider_sms.sending.batch import BatchReport, SendBatch, send_all
+from airflow_provider_sms.sending.batch import BatchReport, SendBatch
 from airflow_provider_sms.sending.fanout import Breaker
+from airflow_provider_sms.sending.guards import (
+    DEFAULT_CHECK_CREDITS_ABOVE as CREDITS_ABOVE,
+    SpendEstimate,
+    SpendGuard,
+    dry_run_summary,
+)
 from airflow_provider_sms.sending.journal import (
     DEFAULT_FLUSH_EVERY,
     DEFAULT_FLUSH_INTERVAL,
     INTENT_WINDOW,
     SendJournal,
 )
-from airflow_provider_sms.sending.reconcile import apply_journal, reconcile
+from airflow_provider_sms.sending.steps import resume, send_remaining
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,6 +59,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.rules.inputs import OnInvalid
+    from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import ValidatedSend
 
 #: Requests in flight at once (the hook's connection pool is sized to at least this).
@@ -90,7 +95,18 @@ class SmsSendOperator(SmsBaseOperator):
     :param campaign_name: Primotexto campaign name (ignored by SMS Partner). (templated)
     :param category: Primotexto category / SMS Partner tag. (templated)
     :param send_at: schedule: aware datetime or ISO-8601 text with an offset, in the future. (templated)
-    :param marketing: a marketing SMS (Primotexto marketing pool, SMS Partner STOP mention).
+    :param marketing: a marketing SMS (Primotexto marketing pool, SMS Partner STOP mention), sent
+        only inside ``marketing_window`` (see ``docs/compliance.md``).
+    :param outside_marketing_hours: a marketing send (or its ``send_at``) outside the window:
+        ``"schedule"`` (default: at the next opening), ``"fail"`` (refused) or ``"allow"``.
+    :param marketing_window: a :class:`~airflow_provider_sms.rules.marketing.MarketingWindow`;
+        default: Monday to Saturday 08:00-20:00 Europe/Paris, not on French public holidays.
+    :param max_segments: refuse a send that would take more SMS segments in all (recipients x parts).
+    :param max_credits: refuse a send estimated to cost more, in the gateway's credit unit.
+    :param check_credits: read the account's credits first and refuse a send they cannot cover.
+    :param check_credits_above: ... for sends to more than this many recipients (``None``: never).
+    :param dry_run: validate, count, apply the guards and the window, and return a summary dict
+        instead of sending.
     :param max_concurrency: send requests in flight at once.
     :param on_invalid_recipient: ``"fail"`` (any bad number fails the task before sending) or
         ``"skip"`` (bad numbers are reported in XCom ``"skipped"``, the rest are sent).
@@ -137,6 +153,13 @@ class SmsSendOperator(SmsBaseOperator):
         mask_message: bool = False,
         journal_flush_every: int = DEFAULT_FLUSH_EVERY,
         journal_flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        outside_marketing_hours: OutsideMarketingHours = "schedule",
+        marketing_window: MarketingWindow | None = None,
+        max_segments: int | None = None,
+        max_credits: float | None = None,
+        check_credits: bool = True,
+        check_credits_above: int | None = CREDITS_ABOVE,
+        dry_run: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(sms_conn_id=sms_conn_id, **kwargs)
@@ -153,6 +176,10 @@ class SmsSendOperator(SmsBaseOperator):
         self.mask_message = mask_message
         self.journal_flush_every = journal_flush_every
         self.journal_flush_interval = journal_flush_interval
+        self.outside_marketing_hours = outside_marketing_hours
+        self.marketing_window = marketing_window
+        self.spend_guard = SpendGuard(max_segments, max_credits, check_credits, check_credits_above)
+        self.sms_dry_run = dry_run  # BaseOperator.dry_run() is a method
         problems = self._option_problems()
         if problems:
             raise SmsValidationError(problems)
@@ -183,6 +210,12 @@ class SmsSendOperator(SmsBaseOperator):
             *seconds_problems("journal_flush_interval", self.journal_flush_interval),
             *flag_problems("marketing", self.marketing),
             *flag_problems("mask_message", self.mask_message),
+            *choice_problems(
+                "outside_marketing_hours", self.outside_marketing_hours, OUTSIDE_MARKETING_HOURS
+            ),
+            *window_problems(self.marketing_window),
+            *self.spend_guard.problems(),
+            *flag_problems("dry_run", self.sms_dry_run),
         ]
 
     def validate_inputs(self, hook: SmsHook) -> ValidatedSend:
@@ -198,6 +231,8 @@ class SmsSendOperator(SmsBaseOperator):
                 category=self.category,
                 marketing=self.marketing,
                 on_invalid=self.on_invalid_recipient,
+                outside_marketing_hours=self.outside_marketing_hours,
+                marketing_window=self.marketing_window,
             )
         except SmsValidationError as exc:
             raise SmsValidationError([*problems, *exc.problems]) from None
@@ -206,9 +241,18 @@ class SmsSendOperator(SmsBaseOperator):
         return validated
 
     # ------------------------------------------------------------------ execution
-    def execute(self, context: Context) -> list[dict[str, Any]]:
+    def execute(self, context: Context) -> list[dict[str, Any]] | dict[str, Any]:
         hook = self.hook
         validated = self.validate_inputs(hook)
+        estimate = self.spend_guard.check_budget(hook, validated)
+        if validated.marketing_note:
+            self.log.info("%s: %s", self.task_id, validated.marketing_note)
+        if self.sms_dry_run:
+            summary = dry_run_summary(
+                hook, validated, estimate, self.spend_guard.check_account(hook, estimate)
+            )
+            self.log.info("%s: dry run, nothing sent: %s", self.task_id, estimate.describe())
+            return summary
         started = time.monotonic()
         report = BatchReport(validated.recipients)
         for item in validated.invalid:
@@ -239,9 +283,16 @@ class SmsSendOperator(SmsBaseOperator):
             send=validated,
         )
         try:
-            todo = self._resume(shared, validated, report)
+            todo = resume(
+                shared,
+                validated,
+                report,
+                on_unknown_outcome=self.on_unknown_outcome,
+                max_concurrency=int(self.max_concurrency),
+            )
             if todo:
-                self._send_all(shared, todo, report)
+                self.spend_guard.check_account(hook, SpendEstimate.of(hook, validated, len(todo)))
+                send_remaining(shared, todo, report, max_concurrency=int(self.max_concurrency))
         finally:
             journal_error = self._final_flush(journal)
         ti = context["ti"]
@@ -282,64 +333,3 @@ class SmsSendOperator(SmsBaseOperator):
             self.log.error("%s", exc)
             return exc
         return None
-
-    def _resume(self, shared: SendBatch, validated: ValidatedSend, report: BatchReport) -> list[str]:
-        """Apply the journal of earlier tries and settle unknown outcomes; return what to send."""
-        todo, unknown = apply_journal(shared, validated.recipients, report)
-        self.log.info(
-            "Retry journal (%s): %d recipient(s) already accepted in an earlier try are not sent again; "
-            "%d had an unknown outcome",
-            shared.journal.kind,
-            report.recovered,
-            len(unknown),
-        )
-        if not unknown:
-            return todo
-        hook = shared.hook
-        settled = reconcile(
-            hook,
-            unknown,
-            segments=validated.segments.segments,
-            category=validated.request.category,
-            max_concurrency=int(self.max_concurrency),
-        )
-        if settled.landed:
-            shared.journal.record_accepted(settled.landed)
-            for result in settled.landed:
-                report.recover(result)
-        choice = self.on_unknown_outcome
-        for recipient in settled.unconfirmed if choice != "resend" else ():
-            if choice == "skip":
-                report.skip(recipient, "outcome_unknown: the gateway could not confirm it; not resent")
-            else:
-                report.unconfirm(recipient, "the gateway could not confirm an earlier try's send; not resent")
-        self.log.info(
-            "Unknown outcomes checked with %s: %d found accepted, %d never arrived (sent again), "
-            "%d unconfirmed (on_unknown_outcome=%s)",
-            hook.hook_name,
-            len(settled.landed),
-            len(settled.absent),
-            len(settled.unconfirmed),
-            choice,
-        )
-        return todo + settled.absent + (settled.unconfirmed if choice == "resend" else [])
-
-    def _send_all(self, shared: SendBatch, todo: list[str], report: BatchReport) -> None:
-        """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time, each
-        under a tag of its own where the gateway reconciles lost replies by tag."""
-        hook, concurrency = shared.hook, int(self.max_concurrency)
-        by_tag = hook.capabilities.reconciliation == "by_request_tag"
-        category = shared.send.request.category
-
-        def tag(index: int) -> str | None:
-            return (category or shared.journal.request_tag(index)) if by_tag else None
-
-        size = max(1, hook.max_recipients_per_send)
-        self.log.info(
-            "Sending to %d recipient(s) in %d request(s), %d at a time",
-            len(todo),
-            -(-len(todo) // size),
-            min(concurrency, -(-len(todo) // size)),
-        )
-        _ = hook.settings  # read the connection once, before the threads start
-        report.merge(send_all(shared, todo, tag, concurrency))

@@ -43,3 +43,18 @@ def flag_problems(name: str, value: object) -> list[str]:
     if isinstance(value, bool):
         return []
     return [f"{name} must be True or False, got {_shown(value)}"]
+
+
+def limit_problems(name: str, value: object, *, minimum: float, integer: bool) -> list[str]:
+    """``value`` must be ``None`` (no limit) or a finite number of at least ``minimum`` (above it
+    when not ``integer``), an integer when ``integer``."""
+    if value is None:
+        return []
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        ok = False
+    else:
+        ok = math.isfinite(value) and (value >= minimum if integer else value > minimum)
+    if ok:
+        return []
+    wanted = f"an integer of at least {minimum:g}" if integer else f"a number above {minimum:g}"
+    return [f"{name} must be None or {wanted}, got {_shown(value)}"]

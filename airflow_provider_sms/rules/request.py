@@ -10,12 +10,20 @@ number (only masked ones) nor the message text.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients
+from airflow_provider_sms.rules.marketing import (
+    FRENCH_MARKETING_WINDOW,
+    OUTSIDE_MARKETING_HOURS,
+    MarketingWindow,
+    apply_window,
+    window_problems,
+)
 from airflow_provider_sms.rules.options import choice_problems
-from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems
+from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems, utc_now
 from airflow_provider_sms.rules.text import SegmentInfo, control_characters, describe_chars, shorten
 
 if TYPE_CHECKING:
@@ -23,6 +31,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from airflow_provider_sms.rules.inputs import OnInvalid
+    from airflow_provider_sms.rules.marketing import OutsideMarketingHours
 
 #: Longest campaign name or category accepted (neither gateway publishes one; an assumption).
 MAX_LABEL_LENGTH = 100
@@ -80,6 +89,8 @@ class ValidatedSend:
     :param segments: how the message travels.
     :param request: the options every request of this send carries (its ``recipients`` are all
         of them; :meth:`request_for` cuts it to one request's worth).
+    :param marketing_note: for a marketing send outside the marketing window, what was done
+        (rescheduled to the next opening, or sent anyway); ``None`` otherwise.
     """
 
     recipients: tuple[str, ...]
@@ -87,6 +98,7 @@ class ValidatedSend:
     duplicates: int
     segments: SegmentInfo
     request: SendRequest
+    marketing_note: str | None = None
 
     @property
     def send_at(self) -> datetime | None:
@@ -150,6 +162,8 @@ def validate_send(
     marketing: object = False,
     on_invalid: OnInvalid | str = "fail",
     now: datetime | None = None,
+    outside_marketing_hours: OutsideMarketingHours | str = "schedule",
+    marketing_window: MarketingWindow | None = None,
 ) -> ValidatedSend:
     """Check a whole send request and return it normalised, or raise every problem at once.
 
@@ -158,6 +172,11 @@ def validate_send(
     :param gateway: the hook whose gateway will send (its own text and schedule rules apply).
     :param on_invalid: ``"fail"`` (a bad number is a problem) or ``"skip"`` (bad numbers go to
         ``invalid``; it still fails when no valid number remains).
+    :param now: the current time (default: the clock); ``send_at`` and the marketing window are
+        judged against it.
+    :param outside_marketing_hours: a marketing send outside ``marketing_window``: ``"schedule"``
+        (at the next opening, on the gateway's schedule step), ``"fail"`` or ``"allow"``.
+    :param marketing_window: default :data:`~airflow_provider_sms.rules.marketing.FRENCH_MARKETING_WINDOW`.
     :raises SmsValidationError: listing every problem; numbers appear masked, the message never.
     """
     problems: list[str] = []
@@ -173,13 +192,37 @@ def validate_send(
     problems.extend(category_problems)
     if not isinstance(marketing, bool):
         problems.append(f"marketing must be True or False, got {type(marketing).__name__}")
-    problems.extend(send_at_problems(send_at, now))
+    problems.extend(
+        choice_problems("outside_marketing_hours", outside_marketing_hours, OUTSIDE_MARKETING_HOURS)
+    )
+    problems.extend(window_problems(marketing_window))
+    current = utc_now(now)
+    schedule_problems = send_at_problems(send_at, current)
+    problems.extend(schedule_problems)
     try:
         when = parse_send_at(send_at)
     except ValueError:
         when = None  # already reported
     if when is not None:
         problems.extend(gateway.schedule_problems(when))
+    note = None
+    if (
+        marketing is True
+        and not schedule_problems
+        and isinstance(marketing_window, (MarketingWindow, type(None)))
+    ):
+        try:
+            moved, window_refusals, note = apply_window(
+                when,
+                current,
+                window=marketing_window or FRENCH_MARKETING_WINDOW,
+                outside=outside_marketing_hours,
+            )
+        except SmsValidationError as exc:  # a holiday country the holidays package does not know
+            moved, window_refusals = when, exc.problems
+        problems.extend(window_refusals)
+        if moved is not None and moved != when:
+            when = first_accepted(gateway, moved)
     if problems:
         raise SmsValidationError(problems)
     assert isinstance(message, str)
@@ -197,4 +240,16 @@ def validate_send(
             send_at=when,
             marketing=bool(marketing),
         ),
+        marketing_note=note,
     )
+
+
+def first_accepted(gateway: GatewayRules, when: datetime) -> datetime:
+    """The first minute at or after ``when`` the gateway's schedule rules accept (its step)."""
+    start = when.replace(second=0, microsecond=0)
+    start = start if start == when else start + timedelta(minutes=1)
+    for minute in range(60):
+        candidate = start + timedelta(minutes=minute)
+        if not gateway.schedule_problems(candidate):
+            return candidate
+    return when

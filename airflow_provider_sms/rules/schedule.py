@@ -41,7 +41,8 @@ def parse_send_at(send_at: object) -> datetime | None:
     return datetime.combine(utc.date(), utc.time(), tzinfo=timezone.utc)
 
 
-def _utc_now(now: datetime | None) -> datetime:
+def utc_now(now: datetime | None = None) -> datetime:
+    """``now`` as aware UTC (naive is read as UTC), or the clock's time."""
     if now is None:
         return datetime.now(timezone.utc)
     return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
@@ -59,7 +60,7 @@ def send_at_problems(send_at: object, now: datetime | None = None) -> list[str]:
         when = parse_send_at(send_at)
     except ValueError as exc:
         return [str(exc)]
-    current = _utc_now(now)
+    current = utc_now(now)
     if when is not None and when <= current:
         return [
             f"send_at {when:%Y-%m-%dT%H:%M:%SZ} is not in the future (now is {current:%Y-%m-%dT%H:%M:%SZ})"
