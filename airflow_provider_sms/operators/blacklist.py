@@ -26,6 +26,7 @@ from airflow_provider_sms.operators.base import SmsBaseOperator
 from airflow_provider_sms.operators.blacklist_export import SmsBlacklistExportOperator
 from airflow_provider_sms.rules.inputs import normalize_recipients, split_recipients
 from airflow_provider_sms.rules.numbers import mask_number, normalize_number
+from airflow_provider_sms.rules.options import count_problems
 from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, Breaker, map_bounded
 
 if TYPE_CHECKING:
@@ -81,6 +82,9 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         self.recipients = recipients
         self.list_type = list_type
         self.max_concurrency = max_concurrency
+        problems = count_problems("max_concurrency", max_concurrency, maximum=1000)
+        if problems:
+            raise SmsValidationError(problems)
 
     def _edit(self, hook: SmsHook, number: str) -> bool:
         """Change one number; True if it changed, False if it was already in the wanted state."""

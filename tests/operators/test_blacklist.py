@@ -223,3 +223,14 @@ def test_logs_show_counts_and_masked_numbers_only(conn_id, vendor, emulator, cap
     assert "+3361****78" in logged
     assert A not in logged
     assert B not in logged
+
+
+@pytest.mark.parametrize("value", [0, "8", 1.5, None, 10_000])
+def test_max_concurrency_is_checked_when_the_operator_is_built(value):
+    from airflow_provider_sms.exceptions import SmsValidationError
+    from airflow_provider_sms.operators.blacklist import SmsBlacklistAddOperator
+
+    with pytest.raises(SmsValidationError, match="max_concurrency must be an integer from 1 to 1000"):
+        SmsBlacklistAddOperator(
+            task_id="add", sms_conn_id="x", recipients=["0612345678"], max_concurrency=value
+        )
