@@ -14,13 +14,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from typing import Any
 
-from common import setup_airflow_env
+from common import BenchTI, MemoryStateStore, setup_airflow_env
 
 LATENCY_MS = 50
 RECIPIENTS = 1000
@@ -29,21 +28,6 @@ QUICK_RECIPIENTS = 200
 
 def _numbers(count: int, first: int) -> list[str]:
     return [f"+336{first + i:08d}" for i in range(count)]
-
-
-class _TI:
-    dag_id, run_id, task_id, map_index, try_number = "bench", "bench", "send", -1, 1
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        pass
-
-
-class _Store(dict):
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key, default)
-
-    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
-        self[key] = json.loads(json.dumps(value))
 
 
 def _row(variant: str, items: int, seconds: float, requests: int, notes: str) -> dict[str, Any]:
@@ -92,7 +76,7 @@ def _operator(emulator: Any, vendor: str, numbers: list[str], concurrency: int) 
         max_concurrency=concurrency,
     )
     started = time.perf_counter()
-    results = operator.execute({"ti": _TI(), "task_state_store": _Store()})  # type: ignore[arg-type]
+    results = operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
     label = "Primotexto" if vendor == "primotexto" else "SMS Partner, 500 numbers per request"
     return _row(

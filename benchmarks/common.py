@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def setup_airflow_env() -> None:
@@ -38,3 +40,22 @@ def replace_section(path: Path, heading: str, body: str) -> None:
             end += 1
         lines[start:end] = section
     path.write_text("\n".join(lines).rstrip("\n") + "\n")
+
+
+class BenchTI:
+    """The task instance an operator's ``execute`` needs outside a DAG run (XComs dropped)."""
+
+    dag_id, run_id, task_id, map_index, try_number = "bench", "bench", "send", -1, 1
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        pass
+
+
+class MemoryStateStore(dict):
+    """An in-memory stand-in for ``task_state_store`` (the retry journal's home)."""
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key, default)
+
+    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+        self[key] = json.loads(json.dumps(value))

@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from common import replace_section, setup_airflow_env
+from common import BenchTI, MemoryStateStore, replace_section, setup_airflow_env
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve()
@@ -86,23 +86,6 @@ def _worker_raw(url: str, numbers: list[str], in_flight: int) -> dict[str, Any]:
     return {"seconds": seconds, "ok": ok}
 
 
-class _TI:
-    dag_id, run_id, task_id, map_index, try_number = "bench", "bench", "send", -1, 1
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        pass
-
-
-class _Store(dict):
-    """An in-memory stand-in for ``task_state_store`` (the retry journal's home)."""
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key, default)
-
-    def set(self, key: str, value: Any, *, retention: Any = None) -> None:
-        self[key] = json.loads(json.dumps(value))
-
-
 def _worker_operator(url: str, numbers: list[str], in_flight: int) -> dict[str, Any]:
     if "AIRFLOW_HOME" not in os.environ:
         setup_airflow_env()
@@ -120,7 +103,7 @@ def _worker_operator(url: str, numbers: list[str], in_flight: int) -> dict[str, 
         max_concurrency=in_flight,
     )
     started = time.perf_counter()
-    results = operator.execute({"ti": _TI(), "task_state_store": _Store()})  # type: ignore[arg-type]
+    results = operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
     operator.hook.close()
     return {"seconds": seconds, "ok": len(results)}
