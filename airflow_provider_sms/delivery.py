@@ -16,7 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from airflow_provider_sms.exceptions import SmsGatewayError
+from airflow_provider_sms.exceptions import (
+    SmsDeliveryFailedError,
+    SmsError,
+    SmsGatewayError,
+    SmsValidationError,
+)
 from airflow_provider_sms.results import DeliveryStatus
 from airflow_provider_sms.rules.messages import MessageRef, RefKey, ref_key
 from airflow_provider_sms.rules.numbers import mask_number
@@ -306,3 +311,23 @@ class DeliveryTracker:
 
     def _classify(self, latest: Iterable[DeliveryStatus]) -> DeliveryOutcome:
         return classify(merge_statuses(self.messages, self.final.values(), latest), self.failure_states)
+
+
+def error_from_event(event: Mapping[str, Any], conn_id: str) -> SmsError:
+    """Rebuild a trigger ``error`` event's exception with its class, so permanent ones still skip
+    Airflow retries."""
+    from airflow_provider_sms import exceptions
+
+    name, text = str(event.get("error") or ""), str(event.get("message") or "unknown error")
+    message = f"Delivery tracking stopped in the triggerer: {text}"
+    cls = getattr(exceptions, name, None)
+    if isinstance(cls, type) and issubclass(cls, SmsGatewayError):
+        return cls(message, http_status=event.get("http_status"), code=event.get("code"), conn_id=conn_id)
+    if cls is SmsValidationError:
+        return SmsValidationError([text])
+    if isinstance(cls, type) and issubclass(cls, SmsError) and cls is not SmsDeliveryFailedError:
+        try:
+            return cls(message)
+        except TypeError:  # pragma: no cover - a subclass with another signature
+            pass
+    return SmsError(f"{message} ({name})" if name else message)

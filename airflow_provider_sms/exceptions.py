@@ -140,3 +140,11 @@ class SmsJournalError(SmsError, AirflowFailException):
     Not retried by Airflow: a retry could not know which recipients were already sent to, and would
     risk a duplicate SMS. The message says how many recipients are affected.
     """
+
+
+class SmsReportError(SmsError):
+    """The per-recipient report (``report_path``) could not be written; the SMS work itself was done.
+
+    Retried by Airflow: a retry sends nothing twice (the journal knows what was accepted) and writes
+    the report again.
+    """

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from airflow_provider_sms.emulator.faults import rule_from_json
+from airflow_provider_sms.emulator.inbound import inject
 from airflow_provider_sms.emulator.replies import BAD_JSON, FAULTS, STATE, json_reply, parse_body
 from airflow_provider_sms.emulator.state import VENDORS
 
@@ -101,6 +102,28 @@ async def config_set(request: web.Request) -> web.Response:
         return _bad_request(str(exc))
 
 
+async def inbound(request: web.Request) -> web.Response:
+    """``POST /_emulator/inbound`` ``{"vendor", "number", "text", "category"}``: a reply from a number
+    (a text starting with STOP also lists the number); 201 with what was stored."""
+    body = await _json_body(request)
+    if body is BAD_JSON or not isinstance(body, dict):
+        return _bad_request("the body must be a JSON object")
+    unknown = set(body) - {"vendor", "number", "text", "category"}
+    if unknown:
+        return _bad_request(f"unknown field(s): {', '.join(sorted(unknown))}")
+    try:
+        stored = inject(
+            request.app[STATE],
+            str(body.get("vendor")),
+            str(body.get("number") or ""),
+            body.get("text"),  # type: ignore[arg-type]  # checked by inject
+            body.get("category"),
+        )
+    except ValueError as exc:
+        return _bad_request(str(exc))
+    return json_reply(stored, 201)
+
+
 def add_routes(app: web.Application) -> None:
     """Register the ``/_emulator`` routes."""
     app.router.add_get(f"{PREFIX}/health", health)
@@ -112,3 +135,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/reset", reset)
     app.router.add_get(f"{PREFIX}/config", config_get)
     app.router.add_post(f"{PREFIX}/config", config_set)
+    app.router.add_post(f"{PREFIX}/inbound", inbound)

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from airflow_provider_sms.emulator import (
     control,
+    inbound,
     primotexto,
     primotexto_account,
     smspartner,
@@ -40,6 +41,7 @@ def build_app(state: EmulatorState, faults: FaultSet) -> web.Application:
     app[FAULTS] = faults
     primotexto.add_routes(app)
     primotexto_account.add_routes(app)
+    inbound.add_routes(app)
     smspartner.add_routes(app)
     smspartner_status.add_routes(app)
     smspartner_account.add_routes(app)
@@ -288,6 +290,24 @@ class GatewayEmulator:
     def messages(self, vendor: str | None = None) -> list[dict[str, Any]]:
         """Messages accepted, one per (recipient, message), with their current vendor state."""
         return self.state.message_records(vendor)
+
+    def inject_reply(
+        self, vendor: str, number: str, text: str, category: str | None = None
+    ) -> dict[str, Any]:
+        """A reply from ``number``; a text starting with STOP also puts it on the STOP list.
+
+        Primotexto files it under ``category``, by default the category of the latest message sent
+        to that number, and serves it at ``GET /v2/messages/replies``. Returns what was stored.
+        """
+        return inbound.inject(self.state, vendor, number, text, category)
+
+    def inject_stop(self, vendor: str, number: str) -> dict[str, Any]:
+        """A ``STOP`` reply from ``number``: the number joins the gateway's STOP list."""
+        return inbound.inject(self.state, vendor, number, "STOP")
+
+    def replies(self, vendor: str | None = None) -> list[dict[str, Any]]:
+        """Replies injected so far, oldest first."""
+        return inbound.reply_records(self.state, vendor)
 
     def reset(self) -> None:
         """Back to the initial state and settings; clears faults and records."""

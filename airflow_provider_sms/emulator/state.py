@@ -113,6 +113,18 @@ class StopEntry:
     created_at: float
 
 
+@dataclass(slots=True)
+class InboundReply:
+    """A reply a recipient sent (``GatewayEmulator.inject_reply``); ``received_at`` is epoch seconds."""
+
+    id: str
+    vendor: str
+    number: str
+    text: str
+    category: str | None
+    received_at: float
+
+
 @dataclass
 class Settings:
     """Live settings; ``configure()`` changes them, ``reset()`` restores the constructor's."""
@@ -150,6 +162,7 @@ class EmulatorState:
             # Primotexto account blacklists: list name -> E.164 -> entry id (24 hex).
             self.blacklists: dict[str, dict[str, str]] = {"unsubscribers": {}, "bounces": {}}
             self.stops: dict[int, StopEntry] = {}
+            self.replies: list[InboundReply] = []
             self.request_log: deque[dict[str, Any]] = deque(maxlen=self.max_requests)
             self.subaccounts = make_subaccounts(init.subaccounts)
             self._request_seq = itertools.count(1)

@@ -23,6 +23,7 @@ from airflow_provider_sms.exceptions import (
     SmsRecipientBlacklistedError,
     SmsValidationError,
 )
+from airflow_provider_sms.hooks.inbound import InboundMixin
 from airflow_provider_sms.hooks.rules import GatewayRules
 from airflow_provider_sms.hooks.settings import (
     ConnectionSettings,
@@ -80,7 +81,7 @@ class BatchSendOutcome:
     blacklisted: list[str] = field(default_factory=list)
 
 
-class SmsHook(GatewayRules, GatewayTransport, BaseHook):
+class SmsHook(InboundMixin, GatewayRules, GatewayTransport, BaseHook):
     """Base of :class:`PrimotextoHook` and :class:`SmsPartnerHook`: one interface for both gateways.
 
     Nothing is fetched at construction: the connection is read on the first call.

@@ -36,6 +36,7 @@ class GatewayCapabilities:
         guard's estimate (``None``: unknown, so ``max_credits`` cannot be checked).
     :param credit_unit: the unit of the account's ``credits`` (``get_account_stats()``) and of
         :attr:`price_per_segment`.
+    :param replies_by_pull: the gateway lists the replies it received (``get_replies()``).
     """
 
     max_recipients_per_send: int
@@ -51,3 +52,4 @@ class GatewayCapabilities:
     reconciliation: Reconciliation
     price_per_segment: float | None = None
     credit_unit: str = "credits"
+    replies_by_pull: bool = False

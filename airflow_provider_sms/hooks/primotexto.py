@@ -24,8 +24,12 @@ from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
 from airflow_provider_sms.hooks.primotexto_api import (
     PRIMOTEXTO_CHARS,
     PRIMOTEXTO_ERROR_CODES,
+    blacklist_call,
     not_found_status,
+    parse_blacklist,
+    parse_replies,
     parse_status,
+    replies_call,
     status_call,
 )
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 
     import aiohttp
 
+    from airflow_provider_sms.inbound import InboundMessage
     from airflow_provider_sms.results import ListType
     from airflow_provider_sms.rules.text import SegmentInfo
 
@@ -69,6 +74,7 @@ class PrimotextoHook(SmsHook):
         reconciliation="by_recipient",
         price_per_segment=1.0,  # an assumption for France: docs/vendor-apis.md A16
         credit_unit="credits",
+        replies_by_pull=True,
     )
     error_codes = PRIMOTEXTO_ERROR_CODES
 
@@ -214,14 +220,20 @@ class PrimotextoHook(SmsHook):
     def get_blacklist(self, list_type: ListType = "unsubscribers") -> list[BlacklistEntry]:
         """Every live entry of the account list (entries flagged ``deleted`` are left out)."""
         self.check_list_type(list_type)
-        reply = self.call(
-            Call("GET", f"/v2/{list_type}/default/contacts", operation=f"read the {list_type} list")
-        )
-        return [
-            BlacklistEntry(id=str(item.get("id")), recipient=str(item.get("identifier")))
-            for item in reply or []
-            if isinstance(item, dict) and not item.get("deleted")
-        ]
+        return parse_blacklist(self.call(blacklist_call(list_type)))
+
+    # ------------------------------------------------------------------ inbound (hooks/inbound.py)
+    def _blacklist_call(self, list_type: ListType) -> Call:
+        return blacklist_call(list_type)
+
+    def _parse_blacklist(self, reply: Any) -> list[BlacklistEntry]:
+        return parse_blacklist(reply)
+
+    def _replies_call(self, category: str | None) -> Call:
+        return replies_call(category)
+
+    def _parse_replies(self, reply: Any, category: str | None) -> list[InboundMessage]:
+        return parse_replies(reply, category)
 
     # ------------------------------------------------------------------ account
     def get_account_stats(self) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from airflow_provider_sms.exceptions import (
     SmsValidationError,
 )
 from airflow_provider_sms.hooks.transport import Call
-from airflow_provider_sms.results import DeliveryStatus
+from airflow_provider_sms.inbound import InboundMessage, epoch_of_object_id, iso_from_epoch
+from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus
 
 if TYPE_CHECKING:
     from airflow_provider_sms.results import DeliveryState
@@ -129,3 +130,44 @@ def not_found_status(message_id: str | None, recipient: str | None) -> DeliveryS
     return DeliveryStatus(
         message_id=message_id, recipient=recipient, state="pending", vendor_state="not_found"
     )
+
+
+def blacklist_call(list_type: str) -> Call:
+    """Read a whole account list (``/v2/{list}/default/contacts``)."""
+    return Call("GET", f"/v2/{list_type}/default/contacts", operation=f"read the {list_type} list")
+
+
+def parse_blacklist(reply: Any) -> list[BlacklistEntry]:
+    """The live entries of an account list (entries flagged ``deleted`` are left out)."""
+    return [
+        BlacklistEntry(id=str(item.get("id")), recipient=str(item.get("identifier")))
+        for item in reply or []
+        if isinstance(item, dict) and not item.get("deleted")
+    ]
+
+
+def replies_call(category: str | None) -> Call:
+    """``GET /v2/messages/replies[?category=]``: the replies received (for a category)."""
+    params = {"category": category} if category else {}
+    return Call("GET", "/v2/messages/replies", params=params, operation="read the replies")
+
+
+def parse_replies(reply: Any, category: str | None) -> list[InboundMessage]:
+    """Replies ``[{"id", "identifier", "message"}]``; the time comes from a ``date`` field (epoch
+    ms) when there is one, else from the id's leading timestamp (a Mongo-style id, A44)."""
+    found = []
+    for item in reply if isinstance(reply, list) else []:
+        if not isinstance(item, dict) or item.get("id") in (None, ""):
+            continue
+        received = _iso_from_ms(item.get("date")) or iso_from_epoch(epoch_of_object_id(item.get("id")))
+        found.append(
+            InboundMessage(
+                kind="reply",
+                message_id=str(item["id"]),
+                number=str(item.get("identifier") or ""),
+                text=str(item.get("message") or ""),
+                category=str(item.get("category") or "") or category,
+                received_at=received,
+            )
+        )
+    return found

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from airflow_provider_sms import metrics
 from airflow_provider_sms.exceptions import (
     SmsAuthenticationError,
     SmsGatewayError,
@@ -149,6 +150,7 @@ class RetryPolicy:
     :param log: logger receiving one warning per retry (``None``: silent).
     :param sleep: blocking sleep of the sync path (tests pass a recorder).
     :param async_sleep: sleep coroutine of the async path.
+    :param metric_tags: ``(gateway, conn_id)`` of the ``sms.request.retries`` counter (``None``: none).
     """
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
@@ -159,6 +161,7 @@ class RetryPolicy:
     log: Any = field(default=None, compare=False, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
     async_sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False, repr=False)
+    metric_tags: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     def should_retry(self, exc: BaseException) -> bool:
         """Tenacity's ``retry`` rule: :func:`is_retryable` for this call."""
@@ -179,7 +182,9 @@ class RetryPolicy:
         return self.delay(state.attempt_number, getattr(exc, "retry_after", None))
 
     def before_sleep(self, state: RetryCallState) -> None:
-        """Tenacity's ``before_sleep``: one warning naming the failure (never its text)."""
+        """Tenacity's ``before_sleep``: one warning naming the failure (never its text), one count."""
+        if self.metric_tags is not None:
+            metrics.incr("request.retries", gateway=self.metric_tags[0], conn_id=self.metric_tags[1])
         if self.log is None:
             return
         exc = _exception_of(state)

@@ -32,7 +32,9 @@ from airflow_provider_sms.hooks.smspartner_api import (
     by_tag_call,
     check_pairs,
     parse_by_tag,
+    parse_stop_list,
     status_from_entry,
+    stop_list_call,
 )
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.numbers import mask_number
@@ -74,6 +76,7 @@ class SmsPartnerHook(SmsHook):
         reconciliation="by_request_tag",
         price_per_segment=0.045,  # Premium, France, EUR: an assumption (docs/vendor-apis.md A42)
         credit_unit="EUR",
+        replies_by_pull=False,
     )
     settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES
@@ -305,12 +308,13 @@ class SmsPartnerHook(SmsHook):
     def get_blacklist(self, list_type: ListType = "unsubscribers") -> list[BlacklistEntry]:
         """The whole STOP list (``/stop-sms/list``)."""
         self.check_list_type(list_type)
-        reply = self.call(Call("GET", "/v1/stop-sms/list", operation="read the STOP list")) or {}
-        return [
-            BlacklistEntry(id=str(item.get("id")), recipient=str(item.get("phoneNumber")))
-            for item in reply.get("data") or []
-            if isinstance(item, dict)
-        ]
+        return parse_stop_list(self.call(stop_list_call()))
+
+    def _blacklist_call(self, list_type: ListType) -> Call:
+        return stop_list_call()
+
+    def _parse_blacklist(self, reply: Any) -> list[BlacklistEntry]:
+        return parse_stop_list(reply)
 
     # ------------------------------------------------------------------ account
     def get_account_stats(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks.settings import ConnectionSettings, extra_error, parse_flag
 from airflow_provider_sms.hooks.transport import Call
-from airflow_provider_sms.results import DeliveryStatus
+from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -244,3 +244,18 @@ class StatusPlan:
                 found.get(key) or DeliveryStatus(key[0], key[1], "pending", vendor_state="not_found")
             )
         return statuses
+
+
+def stop_list_call() -> Call:
+    """``GET /v1/stop-sms/list``: the whole STOP list (not paginated, A30)."""
+    return Call("GET", "/v1/stop-sms/list", operation="read the STOP list")
+
+
+def parse_stop_list(reply: Any) -> list[BlacklistEntry]:
+    """The entries of a ``/stop-sms/list`` reply."""
+    data = reply.get("data") if isinstance(reply, dict) else None
+    return [
+        BlacklistEntry(id=str(item.get("id")), recipient=str(item.get("phoneNumber")))
+        for item in data or []
+        if isinstance(item, dict)
+    ]

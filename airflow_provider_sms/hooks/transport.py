@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import requests
 from requests.adapters import HTTPAdapter
 
+from airflow_provider_sms import metrics
 from airflow_provider_sms.exceptions import SmsGatewayError, SmsOutcomeUnknownError, SmsServerError
 from airflow_provider_sms.hooks.retry import (
     DEFAULT_MAX_ATTEMPTS as DEFAULT_MAX_ATTEMPTS,
@@ -136,6 +137,7 @@ class GatewayTransport:
     """
 
     hook_name: ClassVar[str]
+    conn_type: ClassVar[str]
     error_codes: ClassVar[dict[int, tuple[type[SmsGatewayError], str]]]
     sms_conn_id: str
     max_attempts: int
@@ -195,7 +197,11 @@ class GatewayTransport:
     def retry_policy(self, call: Call) -> RetryPolicy:
         """The :class:`RetryPolicy` of ``call`` on this hook (both transports use it)."""
         return RetryPolicy(
-            max_attempts=self.max_attempts, idempotent=call.idempotent, label=self.hook_name, log=self.log
+            max_attempts=self.max_attempts,
+            idempotent=call.idempotent,
+            label=self.hook_name,
+            log=self.log,
+            metric_tags=(self.conn_type, self.sms_conn_id),
         )
 
     # ------------------------------------------------------------------ error mapping
@@ -264,6 +270,7 @@ class GatewayTransport:
 
     def _log_reply(self, call: Call, status: int, started: float) -> None:
         elapsed_ms = (time.monotonic() - started) * 1000
+        metrics.timing("request.latency", elapsed_ms, gateway=self.conn_type, conn_id=self.sms_conn_id)
         self.log.debug(
             "%s %s %s -> %d in %.0f ms", self.hook_name, call.method, call.path, status, elapsed_ms
         )

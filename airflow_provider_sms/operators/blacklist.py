@@ -28,6 +28,7 @@ from airflow_provider_sms.rules.inputs import normalize_recipients, split_recipi
 from airflow_provider_sms.rules.numbers import mask_number, normalize_number
 from airflow_provider_sms.rules.options import count_problems
 from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, Breaker, map_bounded
+from airflow_provider_sms.sending.progress import Progress
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -131,9 +132,18 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
             except SmsError as exc:
                 return number, None, exc
 
-        outcomes = {
-            n: (changed, error) for n, changed, error in map_bounded(one, to_edit, self.max_concurrency)
-        }
+        progress = Progress(len(to_edit), names=(self.done_key, "unchanged", "failed"), unit="numbers")
+
+        def count(outcome: tuple[str, bool | None, BaseException | None]) -> None:
+            _, changed, error = outcome
+            progress.add(
+                int(error is None and bool(changed)),
+                int(error is None and not changed),
+                int(error is not None),
+            )
+
+        results = map_bounded(one, to_edit, self.max_concurrency, count)
+        outcomes = {n: (changed, error) for n, changed, error in results}
         summary = self._summary(hook, numbers, outcomes)
         counts = summary["counts"]
         self.log.info(

@@ -19,7 +19,6 @@ Order of work in :meth:`SmsSendOperator.execute`:
 
 from __future__ import annotations
 
-import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +26,7 @@ from airflow_provider_sms.exceptions import SmsJournalError, SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.hooks.base import DEFAULT_POOL_SIZE
 from airflow_provider_sms.operators.base import SmsBaseOperator
+from airflow_provider_sms.reports import option_problems as report_problems
 from airflow_provider_sms.rules.inputs import ON_INVALID
 from airflow_provider_sms.rules.marketing import OUTSIDE_MARKETING_HOURS, window_problems
 from airflow_provider_sms.rules.options import (
@@ -49,6 +49,7 @@ from airflow_provider_sms.sending.journal import (
     INTENT_WINDOW,
     SendJournal,
 )
+from airflow_provider_sms.sending.observe import SendObserver
 from airflow_provider_sms.sending.steps import resume, send_remaining
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.reports import ReportFormat
     from airflow_provider_sms.rules.inputs import OnInvalid
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import ValidatedSend
@@ -121,6 +123,10 @@ class SmsSendOperator(SmsBaseOperator):
         ``***`` in the task's rendered fields and masked in its logs.
     :param journal_flush_every: save the retry journal every this many accepted recipients.
     :param journal_flush_interval: ... or every this many seconds, whichever comes first.
+    :param report_path: write a per-recipient report (number, message id, outcome, reason, time)
+        there at the end, also when the task fails: a local path or an ``ObjectStoragePath`` URL. (templated)
+    :param report_format: ``"csv"`` or ``"jsonl"``; default: from ``report_path``'s suffix.
+    :param report_mask_numbers: mask the numbers in the report (default: in full, for audits).
     """
 
     template_fields: Sequence[str] = (
@@ -131,6 +137,7 @@ class SmsSendOperator(SmsBaseOperator):
         "campaign_name",
         "category",
         "send_at",
+        "report_path",
     )
     template_fields_renderers = {"recipients": "json"}
     recipient_fields = ("recipients",)
@@ -160,6 +167,9 @@ class SmsSendOperator(SmsBaseOperator):
         check_credits: bool = True,
         check_credits_above: int | None = CREDITS_ABOVE,
         dry_run: bool = False,
+        report_path: str | None = None,
+        report_format: ReportFormat | None = None,
+        report_mask_numbers: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(sms_conn_id=sms_conn_id, **kwargs)
@@ -180,6 +190,8 @@ class SmsSendOperator(SmsBaseOperator):
         self.marketing_window = marketing_window
         self.spend_guard = SpendGuard(max_segments, max_credits, check_credits, check_credits_above)
         self.sms_dry_run = dry_run  # BaseOperator.dry_run() is a method
+        self.report_path, self.report_format = report_path, report_format
+        self.report_mask_numbers = report_mask_numbers
         problems = self._option_problems()
         if problems:
             raise SmsValidationError(problems)
@@ -216,6 +228,7 @@ class SmsSendOperator(SmsBaseOperator):
             *window_problems(self.marketing_window),
             *self.spend_guard.problems(),
             *flag_problems("dry_run", self.sms_dry_run),
+            *report_problems(self.report_format, self.report_mask_numbers),
         ]
 
     def validate_inputs(self, hook: SmsHook) -> ValidatedSend:
@@ -253,7 +266,9 @@ class SmsSendOperator(SmsBaseOperator):
             )
             self.log.info("%s: dry run, nothing sent: %s", self.task_id, estimate.describe())
             return summary
-        started = time.monotonic()
+        observer = SendObserver(
+            hook, self.task_id, self.report_path, self.report_format, self.report_mask_numbers
+        )
         report = BatchReport(validated.recipients)
         for item in validated.invalid:
             report.skip(item["recipient"], f"invalid: {item['reason']}")
@@ -295,23 +310,11 @@ class SmsSendOperator(SmsBaseOperator):
                 send_remaining(shared, todo, report, max_concurrency=int(self.max_concurrency))
         finally:
             journal_error = self._final_flush(journal)
+            report_error = observer.finish(report, journal)
         ti = context["ti"]
         ti.xcom_push(key="skipped", value=report.skipped)
         ti.xcom_push(key="failed", value=report.failed)
         ti.xcom_push(key="unconfirmed", value=report.unconfirmed)
-        self.log.info(
-            "%s: %d accepted (%d recovered from earlier tries), %d skipped, %d failed, %d unconfirmed "
-            "in %.1f s; journal: %s, %d write(s)",
-            self.task_id,
-            len(report.sent),
-            report.recovered,
-            len(report.skipped),
-            len(report.failed),
-            len(report.unconfirmed),
-            time.monotonic() - started,
-            journal.kind,
-            journal.writes,
-        )
         if report.failed or report.unconfirmed:
             # Say what went out even though the task fails: downstream all_done tasks can read it.
             ti.xcom_push(key=XCOM_RETURN_KEY, value=report.results())
@@ -320,6 +323,8 @@ class SmsSendOperator(SmsBaseOperator):
             if journal_error is not None:
                 raise journal_error
             raise report.error(hook, shared.breaker)
+        if report_error is not None:
+            raise report_error
         try:
             journal.discard()
         except Exception as exc:  # the batch succeeded: a leftover journal must not fail it

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.rules.request import ValidatedSend
     from airflow_provider_sms.sending.fanout import Breaker
     from airflow_provider_sms.sending.journal import PlannedRequest, SendJournal
+    from airflow_provider_sms.sending.progress import Progress
 
 #: Failed recipients named one by one in the task's error and log; the rest are counted.
 LISTED_FAILURES = 10
@@ -60,29 +61,36 @@ class BatchReport:
         self.unconfirmed: list[dict[str, Any]] = []
         self._transient: list[bool] = []
         self.recovered = 0
+        #: When each recipient's outcome was recorded (Unix time), for the per-recipient report.
+        self.at: dict[str, float] = {}
 
     # ------------------------------------------------------------------ recording
     def add(self, result: SendResult) -> None:
         """A recipient accepted by the gateway in this try."""
         self._sent[result.recipient] = result
+        self.at[result.recipient] = time.time()
 
     def recover(self, result: SendResult) -> None:
         """A recipient accepted in an earlier try (from the journal or the gateway's records)."""
         self._sent[result.recipient] = result
+        self.at[result.recipient] = time.time()
         self.recovered += 1
 
     def skip(self, recipient: str, reason: str) -> None:
         """A recipient deliberately not sent to."""
         self.skipped.append({"recipient": recipient, "reason": reason})
+        self.at[recipient] = time.time()
 
     def unconfirm(self, recipient: str, reason: str) -> None:
         """A recipient whose earlier send the gateway can neither confirm nor deny: not resent."""
         self.unconfirmed.append({"recipient": recipient, "reason": reason})
+        self.at[recipient] = time.time()
 
     def fail(self, recipient: str, reason: str, error: dict[str, Any], *, transient: bool) -> None:
         """A recipient that could not be sent to; ``transient`` when a later try may succeed."""
         self.failed.append({"recipient": recipient, "reason": reason, "error": error})
         self._transient.append(transient)
+        self.at[recipient] = time.time()
 
     def fail_all(
         self, recipients: Iterable[str], reason: str, error: dict[str, Any], *, transient: bool
@@ -100,6 +108,7 @@ class BatchReport:
         self.unconfirmed.extend(other.unconfirmed)
         self._transient.extend(other._transient)
         self.recovered += other.recovered
+        self.at.update(other.at)
 
     # ------------------------------------------------------------------ reading
     @property
@@ -263,16 +272,26 @@ def split_refused(shared: SendBatch, request: PlannedRequest, exc: SmsInvalidReq
 
 
 def send_all(
-    shared: SendBatch, todo: Sequence[str], tags: Callable[[int], str | None], max_concurrency: int
+    shared: SendBatch,
+    todo: Sequence[str],
+    tags: Callable[[int], str | None],
+    max_concurrency: int,
+    progress: Progress | None = None,
 ) -> BatchReport:
     """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time.
 
     :param tags: the reconciliation tag of request ``index`` (``None`` where not needed).
+    :param progress: counts each request's outcomes as it finishes (task-log progress lines).
     """
     report = BatchReport(())
     size = max(1, shared.hook.max_recipients_per_send)
     chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
     requests = shared.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
-    for outcome in map_bounded(lambda r: send_chunk(shared, r), requests, max_concurrency):
+
+    def count(outcome: BatchReport) -> None:
+        if progress is not None:
+            progress.add(len(outcome.sent), len(outcome.skipped), len(outcome.failed))
+
+    for outcome in map_bounded(lambda r: send_chunk(shared, r), requests, max_concurrency, count):
         report.merge(outcome)
     return report

@@ -35,16 +35,34 @@ STOPPING_ERRORS = (
 )
 
 
-def map_bounded(fn: Callable[[T], R], items: Iterable[T], max_concurrency: int) -> list[R]:
+def map_bounded(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    max_concurrency: int,
+    on_done: Callable[[R], None] | None = None,
+) -> list[R]:
     """Apply ``fn`` to every item with at most ``max_concurrency`` threads; results in input order.
 
     ``fn`` should catch its own per-item errors: one that escapes stops the whole map.
+    ``on_done`` sees each result as soon as it is ready (in the worker thread), e.g. for progress.
     """
     items = list(items)
+    if on_done is not None:
+        fn = _reporting(fn, on_done)
+
     if max_concurrency <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(max_concurrency, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def _reporting(fn: Callable[[T], R], on_done: Callable[[R], None]) -> Callable[[T], R]:
+    def run(item: T) -> R:
+        result = fn(item)
+        on_done(result)
+        return result
+
+    return run
 
 
 def failure_entry(exc: BaseException) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from airflow_provider_sms.sending.batch import send_all
+from airflow_provider_sms.sending.progress import Progress
 from airflow_provider_sms.sending.reconcile import apply_journal, reconcile
 
 if TYPE_CHECKING:
@@ -87,4 +88,6 @@ def send_remaining(shared: SendBatch, todo: list[str], report: BatchReport, *, m
         min(max_concurrency, requests),
     )
     _ = hook.settings  # read the connection once, before the threads start
-    report.merge(send_all(shared, todo, tag, max_concurrency))
+    settled = (len(report.sent), len(report.skipped), len(report.failed) + len(report.unconfirmed))
+    progress = Progress(len(report.order) + len(shared.send.invalid), done=settled)
+    report.merge(send_all(shared, todo, tag, max_concurrency, progress))

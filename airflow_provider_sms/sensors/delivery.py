@@ -25,6 +25,7 @@ does, there are no statuses to push.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -38,20 +39,17 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
 )
 
+from airflow_provider_sms import metrics, reports
 from airflow_provider_sms.delivery import (
     DEFAULT_FAILURE_STATES,
     DEFAULT_MAX_BACKOFF,
     DeliveryOutcome,
     DeliveryTracker,
     describe_counts,
+    error_from_event,
     failure_summary,
 )
-from airflow_provider_sms.exceptions import (
-    SmsDeliveryFailedError,
-    SmsError,
-    SmsGatewayError,
-    SmsValidationError,
-)
+from airflow_provider_sms.exceptions import SmsDeliveryFailedError, SmsReportError, SmsValidationError
 from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
 
 if TYPE_CHECKING:
@@ -60,6 +58,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.reports import ReportFormat
     from airflow_provider_sms.results import DeliveryStatus
     from airflow_provider_sms.rules.messages import MessageRef, RefKey
 
@@ -98,9 +97,14 @@ class SmsDeliverySensor(BaseSensorOperator):
     :param poke_interval: seconds between two status checks (sensor base argument).
     :param timeout: seconds before the sensor gives up with ``AirflowSensorTimeout`` (or is skipped
         with ``soft_fail=True``), in every mode.
+    :param report_path: write one row per message (number, message id, state, the gateway's
+        state, time) there once the sensor ends (success, failure, timeout): a local path or an
+        ``ObjectStoragePath`` URL. (templated)
+    :param report_format: ``"csv"`` or ``"jsonl"``; default: from ``report_path``'s suffix.
+    :param report_mask_numbers: mask the numbers in the report (default: in full, for audits).
     """
 
-    template_fields: Sequence[str] = ("sms_conn_id", "messages")
+    template_fields: Sequence[str] = ("sms_conn_id", "messages", "report_path")
     template_fields_renderers = {"messages": "json"}
     ui_color = "#d8f3dc"
 
@@ -112,6 +116,9 @@ class SmsDeliverySensor(BaseSensorOperator):
         failure_states: Iterable[str] | None = DEFAULT_FAILURE_STATES,
         deferrable: bool | None = None,
         max_backoff: float = DEFAULT_MAX_BACKOFF,
+        report_path: str | None = None,
+        report_format: ReportFormat | None = None,
+        report_mask_numbers: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -124,6 +131,11 @@ class SmsDeliverySensor(BaseSensorOperator):
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = bool(deferrable)
         self.max_backoff = float(max_backoff)
+        self.report_path, self.report_format = report_path, report_format
+        self.report_mask_numbers = report_mask_numbers
+        problems = reports.option_problems(report_format, report_mask_numbers)
+        if problems:
+            raise SmsValidationError(problems)
         self._tracker: DeliveryTracker | None = None
 
     @cached_property
@@ -179,13 +191,24 @@ class SmsDeliverySensor(BaseSensorOperator):
             )
             return None
         statuses = outcome.to_dicts()
+        report_error = self._finish(statuses)
         if outcome.verdict == "failure":
             context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=statuses)
             message = failure_summary(outcome)
             self.log.error("%s", message)
             raise SmsDeliveryFailedError(message, statuses)
         self.log.info("All %d SMS are final: %s", len(statuses), describe_counts(outcome))
+        if report_error is not None:
+            raise report_error
         return statuses
+
+    def _finish(self, statuses: list[dict[str, Any]]) -> SmsReportError | None:
+        """Count the states reached (Airflow metrics), write the report if asked; return its error."""
+        for state, count in Counter(str(s["state"]) for s in statuses).items():
+            metrics.incr(f"delivery.{state}", count, gateway=self.hook.conn_type, conn_id=self.sms_conn_id)
+        target = reports.resolve(self.report_path, self.report_format)
+        rows = reports.delivery_rows(statuses) if target is not None else []
+        return reports.write_safely(target, rows, mask_numbers=self.report_mask_numbers)
 
     def poke(self, context: Context) -> PokeReturnValue:
         """One status check: done with the final statuses as XCom, or not yet."""
@@ -199,6 +222,7 @@ class SmsDeliverySensor(BaseSensorOperator):
         # fresh state rather than mutate containers shared with the original or an earlier run.
         self._tracker = None
         self.__dict__.pop("tracked", None)
+        reports.resolve(self.report_path, self.report_format)  # a bad report path fails first
         if not self.deferrable:
             try:
                 return super().execute(context)
@@ -207,6 +231,7 @@ class SmsDeliverySensor(BaseSensorOperator):
                 if tracker is not None and tracker.polls and not tracker.outcome.done:
                     # timed out: say where it stood
                     context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=tracker.outcome.to_dicts())
+                    self._finish(tracker.outcome.to_dicts())
                 raise
         outcome = self._first_poll()
         if outcome is not None:
@@ -285,10 +310,11 @@ class SmsDeliverySensor(BaseSensorOperator):
         """
         event = event or {}
         if event.get("status") == "error":
-            raise self._error_from_event(event)
+            raise error_from_event(event, self.sms_conn_id)
         outcome = self.tracker.record(self.tracker.from_event(event.get("statuses") or []))
         if event.get("status") == "timeout" or not outcome.done:
             context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=outcome.to_dicts())
+            self._finish(outcome.to_dicts())
             raise AirflowSensorTimeout(
                 f"Sensor has timed out after {self.timeout} s: {len(outcome.pending)} of "
                 f"{len(outcome.statuses)} SMS still not final ({describe_counts(outcome)})"
@@ -297,26 +323,3 @@ class SmsDeliverySensor(BaseSensorOperator):
         if statuses is None:  # pragma: no cover - outcome.done was checked above
             raise AirflowSensorTimeout("Sensor ended with messages still pending")
         return statuses
-
-    def _error_from_event(self, event: Mapping[str, Any]) -> SmsError:
-        """Rebuild the trigger's error with its class, so permanent ones still skip Airflow retries."""
-        from airflow_provider_sms import exceptions
-
-        name, text = str(event.get("error") or ""), str(event.get("message") or "unknown error")
-        message = f"Delivery tracking stopped in the triggerer: {text}"
-        cls = getattr(exceptions, name, None)
-        if isinstance(cls, type) and issubclass(cls, SmsGatewayError):
-            return cls(
-                message,
-                http_status=event.get("http_status"),
-                code=event.get("code"),
-                conn_id=self.sms_conn_id,
-            )
-        if cls is SmsValidationError:
-            return SmsValidationError([text])
-        if isinstance(cls, type) and issubclass(cls, SmsError) and cls is not SmsDeliveryFailedError:
-            try:
-                return cls(message)
-            except TypeError:  # pragma: no cover - a subclass with another signature
-                pass
-        return SmsError(f"{message} ({name})" if name else message)

@@ -88,6 +88,7 @@ def test_template_fields_and_a_constructor_without_io():
         "campaign_name",
         "category",
         "send_at",
+        "report_path",
     }
     assert all(hasattr(operator, name) for name in SmsSendOperator.template_fields)
     assert "hook" not in operator.__dict__  # no connection looked up at parse time

@@ -38,7 +38,7 @@ def sensor(conn_id, messages, **kwargs):
 
 # ---------------------------------------------------------------------------------------------- shape
 def test_templated_fields_and_xcomarg_dependency():
-    assert SmsDeliverySensor.template_fields == ("sms_conn_id", "messages")
+    assert SmsDeliverySensor.template_fields == ("sms_conn_id", "messages", "report_path")
     with DAG("delivery_shape", schedule=None):
 
         @task
