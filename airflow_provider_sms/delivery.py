@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from airflow_provider_sms.delivery_gate import SummaryGate
 from airflow_provider_sms.exceptions import (
     SmsDeliveryFailedError,
     SmsError,
@@ -189,7 +190,8 @@ class DeliveryTracker:
     :meth:`pending` messages and classifies **every** message (:attr:`outcome`), with the statuses
     just read for the pending ones. A transient gateway error (rate limit, server or transport
     failure) is not a verdict: the outcome stays as last seen, the failure is counted for
-    :meth:`next_delay`, and the next poll tries again. Any other error propagates.
+    :meth:`next_delay`, and the next poll tries again. Any other error propagates. While the figures of
+    the messages' categories stand still, no message is asked about (:mod:`.delivery_gate`).
 
     :param messages: every tracked message, as ``{"message_id", "recipient"}`` dicts.
     :param failure_states: final states that make the outcome a failure.
@@ -213,6 +215,7 @@ class DeliveryTracker:
         self.failures = 0
         #: The transient error of the last poll, ``None`` when the gateway answered.
         self.last_error: SmsGatewayError | None = None
+        self.gate = SummaryGate()  #: skips per-message requests while a send's figures stand still
         self._keep_final(final_statuses)
         #: Where every message stands after the last answered poll (before any: the known finals).
         self.outcome: DeliveryOutcome = self._classify(())
@@ -250,9 +253,16 @@ class DeliveryTracker:
         """Take the gateway's answer: keep the final statuses, classify every message."""
         answered = [as_status(s) for s in statuses]
         self._keep_final(answered)
+        self.gate.passed()
         self.polls += 1
         self.failures, self.last_error = 0, None
         self.outcome = self._classify(answered)
+        return self.outcome
+
+    def record_idle(self) -> DeliveryOutcome:
+        """A poll whose figures did not move (no per-message request): the outcome is kept."""
+        self.polls += 1
+        self.failures, self.last_error = 0, None
         return self.outcome
 
     def record_failure(self, exc: SmsGatewayError) -> DeliveryOutcome:
@@ -286,6 +296,8 @@ class DeliveryTracker:
             return self.record(())
         source = hook if isinstance(hook, StatusSource) else hook()
         try:
+            if self.gate.skip(source, refs):
+                return self.record_idle()
             statuses = source.get_delivery_statuses(refs)
         except SmsGatewayError as exc:
             return self.record_failure(exc)
@@ -297,6 +309,8 @@ class DeliveryTracker:
         if not refs:
             return self.record(())
         try:
+            if await self.gate.askip(hook, refs):
+                return self.record_idle()
             statuses = await hook.aget_delivery_statuses(refs)
         except SmsGatewayError as exc:
             return self.record_failure(exc)

@@ -18,6 +18,16 @@ def _conn_fields(gamme: bool) -> dict[str, Any]:
             "label": "Read timeout (seconds)",
             "schema": {"type": ["number", "null"], "default": 30},
         },
+        "max_in_flight": {
+            "label": "Requests in flight",
+            "description": "Default of every task on this connection (sends, list edits); empty: 8.",
+            "schema": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
+        },
+        "max_per_second": {
+            "label": "Messages per second (ceiling)",
+            "description": "Per task; to hold it across mapped tasks or workers, see the docs (pools).",
+            "schema": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        },
     }
     if gamme:
         fields["gamme"] = {

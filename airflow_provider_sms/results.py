@@ -40,6 +40,8 @@ class SendResult(_DictMixin):
         Partner EUR cost split evenly across the request's numbers); ``None`` when not reported.
     :param segments: SMS parts billed for this recipient.
     :param vendor: ``"primotexto"`` or ``"smspartner"``.
+    :param category: the send's category (Primotexto) or tag, when it had one: the delivery sensor
+        then reads the category's figures before asking about each message.
     """
 
     message_id: str
@@ -47,6 +49,7 @@ class SendResult(_DictMixin):
     credits_used: float | None = None
     segments: int | None = None
     vendor: str = ""
+    category: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """Delivery tracking at scale: one SmsDeliverySensor following 2,000 messages, poke and trigger paths.
 
-For each gateway, 2,000 SMS are sent to the emulator (``delivery_delay`` 3 s, so the first polls see
-them pending), then tracked to success once by ``SmsDeliverySensor.execute`` in poke mode and once
+For each gateway, 2,000 SMS are sent to the emulator (``delivery_delay`` 8 s, so the first polls see
+them pending and idle), then tracked to success once by ``SmsDeliverySensor.execute`` in poke mode and once
 by ``SmsDeliveryTrigger.run`` (what the triggerer runs for ``deferrable=True``). Measured:
 
-* requests per poll (status requests counted by the emulator): SMS Partner ``multi-status`` takes
-  500 pairs per request; Primotexto needs one request per message (16 in flight); both paths ask
-  only about messages that are not final yet;
+* requests per poll (every gateway request counted by the emulator, which runs in its own
+  process): SMS Partner ``multi-status`` takes 500 pairs per request; Primotexto reads the send's
+  category figures (one ``/messages/stats`` request) and asks about each pending message (16 in
+  flight) only when those figures moved, on the first poll, and every 10 polls;
 * ``seconds``: from the last delivery (the emulator's ``accepted_at`` of the last message +
   ``delivery_delay``) to the sensor's success. Bounded by ``poke_interval`` + one poll;
 * ``per_second``: messages tracked per second of tracking (first poll to success).
@@ -24,12 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from common import setup_airflow_env
+from common import ProcessEmulator, setup_airflow_env
 
 MESSAGES = 2000
 QUICK_MESSAGES = 300
-DELIVERY_DELAY = 3.0
-QUICK_DELIVERY_DELAY = 1.5
+DELIVERY_DELAY = 8.0
+QUICK_DELIVERY_DELAY = 3.0
 POKE_INTERVAL = 1.0
 VENDORS = ("primotexto", "smspartner")
 
@@ -39,8 +40,11 @@ class _TI:
         pass
 
 
+CATEGORY = "bench-delivery"
+
+
 def _status_requests(emulator: Any, vendor: str) -> int:
-    return len(emulator.requests(vendor=vendor, path="status"))
+    return int(emulator.request_count())
 
 
 def _send(conn_id: str, count: int, first: int) -> list[dict[str, Any]]:
@@ -52,8 +56,11 @@ def _send(conn_id: str, count: int, first: int) -> list[dict[str, Any]]:
     size = hook.max_recipients_per_send
     chunks = [numbers[i : i + size] for i in range(0, len(numbers), size)]
     with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(pool.map(lambda chunk: hook.send_sms_batch(chunk, "Votre code: 1234"), chunks))
-    return [result.to_dict() for outcome in outcomes for result in outcome.sent]
+        outcomes = list(
+            pool.map(lambda chunk: hook.send_sms_batch(chunk, "Votre code: 1234", category=CATEGORY), chunks)
+        )
+    # the category each message was sent with (SendResult.category, set here until the hooks fill it)
+    return [{**result.to_dict(), "category": CATEGORY} for outcome in outcomes for result in outcome.sent]
 
 
 def _last_delivery(emulator: Any, vendor: str, delay: float) -> float:
@@ -107,7 +114,7 @@ def _track_trigger(emulator: Any, vendor: str, conn_id: str, messages: list[dict
 
     trigger = CountingTrigger(
         sms_conn_id=conn_id,
-        messages=[{"message_id": m["message_id"], "recipient": m["recipient"]} for m in messages],
+        messages=[{k: m[k] for k in ("message_id", "recipient", "category")} for m in messages],
         poke_interval=POKE_INTERVAL,
         deadline=time.time() + 120,
     )
@@ -125,8 +132,7 @@ def _track_trigger(emulator: Any, vendor: str, conn_id: str, messages: list[dict
 
 def _measure(emulator: Any, vendor: str, path: str, count: int, delay: float, first: int) -> dict[str, Any]:
     conn_id = f"bench_{vendor}"
-    emulator.reset()
-    emulator.configure(delivery_delay=delay, credits=1_000_000)
+    emulator.fresh(delivery_delay=delay)
     messages = _send(conn_id, count, first)
     last_delivery = _last_delivery(emulator, vendor, delay)
     track = _track_poke if path == "poke" else _track_trigger
@@ -145,7 +151,8 @@ def _measure(emulator: Any, vendor: str, path: str, count: int, delay: float, fi
         "per_second": round(count / (finished - started), 1),
         "requests": sum(polls),
         "notes": (
-            f"seconds = last delivery -> success; {len(polls)} polls, requests per poll "
+            f"seconds = last delivery -> success; {len(polls)} polls ({sum(p <= 5 for p in polls)} of at most 5 "
+            f"requests), requests per poll "
             f"{'/'.join(str(p) for p in polls)}, longest poll {max(durations):.2f} s; poke_interval {POKE_INTERVAL:g} s, "
             f"delivery_delay {delay:g} s, tracking {finished - started:.1f} s"
         ),
@@ -154,12 +161,10 @@ def _measure(emulator: Any, vendor: str, path: str, count: int, delay: float, fi
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Track ``MESSAGES`` messages on each gateway, through the poke path and the trigger path."""
-    from airflow_provider_sms.emulator import GatewayEmulator
-
     count = QUICK_MESSAGES if quick else MESSAGES
     delay = QUICK_DELIVERY_DELAY if quick else DELIVERY_DELAY
     rows = []
-    with GatewayEmulator(delivery_delay=delay) as emulator:
+    with ProcessEmulator(0, delivery_delay=delay) as emulator:
         for vendor in VENDORS:
             os.environ[f"AIRFLOW_CONN_BENCH_{vendor.upper()}"] = emulator.connection_json(vendor)
         first = 40_000_000

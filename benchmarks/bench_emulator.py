@@ -1,7 +1,7 @@
 """Emulator throughput: how many status requests per second the gateway emulator serves.
 
 16 concurrent keep-alive clients for a few seconds against ``GET /v2/messages/status`` (no latency
-configured), once with aiohttp and once with ``requests`` threads, the emulator in this process.
+configured), once with aiohttp and once with ``requests`` threads, the emulator in its own process.
 Tells whether the emulator, rather than the code under test, bounds the other benchmarks.
 
 ``python benchmarks/bench_emulator.py [--quick]`` prints the rows; ``benchmarks/run.py`` collects them.
@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import requests
-from common import setup_airflow_env
+from common import ProcessEmulator, setup_airflow_env
 
 CLIENTS = 16
 
@@ -71,10 +71,10 @@ def _requests_load(url: str, headers: dict[str, str], duration: float) -> int:
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Measure both client kinds against one emulator."""
-    from airflow_provider_sms.emulator import PRIMOTEXTO_API_KEY, GatewayEmulator
+    from airflow_provider_sms.emulator import PRIMOTEXTO_API_KEY
 
     duration = 1.5 if quick else 4.0
-    with GatewayEmulator(delivery_delay=0.5) as emulator:
+    with ProcessEmulator(0, delivery_delay=0.5) as emulator:
         headers = {"X-Primotexto-ApiKey": PRIMOTEXTO_API_KEY}
         sent = requests.post(
             f"{emulator.url}/v2/notification/messages/send",

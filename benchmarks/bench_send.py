@@ -1,36 +1,43 @@
-"""Bulk send throughput: SmsSendOperator against a plain sequential ``requests.post`` loop.
+"""Bulk send throughput against the emulator in its own process (50 ms per request, 127.0.0.1).
 
-1,000 recipients, emulator latency 50 ms per request (set with ``configure(latency_ms=50)``), all on
-127.0.0.1, in one run so the rows compare:
+Rows, one run, side by side:
 
-* ``sequential requests.post`` : what a hand-rolled DAG does, one request per number, one after the
-  other (Primotexto's API; SMS Partner's single-number call costs the same);
-* ``SmsSendOperator``: validation, the retry journal (an in-memory stand-in for
-  ``task_state_store``) and the hook's pooled connections, ``max_concurrency`` requests in flight;
-  on SMS Partner, 500 numbers per request.
+* ``sequential requests.post``: what a hand-rolled task does, one request per number, one after the
+  other (Primotexto's API);
+* ``raw aiohttp``: one aiohttp session, N requests in flight, nothing else (the floor of any client);
+* ``SmsSendOperator``: validation, the retry journal (an in-memory ``task_state_store``) and the hook's
+  pooled connections, N requests in flight (8, 16, 64); on SMS Partner, 500 numbers per request;
+* the ideal rate is ``N / latency`` (every slot always busy, zero client cost).
 
+The emulator runs in a separate process (``benchmarks/common.py`` ``ProcessEmulator``), so its own
+CPU does not share this process's GIL with the client under test.
 ``python benchmarks/bench_send.py [--quick]`` prints the rows; ``benchmarks/run.py`` collects them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
 from typing import Any
 
-from common import BenchTI, MemoryStateStore, setup_airflow_env
+from common import BenchTI, MemoryStateStore, ProcessEmulator, setup_airflow_env
 
 LATENCY_MS = 50
 RECIPIENTS = 1000
+SEQUENTIAL = 200
 QUICK_RECIPIENTS = 200
+IN_FLIGHT = (8, 16, 64)
+SEND_PATH = "/v2/notification/messages/send"
 
 
 def _numbers(count: int, first: int) -> list[str]:
     return [f"+336{first + i:08d}" for i in range(count)]
 
 
-def _row(variant: str, items: int, seconds: float, requests: int, notes: str) -> dict[str, Any]:
+def row(variant: str, items: int, seconds: float, requests: int, notes: str, **extra: Any) -> dict[str, Any]:
+    """One table row (``extra`` keys are kept for the plot, not printed)."""
     return {
         "benchmark": "send",
         "variant": variant,
@@ -39,33 +46,67 @@ def _row(variant: str, items: int, seconds: float, requests: int, notes: str) ->
         "per_second": round(items / seconds, 1) if seconds else None,
         "requests": requests,
         "notes": notes,
+        **extra,
     }
 
 
-def _sequential_loop(emulator: Any, numbers: list[str]) -> dict[str, Any]:
-    """The baseline: ``requests.post`` per number, no session, no concurrency."""
+def _sequential_loop(emulator: ProcessEmulator, numbers: list[str]) -> dict[str, Any]:
     import requests
 
     from airflow_provider_sms.emulator import PRIMOTEXTO_API_KEY
 
-    url = f"{emulator.url}/v2/notification/messages/send"
     headers = {"X-Primotexto-ApiKey": PRIMOTEXTO_API_KEY}
     started = time.perf_counter()
     for number in numbers:
-        reply = requests.post(url, json={"number": number, "message": "Hello"}, headers=headers, timeout=30)
+        reply = requests.post(
+            emulator.url + SEND_PATH, json={"number": number, "message": "Hello"}, headers=headers, timeout=30
+        )
         reply.raise_for_status()
     seconds = time.perf_counter() - started
-    accepted = len(emulator.messages(vendor="primotexto"))
-    return _row(
+    return row(
         "sequential requests.post (Primotexto)",
         len(numbers),
         seconds,
-        len(emulator.requests(vendor="primotexto")),
-        f"{accepted} accepted; one request per number, one at a time",
+        emulator.request_count(),
+        f"{emulator.accepted()} accepted; one request per number, one at a time",
+        in_flight=1,
     )
 
 
-def _operator(emulator: Any, vendor: str, numbers: list[str], concurrency: int) -> dict[str, Any]:
+def _raw(emulator: ProcessEmulator, numbers: list[str], in_flight: int) -> dict[str, Any]:
+    import aiohttp
+
+    from airflow_provider_sms.emulator import PRIMOTEXTO_API_KEY
+
+    headers = {"X-Primotexto-ApiKey": PRIMOTEXTO_API_KEY}
+
+    async def main() -> None:
+        gate = asyncio.Semaphore(in_flight)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=in_flight)) as session:
+
+            async def one(number: str) -> None:
+                body = {"number": number, "message": "Hello"}
+                async with gate, session.post(emulator.url + SEND_PATH, json=body, headers=headers) as reply:
+                    await reply.read()
+                    reply.raise_for_status()
+
+            await asyncio.gather(*(one(n) for n in numbers))
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    seconds = time.perf_counter() - started
+    return row(
+        f"raw aiohttp, {in_flight} in flight (Primotexto)",
+        len(numbers),
+        seconds,
+        emulator.request_count(),
+        f"{emulator.accepted()} accepted; nothing but the HTTP calls",
+        in_flight=in_flight,
+        kind="raw",
+    )
+
+
+def _operator(emulator: ProcessEmulator, vendor: str, numbers: list[str], in_flight: int) -> dict[str, Any]:
     from airflow_provider_sms.operators.send import SmsSendOperator
 
     operator = SmsSendOperator(
@@ -73,47 +114,46 @@ def _operator(emulator: Any, vendor: str, numbers: list[str], concurrency: int) 
         sms_conn_id=f"bench_{vendor}",
         recipients=numbers,
         message="Hello",
-        max_concurrency=concurrency,
+        max_concurrency=in_flight,
     )
     started = time.perf_counter()
     results = operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
     label = "Primotexto" if vendor == "primotexto" else "SMS Partner, 500 numbers per request"
-    return _row(
-        f"SmsSendOperator, {concurrency} in flight ({label})",
+    return row(
+        f"SmsSendOperator, {in_flight} in flight ({label})",
         len(numbers),
         seconds,
-        len(emulator.requests(vendor=vendor)),
+        emulator.request_count(),
         f"{len(results)} accepted; validation + journal included",
+        in_flight=in_flight,
+        kind="operator" if vendor == "primotexto" else "batch",
     )
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Measure every variant once; returns one row per variant."""
-    from airflow_provider_sms.emulator import GatewayEmulator
-
     count = QUICK_RECIPIENTS if quick else RECIPIENTS
     rows: list[dict[str, Any]] = []
-    with GatewayEmulator(delivery_delay=60) as emulator:
+    with ProcessEmulator(LATENCY_MS, delivery_delay=600) as emulator:
         for vendor in ("primotexto", "smspartner"):
             os.environ[f"AIRFLOW_CONN_BENCH_{vendor.upper()}"] = emulator.connection_json(vendor)
-
-        def fresh() -> None:
-            emulator.reset()
-            emulator.configure(latency_ms=LATENCY_MS, credits=1_000_000)
-
-        fresh()
-        rows.append(_sequential_loop(emulator, _numbers(count, 10_000_000)))
-        for concurrency in (8, 16):
-            fresh()
-            rows.append(
-                _operator(emulator, "primotexto", _numbers(count, 20_000_000 + concurrency), concurrency)
-            )
-        fresh()
+        emulator.fresh()
+        rows.append(_sequential_loop(emulator, _numbers(min(count, SEQUENTIAL), 10_000_000)))
+        for n in IN_FLIGHT:
+            emulator.fresh()
+            rows.append(_raw(emulator, _numbers(count, 11_000_000 + n * 10_000), n))
+        for n in IN_FLIGHT:
+            emulator.fresh()
+            rows.append(_operator(emulator, "primotexto", _numbers(count, 20_000_000 + n * 10_000), n))
+        emulator.fresh()
         rows.append(_operator(emulator, "smspartner", _numbers(count, 30_000_000), 8))
     base = rows[0]["per_second"] or 1
-    for row in rows:
-        row["notes"] += f"; {row['per_second'] / base:.1f}x the sequential loop; latency {LATENCY_MS} ms"
+    for item in rows:
+        ideal = item.get("in_flight", 1) * 1000 / LATENCY_MS
+        item["notes"] += f"; {item['per_second'] / base:.1f}x the sequential loop"
+        if item.get("kind") != "batch":
+            item["notes"] += f"; ideal {ideal:,.0f}/s"
     return rows
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def setup_airflow_env() -> None:
@@ -59,3 +64,77 @@ class MemoryStateStore(dict):
 
     def set(self, key: str, value: Any, *, retention: Any = None) -> None:
         self[key] = json.loads(json.dumps(value))
+
+
+class ProcessEmulator:
+    """The emulator in its own process (this tree's code), stopped by its pid at the end.
+
+    :param latency_ms: latency added to every gateway request.
+    :param delivery_delay: seconds until a message is final.
+    """
+
+    def __init__(self, latency_ms: float, delivery_delay: float = 600) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        command = [sys.executable, "-m", "airflow_provider_sms.emulator", "--host", "127.0.0.1"]
+        command += ["--port", "0", "--latency-ms", str(latency_ms), "--delivery-delay", str(delivery_delay)]
+        command += ["--credits", "1000000", "--subaccounts", "0"]
+        self.latency_ms, self.delivery_delay = latency_ms, delivery_delay
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()  # "SMS gateway emulator listening on http://..."
+        if "listening on " not in first:
+            self.stop()
+            raise RuntimeError(f"the emulator did not start: {first!r}")
+        self.url = first.rsplit("listening on ", 1)[1].strip()
+
+    def __enter__(self) -> ProcessEmulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + "/_emulator" + path,
+            data=data,
+            method="GET" if body is None else "POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return json.loads(reply.read())
+
+    def fresh(self, **config: Any) -> None:
+        """Initial state, with the latency and credit this run needs (and ``config`` on top)."""
+        self.control("/reset", {})
+        self.control("/config", {"latency_ms": self.latency_ms, "credits": 1_000_000, **config})
+
+    def accepted(self, vendor: str = "primotexto") -> int:
+        return len(self.messages(vendor))
+
+    def messages(self, vendor: str) -> list[dict[str, Any]]:
+        return self.control(f"/messages?vendor={vendor}")
+
+    def request_count(self) -> int:
+        """Gateway requests received since the last reset (all vendors)."""
+        return int(self.control("/health")["requests"])
+
+    def connection_json(self, vendor: str) -> str:
+        """Airflow connection JSON pointing at this emulator."""
+        from airflow_provider_sms.emulator import PRIMOTEXTO_API_KEY, SMSPARTNER_API_KEY
+
+        key = PRIMOTEXTO_API_KEY if vendor == "primotexto" else SMSPARTNER_API_KEY
+        return json.dumps({"conn_type": vendor, "host": self.url, "password": key, "extra": {}})
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # SIGTERM to this pid: the emulator shuts down cleanly
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()

@@ -34,12 +34,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from common import BenchTI, MemoryStateStore, replace_section, setup_airflow_env
+from common import BenchTI, MemoryStateStore, ProcessEmulator as Emulator, replace_section, setup_airflow_env
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve()
@@ -121,56 +120,6 @@ def worker_main(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------- driver
-class Emulator:
-    """The emulator in its own process (this tree's code), stopped by its pid at the end."""
-
-    def __init__(self, latency_ms: float) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        command = [sys.executable, "-m", "airflow_provider_sms.emulator", "--host", "127.0.0.1"]
-        command += ["--port", "0", "--latency-ms", str(latency_ms), "--delivery-delay", "600"]
-        command += ["--credits", "1000000", "--subaccounts", "0"]
-        self.latency_ms = latency_ms
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        assert self.process.stdout is not None
-        first = self.process.stdout.readline()  # "SMS gateway emulator listening on http://..."
-        if "listening on " not in first:
-            self.stop()
-            raise RuntimeError(f"the emulator did not start: {first!r}")
-        self.url = first.rsplit("listening on ", 1)[1].strip()
-
-    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url + "/_emulator" + path,
-            data=data,
-            method="GET" if body is None else "POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as reply:
-            return json.loads(reply.read())
-
-    def fresh(self) -> None:
-        """Initial state, with the latency and credit this run needs."""
-        self.control("/reset", {})
-        self.control("/config", {"latency_ms": self.latency_ms, "credits": 1_000_000})
-
-    def accepted(self) -> int:
-        return len(self.control("/messages?vendor=primotexto"))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # SIGTERM to this pid: the emulator shuts down cleanly
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
 def _run_worker(
     kind: str, tree: Path, emulator: Emulator, in_flight: int, count: int, first: int, home: Path
 ) -> dict:

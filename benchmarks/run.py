@@ -1,8 +1,9 @@
 """Run every benchmark, print one table, and write the figures to docs/performance.md.
 
 Usage: ``python benchmarks/run.py [--quick]``. Each ``benchmarks/bench_*.py`` exposes
-``run(quick: bool) -> list[dict]``; all traffic goes to the emulator on 127.0.0.1, bounded in count
-and time. Figures depend on the machine: compare rows of one run, not across runs.
+``run(quick: bool) -> list[dict]``; all traffic goes to the emulator, in its own process on
+127.0.0.1, bounded in count and time. The send rows are also drawn to
+``docs/performance-throughput.png`` (matplotlib, when installed). Figures depend on the machine: compare rows of one run, not across runs.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from common import replace_section, setup_airflow_env
+from plot import throughput_plot
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## All benchmarks"
+PLOT = "performance-throughput.png"
 COLUMNS = ("benchmark", "variant", "items", "requests", "seconds", "per_second", "notes")
 
 
@@ -64,6 +67,10 @@ def main() -> int:
             f"{'quick' if args.quick else 'full'} mode, {time.monotonic() - started:.0f} s in all.\n\n"
             + rendered
         )
+        from bench_send import LATENCY_MS
+
+        if throughput_plot(rows, LATENCY_MS, ROOT / "docs" / PLOT):
+            body += f"\n\n![Send throughput against requests in flight]({PLOT})\n"
         path = ROOT / "docs" / "performance.md"
         if not path.exists():
             path.write_text("# Performance\n")

@@ -10,7 +10,6 @@ and replies. Nothing outside the hooks needs to know which vendor it talks to.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,6 +24,7 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks.inbound import InboundMixin
 from airflow_provider_sms.hooks.rules import GatewayRules
+from airflow_provider_sms.hooks.sending import BatchSendOutcome, SendMixin
 from airflow_provider_sms.hooks.settings import (
     ConnectionSettings,
     aget_connection,
@@ -68,20 +68,7 @@ __all__ = [
 ]
 
 
-@dataclass
-class BatchSendOutcome:
-    """Result of one send request that may cover several recipients.
-
-    :param sent: one :class:`SendResult` per accepted recipient.
-    :param blacklisted: E.164 numbers the gateway refused because they are on a STOP or bounce
-        list; nothing was sent to them.
-    """
-
-    sent: list[SendResult] = field(default_factory=list)
-    blacklisted: list[str] = field(default_factory=list)
-
-
-class SmsHook(InboundMixin, GatewayRules, GatewayTransport, BaseHook):
+class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, BaseHook):
     """Base of :class:`PrimotextoHook` and :class:`SmsPartnerHook`: one interface for both gateways.
 
     Nothing is fetched at construction: the connection is read on the first call.
@@ -269,19 +256,6 @@ class SmsHook(InboundMixin, GatewayRules, GatewayTransport, BaseHook):
         if validated.marketing_note:
             self.log.info("%s", validated.marketing_note)
         return self.send_request(validated.request)
-
-    def send_request(self, request: SendRequest) -> BatchSendOutcome:
-        """Send a request built by :meth:`validate_send` (``ValidatedSend.request_for``); only its
-        size is checked here: the rules were applied when it was validated."""
-        if not 1 <= len(request.recipients) <= self.max_recipients_per_send:
-            raise SmsValidationError(
-                [f"{self.hook_name} sends to 1 to {self.max_recipients_per_send} number(s) per request"]
-            )
-        return self._send(request)
-
-    def _send(self, request: SendRequest) -> BatchSendOutcome:
-        """Gateway part of :meth:`send_request`: build, send and read one send request."""
-        raise NotImplementedError
 
     def get_delivery_status(
         self, message_id: str | None = None, recipient: str | None = None

@@ -37,6 +37,9 @@ class GatewayCapabilities:
     :param credit_unit: the unit of the account's ``credits`` (``get_account_stats()``) and of
         :attr:`price_per_segment`.
     :param replies_by_pull: the gateway lists the replies it received (``get_replies()``).
+    :param status_summary_by_category: the gateway answers a category's figures in one request
+        (``get_status_summary()``), so the delivery tracker skips per-message requests while they
+        do not move.
     """
 
     max_recipients_per_send: int
@@ -53,3 +56,4 @@ class GatewayCapabilities:
     price_per_segment: float | None = None
     credit_unit: str = "credits"
     replies_by_pull: bool = False
+    status_summary_by_category: bool = False

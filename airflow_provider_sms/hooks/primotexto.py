@@ -25,8 +25,10 @@ from airflow_provider_sms.hooks.primotexto_api import (
     PRIMOTEXTO_CHARS,
     PRIMOTEXTO_ERROR_CODES,
     blacklist_call,
+    category_stats_call,
     not_found_status,
     parse_blacklist,
+    parse_category_stats,
     parse_replies,
     parse_status,
     replies_call,
@@ -36,7 +38,7 @@ from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendRes
 from airflow_provider_sms.rules.text import count_segments, describe_chars
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Generator, Mapping, Sequence
 
     import aiohttp
 
@@ -75,6 +77,7 @@ class PrimotextoHook(SmsHook):
         price_per_segment=1.0,  # an assumption for France: docs/vendor-apis.md A16
         credit_unit="credits",
         replies_by_pull=True,
+        status_summary_by_category=True,
     )
     error_codes = PRIMOTEXTO_ERROR_CODES
 
@@ -108,7 +111,7 @@ class PrimotextoHook(SmsHook):
         return count_segments("".join(c for c in text if c in PRIMOTEXTO_CHARS))
 
     # ------------------------------------------------------------------ sending
-    def _send(self, request: SendRequest) -> BatchSendOutcome:
+    def _send_steps(self, request: SendRequest) -> Generator[Call, Any, BatchSendOutcome]:
         """One number per request, to the notification pool (or marketing when asked)."""
         recipient = request.recipients[0]
         body: dict[str, Any] = {"number": recipient, "message": request.message}
@@ -123,7 +126,7 @@ class PrimotextoHook(SmsHook):
         pool = "marketing" if request.marketing else "notification"
         call = Call("POST", f"/v2/{pool}/messages/send", body=body, idempotent=False, operation="send an SMS")
         try:
-            reply = self.call(call) or {}
+            reply = (yield call) or {}
         except SmsRecipientBlacklistedError:
             return BatchSendOutcome(blacklisted=[recipient])
         credits = reply.get("creditsUsed")
@@ -135,6 +138,7 @@ class PrimotextoHook(SmsHook):
                     credits_used=float(credits) if credits is not None else None,
                     segments=self.segments_of(request.message).segments,
                     vendor=self.conn_type,
+                    category=request.category,
                 )
             ]
         )
@@ -180,6 +184,14 @@ class PrimotextoHook(SmsHook):
 
         async with self.async_session() as session:
             return list(await asyncio.gather(*(one(m, session) for m in messages)))
+
+    def get_status_summary(self, category: str) -> dict[str, int]:
+        """A category's figures in one request (``/messages/stats``): sent, delivered, errors..."""
+        return parse_category_stats(self.call(category_stats_call(category)))
+
+    async def aget_status_summary(self, category: str) -> dict[str, int]:
+        """Async twin of :meth:`get_status_summary`."""
+        return parse_category_stats(await self.acall(category_stats_call(category)))
 
     # ------------------------------------------------------------------ blacklists
     def add_to_blacklist(self, recipient: str, list_type: ListType = "unsubscribers") -> bool:

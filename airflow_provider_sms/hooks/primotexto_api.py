@@ -171,3 +171,19 @@ def parse_replies(reply: Any, category: str | None) -> list[InboundMessage]:
             )
         )
     return found
+
+
+def category_stats_call(category: str) -> Call:
+    """``GET /v2/messages/stats?category=``: one category's figures (sent, delivered, errors...)."""
+    return Call(
+        "GET", "/v2/messages/stats", params={"category": category}, operation="read a category's figures"
+    )
+
+
+def parse_category_stats(reply: Any) -> dict[str, int]:
+    """The numeric figures of a ``/messages/stats`` reply (other fields dropped)."""
+    if not isinstance(reply, dict):
+        return {}
+    return {
+        str(k): int(v) for k, v in reply.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }

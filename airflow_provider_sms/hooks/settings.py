@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
@@ -28,16 +29,21 @@ class ConnectionSettings:
 
     A gateway whose connection has extras of its own subclasses this, adds typed fields, and
     parses them in :meth:`parse_extra`.
+
+    :param max_in_flight: default requests in flight of every operator on this connection.
+    :param max_per_second: default messages-per-second ceiling of every operator on it.
     """
 
     #: Extras this settings type reads (others are ignored).
-    known_extras: ClassVar[tuple[str, ...]] = ("sender", "timeout")
+    known_extras: ClassVar[tuple[str, ...]] = ("sender", "timeout", "max_in_flight", "max_per_second")
 
     conn_id: str
     base_url: str
     api_key: str
     sender: str | None
     timeout: tuple[float, float]
+    max_in_flight: int | None = None
+    max_per_second: float | None = None
 
     @classmethod
     def parse_extra(cls, extra: Mapping[str, Any], conn_id: str) -> dict[str, Any]:
@@ -64,6 +70,25 @@ def parse_flag(extra: Mapping[str, Any], name: str, conn_id: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise extra_error(conn_id, name, f"must be true or false, not {str(value)[:20]!r}")
+
+
+def parse_throughput(extra: Mapping[str, Any], conn_id: str) -> dict[str, Any]:
+    """The ``max_in_flight`` (integer, 1 to 1000) and ``max_per_second`` (number above 0) extras."""
+    found: dict[str, Any] = {"max_in_flight": None, "max_per_second": None}
+    for name, integer in (("max_in_flight", True), ("max_per_second", False)):
+        raw = extra.get(name)
+        if raw in (None, ""):
+            continue
+        try:
+            number = math.nan if isinstance(raw, bool) else float(str(raw).strip())
+        except ValueError:
+            number = math.nan
+        if integer and not (number.is_integer() and 1 <= number <= 1000):
+            raise extra_error(conn_id, name, f"must be an integer from 1 to 1000, not {str(raw)[:20]!r}")
+        if not integer and not (math.isfinite(number) and number > 0):
+            raise extra_error(conn_id, name, f"must be a number of messages above 0, not {str(raw)[:20]!r}")
+        found[name] = int(number) if integer else number
+    return found
 
 
 def is_loopback(hostname: str) -> bool:
@@ -147,6 +172,7 @@ def build_settings(
         api_key=conn.password,
         sender=sender,
         timeout=(min(DEFAULT_CONNECT_TIMEOUT, read_timeout), read_timeout),
+        **parse_throughput(extra, conn_id),
         **settings_class.parse_extra(extra, conn_id),
     )
 

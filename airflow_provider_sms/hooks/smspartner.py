@@ -41,7 +41,7 @@ from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.text import GSM7
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Generator, Mapping, Sequence
     from datetime import datetime
 
     from airflow_provider_sms.results import ListType
@@ -77,6 +77,7 @@ class SmsPartnerHook(SmsHook):
         price_per_segment=0.045,  # Premium, France, EUR: an assumption (docs/vendor-apis.md A42)
         credit_unit="EUR",
         replies_by_pull=False,
+        status_summary_by_category=False,
     )
     settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES
@@ -148,7 +149,7 @@ class SmsPartnerHook(SmsHook):
             "minute": local.minute,
         }
 
-    def _send(self, request: SendRequest) -> BatchSendOutcome:
+    def _send_steps(self, request: SendRequest) -> Generator[Call, Any, BatchSendOutcome]:
         """Up to 500 numbers in one ``/send`` request.
 
         ``category`` becomes the SMS Partner ``tag`` (else the request's reconciliation tag, so a
@@ -177,27 +178,34 @@ class SmsPartnerHook(SmsHook):
         if self.segments_of(request.message).encoding != GSM7:
             body["isUnicode"] = 1
         try:
-            return self._send_numbers(list(recipients), body)
+            return self._read_send((yield self._send_call(list(recipients), body)), list(recipients))
         except SmsRecipientBlacklistedError:
-            stopped = {entry.recipient for entry in self.get_blacklist()}
+            stopped = {entry.recipient for entry in parse_stop_list((yield stop_list_call()))}
             blacklisted = [r for r in recipients if r in stopped]
             remaining = [r for r in recipients if r not in stopped]
             if not blacklisted:
                 raise
             self.log.info("SMS Partner: %d number(s) on the STOP list left out", len(blacklisted))
-            outcome = self._send_numbers(remaining, body) if remaining else BatchSendOutcome()
+            outcome = (
+                self._read_send((yield self._send_call(remaining, body)), remaining)
+                if remaining
+                else BatchSendOutcome()
+            )
             outcome.blacklisted.extend(blacklisted)
             return outcome
 
-    def _send_numbers(self, numbers: list[str], body: dict[str, Any]) -> BatchSendOutcome:
-        call = Call(
+    @staticmethod
+    def _send_call(numbers: list[str], body: dict[str, Any]) -> Call:
+        return Call(
             "POST",
             "/v1/send",
             body={**body, "phoneNumbers": ",".join(numbers)},
             idempotent=False,
             operation=f"send an SMS to {len(numbers)} number(s)",
         )
-        reply = self.call(call) or {}
+
+    def _read_send(self, reply: Any, numbers: list[str]) -> BatchSendOutcome:
+        reply = reply or {}
         cost = reply.get("cost")
         share = float(cost) / len(numbers) if cost is not None else None
         segments = reply.get("nb_sms")

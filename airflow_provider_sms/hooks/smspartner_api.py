@@ -146,7 +146,7 @@ class SmsPartnerSettings(ConnectionSettings):
     :param sandbox: nothing is really sent nor charged; the gateway still answers.
     """
 
-    known_extras: ClassVar[tuple[str, ...]] = ("sender", "timeout", "gamme", "sandbox")
+    known_extras: ClassVar[tuple[str, ...]] = (*ConnectionSettings.known_extras, "gamme", "sandbox")
 
     gamme: Literal[1, 2] | None = None
     sandbox: bool = False

@@ -26,9 +26,13 @@ from airflow_provider_sms.operators.base import SmsBaseOperator
 from airflow_provider_sms.operators.blacklist_export import SmsBlacklistExportOperator
 from airflow_provider_sms.rules.inputs import normalize_recipients, split_recipients
 from airflow_provider_sms.rules.numbers import mask_number, normalize_number
-from airflow_provider_sms.rules.options import count_problems
 from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, Breaker, map_bounded
 from airflow_provider_sms.sending.progress import Progress
+from airflow_provider_sms.sending.throttle import (
+    DEFAULT_MAX_CONCURRENCY as _DEFAULT,
+    option_problems,
+    throughput,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -44,7 +48,7 @@ __all__ = [
     "SmsBlacklistRemoveOperator",
 ]
 
-DEFAULT_MAX_CONCURRENCY = 8
+DEFAULT_MAX_CONCURRENCY = _DEFAULT
 #: Failed numbers named (masked) in the task's error; the rest are counted.
 MAX_LISTED_FAILURES = 20
 
@@ -76,14 +80,16 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         sms_conn_id: str,
         recipients: str | Sequence[Any],
         list_type: ListType = "unsubscribers",
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency: int | None = None,
+        max_per_second: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(sms_conn_id=sms_conn_id, **kwargs)
         self.recipients = recipients
         self.list_type = list_type
         self.max_concurrency = max_concurrency
-        problems = count_problems("max_concurrency", max_concurrency, maximum=1000)
+        self.max_per_second = max_per_second
+        problems = option_problems(max_concurrency, max_per_second)
         if problems:
             raise SmsValidationError(problems)
 
@@ -116,6 +122,7 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         numbers = self._validated(hook)
         to_edit = self._prepare(hook, numbers) if numbers else []
         breaker = Breaker(threshold=None)
+        concurrency, limiter = throughput(hook.settings, self.max_concurrency, self.max_per_second)
 
         def one(number: str) -> tuple[str, bool | None, BaseException | None]:
             if breaker.stopped:
@@ -125,6 +132,8 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
                     _NotAttempted(f"not attempted: the run stopped at {type(breaker.error).__name__}"),
                 )
             try:
+                if limiter is not None:
+                    limiter.wait()
                 return number, self._edit(hook, number), None
             except STOPPING_ERRORS as exc:
                 breaker.stop(exc)
@@ -142,7 +151,7 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
                 int(error is not None),
             )
 
-        results = map_bounded(one, to_edit, self.max_concurrency, count)
+        results = map_bounded(one, to_edit, concurrency, count)
         outcomes = {n: (changed, error) for n, changed, error in results}
         summary = self._summary(hook, numbers, outcomes)
         counts = summary["counts"]
@@ -231,7 +240,10 @@ class SmsBlacklistAddOperator(_SmsBlacklistEditOperator):
         (``06...``) are accepted; every invalid one is reported before any request. (templated)
     :param list_type: ``"unsubscribers"`` (STOP) or ``"bounces"`` (NPAI; Primotexto only: SMS Partner
         has no bounce list, refused before any request). (templated)
-    :param max_concurrency: requests in flight at once for long lists.
+    :param max_concurrency: requests in flight at once for long lists; default: the connection's
+        ``max_in_flight`` extra, else 8.
+    :param max_per_second: ceiling of requests per second; default: the connection's
+        ``max_per_second`` extra, else none.
     """
 
     done_key = "added"
@@ -251,7 +263,10 @@ class SmsBlacklistRemoveOperator(_SmsBlacklistEditOperator):
     :param sms_conn_id: connection of type ``primotexto`` or ``smspartner``. (templated)
     :param recipients: as for :class:`SmsBlacklistAddOperator`. (templated)
     :param list_type: ``"unsubscribers"`` or ``"bounces"`` (Primotexto only). (templated)
-    :param max_concurrency: requests in flight at once for long lists.
+    :param max_concurrency: requests in flight at once for long lists; default: the connection's
+        ``max_in_flight`` extra, else 8.
+    :param max_per_second: ceiling of requests per second; default: the connection's
+        ``max_per_second`` extra, else none.
     """
 
     done_key = "removed"

@@ -51,6 +51,11 @@ from airflow_provider_sms.sending.journal import (
 )
 from airflow_provider_sms.sending.observe import SendObserver
 from airflow_provider_sms.sending.steps import resume, send_remaining
+from airflow_provider_sms.sending.throttle import (
+    DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY,
+    option_problems as throughput_problems,
+    throughput,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -64,8 +69,6 @@ if TYPE_CHECKING:
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import ValidatedSend
 
-#: Requests in flight at once (the hook's connection pool is sized to at least this).
-DEFAULT_MAX_CONCURRENCY = 8
 OnUnknownOutcome = Literal["fail", "skip", "resend"]
 ON_UNKNOWN_OUTCOME: tuple[str, ...] = ("fail", "skip", "resend")
 XCOM_RETURN_KEY = "return_value"
@@ -109,7 +112,10 @@ class SmsSendOperator(SmsBaseOperator):
     :param check_credits_above: ... for sends to more than this many recipients (``None``: never).
     :param dry_run: validate, count, apply the guards and the window, and return a summary dict
         instead of sending.
-    :param max_concurrency: send requests in flight at once.
+    :param max_concurrency: send requests in flight at once; default: the connection's
+        ``max_in_flight`` extra, else 8.
+    :param max_per_second: ceiling of SMS (numbers) sent per second by this task; default: the
+        connection's ``max_per_second`` extra, else none.
     :param on_invalid_recipient: ``"fail"`` (any bad number fails the task before sending) or
         ``"skip"`` (bad numbers are reported in XCom ``"skipped"``, the rest are sent).
     :param on_unknown_outcome: what a retry does with a recipient whose earlier send got no reply
@@ -154,7 +160,8 @@ class SmsSendOperator(SmsBaseOperator):
         category: str | None = None,
         send_at: datetime | str | None = None,
         marketing: bool = False,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency: int | None = None,
+        max_per_second: float | None = None,
         on_invalid_recipient: OnInvalid = "fail",
         on_unknown_outcome: OnUnknownOutcome = "fail",
         mask_message: bool = False,
@@ -180,7 +187,7 @@ class SmsSendOperator(SmsBaseOperator):
         self.category = category
         self.send_at = send_at
         self.marketing = marketing
-        self.max_concurrency = max_concurrency
+        self.max_concurrency, self.max_per_second = max_concurrency, max_per_second
         self.on_invalid_recipient = on_invalid_recipient
         self.on_unknown_outcome = on_unknown_outcome
         self.mask_message = mask_message
@@ -217,7 +224,7 @@ class SmsSendOperator(SmsBaseOperator):
         return [
             *choice_problems("on_unknown_outcome", self.on_unknown_outcome, ON_UNKNOWN_OUTCOME),
             *choice_problems("on_invalid_recipient", self.on_invalid_recipient, ON_INVALID),
-            *count_problems("max_concurrency", self.max_concurrency, maximum=1000),
+            *throughput_problems(self.max_concurrency, self.max_per_second),
             *count_problems("journal_flush_every", self.journal_flush_every, maximum=100_000),
             *seconds_problems("journal_flush_interval", self.journal_flush_interval),
             *flag_problems("marketing", self.marketing),
@@ -285,17 +292,19 @@ class SmsSendOperator(SmsBaseOperator):
             validated.segments.encoding,
         )
         per_request = hook.max_recipients_per_send
+        concurrency, limiter = throughput(hook.settings, self.max_concurrency, self.max_per_second)
         journal = SendJournal.for_context(
             context,
             flush_every=self.journal_flush_every,
             flush_interval=self.journal_flush_interval,
-            intent_window=min(INTENT_WINDOW, per_request * max(4, 4 * int(self.max_concurrency))),
+            intent_window=min(INTENT_WINDOW, per_request * max(4, 4 * concurrency)),
         )
         shared = SendBatch(
             hook=hook,
             journal=journal,
-            breaker=Breaker(threshold=max(5, int(self.max_concurrency))),
+            breaker=Breaker(threshold=max(5, concurrency)),
             send=validated,
+            limiter=limiter,
         )
         try:
             todo = resume(
@@ -303,11 +312,11 @@ class SmsSendOperator(SmsBaseOperator):
                 validated,
                 report,
                 on_unknown_outcome=self.on_unknown_outcome,
-                max_concurrency=int(self.max_concurrency),
+                max_concurrency=concurrency,
             )
             if todo:
                 self.spend_guard.check_account(hook, SpendEstimate.of(hook, validated, len(todo)))
-                send_remaining(shared, todo, report, max_concurrency=int(self.max_concurrency))
+                send_remaining(shared, todo, report, max_concurrency=concurrency)
         finally:
             journal_error = self._final_flush(journal)
             report_error = observer.finish(report, journal)

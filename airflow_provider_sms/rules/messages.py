@@ -85,6 +85,7 @@ def normalize_messages(value: Any) -> list[MessageRef]:
     send (a list of such lists: flattened one level), a single dict, dicts with ``message_id`` (and
     ``recipient``), ``SendResult`` / ``DeliveryStatus`` objects, bare message ids (Primotexto only:
     SMS Partner needs the number too), and JSON (or Python-literal) text of any of these.
+    A ``category`` is kept (it lets the tracker read a send's figures first).
     Recipients are normalised to E.164 so they match the gateway's replies; duplicate
     ``(message_id, recipient)`` pairs are dropped, order is kept.
 
@@ -114,7 +115,10 @@ def normalize_messages(value: Any) -> list[MessageRef]:
                 problems.append(f"entry {index}: recipient {mask_number(str(recipient))}: {exc}")
                 continue
         key = (str(message_id).strip(), number)
-        refs.setdefault(key, {"message_id": key[0], "recipient": number})
+        ref: MessageRef = {"message_id": key[0], "recipient": number}
+        if item.get("category"):
+            ref["category"] = str(item["category"])
+        refs.setdefault(key, ref)
     if problems:
         raise SmsValidationError(problems)
     return list(refs.values())

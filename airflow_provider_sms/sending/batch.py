@@ -30,18 +30,20 @@ from airflow_provider_sms.exceptions import (
     SmsUnconfirmedError,
     SmsValidationError,
 )
+from airflow_provider_sms.hooks.exchange import run
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, failure_entry, map_bounded
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Generator, Iterable, Sequence
 
-    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.hooks.base import BatchSendOutcome, SendRequest, SmsHook
     from airflow_provider_sms.results import SendResult
     from airflow_provider_sms.rules.request import ValidatedSend
     from airflow_provider_sms.sending.fanout import Breaker
     from airflow_provider_sms.sending.journal import PlannedRequest, SendJournal
     from airflow_provider_sms.sending.progress import Progress
+    from airflow_provider_sms.sending.throttle import RateLimiter
 
 #: Failed recipients named one by one in the task's error and log; the rest are counted.
 LISTED_FAILURES = 10
@@ -178,19 +180,39 @@ _STOPPING = (SmsAuthenticationError, SmsInsufficientCreditError, SmsConfiguratio
 
 @dataclass
 class SendBatch:
-    """What every chunk request of one execution shares."""
+    """What every chunk request of one execution shares.
+
+    :param limiter: the messages-per-second ceiling shared by every request (``None``: none).
+    """
 
     hook: SmsHook
     journal: SendJournal
     breaker: Breaker
     send: ValidatedSend
+    limiter: RateLimiter | None = None
 
 
 def send_chunk(shared: SendBatch, request: PlannedRequest, *, split: bool = True) -> BatchReport:
-    """Send one request; every error becomes per-recipient outcomes, each one journaled.
+    """Send one request with the blocking transport (:func:`chunk_steps`)."""
+
+    def send(wire: SendRequest) -> BatchSendOutcome:
+        if shared.limiter is not None:
+            shared.limiter.wait(len(wire.recipients))
+        return shared.hook.send_request(wire)
+
+    return run(chunk_steps(shared, request, split=split), send)
+
+
+def chunk_steps(
+    shared: SendBatch, request: PlannedRequest, *, split: bool = True
+) -> Generator[SendRequest, BatchSendOutcome, BatchReport]:
+    """One request; every error becomes per-recipient outcomes, each one journaled.
 
     The request's intent is made durable first (:meth:`SendJournal.ensure_intent`); a journal
-    that cannot be written stops the batch before anything leaves.
+    that cannot be written stops the batch before anything leaves. A generator: it yields the
+    request(s) to send and receives the hook's outcome (or has its error thrown in), so the blocking
+    (:func:`send_chunk`) and the asyncio (:mod:`~airflow_provider_sms.sending.async_batch`) drivers
+    classify and journal every outcome with this same code.
 
     :param split: when the gateway refuses a multi-number request, look for the number at fault
         (:func:`split_refused`) instead of failing them all.
@@ -208,7 +230,7 @@ def send_chunk(shared: SendBatch, request: PlannedRequest, *, split: bool = True
         return outcome.fail_all(chunk, "not_attempted", breaker.reason(), transient=not breaker.permanent)
     at = time.time()
     try:
-        sent = shared.hook.send_request(shared.send.request_for(chunk, reconciliation_tag=request.tag))
+        sent = yield shared.send.request_for(chunk, reconciliation_tag=request.tag)
     except SmsOutcomeUnknownError as exc:
         journal.record_unknown(chunk, at, request.tag)
         breaker.failure(exc)
@@ -220,7 +242,7 @@ def send_chunk(shared: SendBatch, request: PlannedRequest, *, split: bool = True
     except SmsInvalidRequestError as exc:
         breaker.success()
         if split and len(chunk) > 1:
-            return split_refused(shared, request, exc)
+            return (yield from split_refused(shared, request, exc))
         journal.record_not_sent(chunk)
         if isinstance(exc, SmsRecipientBlacklistedError) and len(chunk) == 1:
             outcome.skip(chunk[0], "blacklisted")
@@ -245,7 +267,9 @@ def send_chunk(shared: SendBatch, request: PlannedRequest, *, split: bool = True
     return outcome
 
 
-def split_refused(shared: SendBatch, request: PlannedRequest, exc: SmsInvalidRequestError) -> BatchReport:
+def split_refused(
+    shared: SendBatch, request: PlannedRequest, exc: SmsInvalidRequestError
+) -> Generator[SendRequest, BatchSendOutcome, BatchReport]:
     """A multi-number request was refused (nothing was sent): find the number(s) at fault.
 
     The halves are sent on their own (each with its own intent). While one half goes through, the
@@ -258,14 +282,16 @@ def split_refused(shared: SendBatch, request: PlannedRequest, exc: SmsInvalidReq
     parts = (chunk[:middle], chunk[middle:])
     journal = shared.journal
     halves = [journal.extra_request(part, request.tag) for part in parts]
-    reports = [send_chunk(shared, half, split=False) for half in halves]
+    reports = []
+    for half in halves:
+        reports.append((yield from chunk_steps(shared, half, split=False)))
     refused = [bool(r.failed) and all(f["reason"] == "rejected" for f in r.failed) for r in reports]
     report = BatchReport(())
     if all(refused):
         return report.fail_all(chunk, "rejected", failure_entry(exc), transient=False)
     for half, half_report, was_refused in zip(halves, reports, refused, strict=True):
         if was_refused and len(half.recipients) > 1:
-            report.merge(split_refused(shared, half, exc))
+            report.merge((yield from split_refused(shared, half, exc)))
         else:
             report.merge(half_report)
     return report
@@ -284,14 +310,26 @@ def send_all(
     :param progress: counts each request's outcomes as it finishes (task-log progress lines).
     """
     report = BatchReport(())
+    count = counter(progress)
+    for outcome in map_bounded(
+        lambda r: send_chunk(shared, r), plan(shared, todo, tags), max_concurrency, count
+    ):
+        report.merge(outcome)
+    return report
+
+
+def plan(shared: SendBatch, todo: Sequence[str], tags: Callable[[int], str | None]) -> list[PlannedRequest]:
+    """``todo`` cut in requests of the gateway's size, planned in the journal."""
     size = max(1, shared.hook.max_recipients_per_send)
     chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
-    requests = shared.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
+    return shared.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
+
+
+def counter(progress: Progress | None) -> Callable[[BatchReport], None]:
+    """Counts each request's outcomes in ``progress`` (task-log progress lines) as it finishes."""
 
     def count(outcome: BatchReport) -> None:
         if progress is not None:
             progress.add(len(outcome.sent), len(outcome.skipped), len(outcome.failed))
 
-    for outcome in map_bounded(lambda r: send_chunk(shared, r), requests, max_concurrency, count):
-        report.merge(outcome)
-    return report
+    return count

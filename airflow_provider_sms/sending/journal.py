@@ -105,6 +105,7 @@ class SendJournal:
     ) -> None:
         self.store = store
         self._key = salt.encode()
+        self._digests: dict[str, str] = {}  # each number is hashed once (intent, then outcome)
         self.try_number = try_number
         self.flush_every = max(1, int(flush_every))
         self.flush_interval = float(flush_interval)
@@ -141,7 +142,11 @@ class SendJournal:
 
     def digest(self, recipient: str) -> str:
         """The keyed hash that stands for ``recipient`` in the store."""
-        return hmac.new(self._key, recipient.encode(), hashlib.sha256).hexdigest()[:HASH_CHARS]
+        found = self._digests.get(recipient)
+        if found is None:
+            found = hmac.new(self._key, recipient.encode(), hashlib.sha256).hexdigest()[:HASH_CHARS]
+            self._digests[recipient] = found
+        return found
 
     def request_tag(self, index: int) -> str:
         """A tag unique to request ``index`` of this try (20 lowercase characters, no spaces)."""

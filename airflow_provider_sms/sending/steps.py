@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from airflow_provider_sms.sending.batch import send_all
+from airflow_provider_sms.sending.async_batch import send_all_fastest
 from airflow_provider_sms.sending.progress import Progress
 from airflow_provider_sms.sending.reconcile import apply_journal, reconcile
 
@@ -71,8 +71,8 @@ def resume(
 
 
 def send_remaining(shared: SendBatch, todo: list[str], report: BatchReport, *, max_concurrency: int) -> None:
-    """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time, each under a
-    tag of its own where the gateway reconciles lost replies by tag."""
+    """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time (asyncio), each
+    under a tag of its own where the gateway reconciles lost replies by tag."""
     hook = shared.hook
     by_tag = hook.capabilities.reconciliation == "by_request_tag"
     category = shared.send.request.category
@@ -90,4 +90,4 @@ def send_remaining(shared: SendBatch, todo: list[str], report: BatchReport, *, m
     _ = hook.settings  # read the connection once, before the threads start
     settled = (len(report.sent), len(report.skipped), len(report.failed) + len(report.unconfirmed))
     progress = Progress(len(report.order) + len(shared.send.invalid), done=settled)
-    report.merge(send_all(shared, todo, tag, max_concurrency, progress))
+    report.merge(send_all_fastest(shared, todo, tag, max_concurrency, progress))

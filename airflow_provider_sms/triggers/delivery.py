@@ -3,7 +3,8 @@
 The trigger is what :class:`~airflow_provider_sms.sensors.delivery.SmsDeliverySensor` defers to. It
 holds only JSON primitives, reads its connection without blocking the event loop, polls the
 gateway with the async hook (SMS Partner ``multi-status`` 500 pairs per request, Primotexto one
-request per message with bounded concurrency), and keeps the same
+``/messages/stats`` request per category, and one request per message only when those figures
+move), and keeps the same
 :class:`~airflow_provider_sms.delivery.DeliveryTracker` as the sensor's ``poke()``: it asks only
 about messages that are not final yet, and decides with the same
 :func:`~airflow_provider_sms.delivery.classify`.
@@ -81,7 +82,9 @@ class SmsDeliveryTrigger(BaseTrigger):
         super().__init__()
         self.sms_conn_id = str(sms_conn_id)
         self.messages = [
-            {"message_id": str(m["message_id"]), "recipient": m.get("recipient") or None} for m in messages
+            {"message_id": str(m["message_id"]), "recipient": m.get("recipient") or None}
+            | ({"category": str(m["category"])} if m.get("category") else {})
+            for m in messages
         ]
         self.final_statuses = [as_status(s).to_dict() for s in final_statuses or []]
         self.failure_states = [str(s) for s in failure_states]

@@ -225,7 +225,7 @@ def test_logs_show_counts_and_masked_numbers_only(conn_id, vendor, emulator, cap
     assert B not in logged
 
 
-@pytest.mark.parametrize("value", [0, "8", 1.5, None, 10_000])
+@pytest.mark.parametrize("value", [0, "8", 1.5, 10_000])  # None: the connection's max_in_flight
 def test_max_concurrency_is_checked_when_the_operator_is_built(value):
     from airflow_provider_sms.exceptions import SmsValidationError
     from airflow_provider_sms.operators.blacklist import SmsBlacklistAddOperator

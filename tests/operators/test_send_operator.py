@@ -102,7 +102,7 @@ def test_duplicates_in_any_spelling_get_one_sms(emulator, vendor, conn_id):
         "+33612345678": 1,
         "+33612345679": 1,
     }
-    assert set(result[0]) == {"message_id", "recipient", "credits_used", "segments", "vendor"}
+    assert set(result[0]) == {"message_id", "recipient", "credits_used", "segments", "vendor", "category"}
     assert ti.xcom == {"skipped": [], "failed": [], "unconfirmed": []}
 
 

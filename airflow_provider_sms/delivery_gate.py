@@ -1,0 +1,90 @@
+"""Skip per-message status requests while a send's figures stand still.
+
+A gateway with :attr:`~airflow_provider_sms.hooks.capabilities.GatewayCapabilities.status_summary_by_category`
+answers one category's figures (sent, delivered, errors...) in one request. Every change of a
+message's state moves one of them, so while they are unchanged since the last poll nothing tracked
+has moved, and the :class:`~airflow_provider_sms.delivery.DeliveryTracker` asks about no message.
+It does a per-message pass when the figures move, on the first poll, and at least every
+:data:`FULL_PASS_EVERY_POLLS` polls or :data:`FULL_PASS_EVERY_SECONDS` seconds (a safety net for
+figures that lag: ``docs/vendor-apis.md`` A45).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from airflow_provider_sms.rules.messages import MessageRef
+
+#: A per-message pass at least every this many polls...
+FULL_PASS_EVERY_POLLS = 10
+#: ... and at least this often, in seconds.
+FULL_PASS_EVERY_SECONDS = 300.0
+#: Most categories read per poll (beyond, or when a pending message has none: per-message polls).
+MAX_CATEGORIES = 4
+
+Figures = tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+
+
+class SummaryGate:
+    """Decide, poll by poll, whether the per-message pass can be skipped.
+
+    :param every_polls: a full pass at least every this many polls.
+    :param every_seconds: a full pass at least this often.
+    :param clock: monotonic time source (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        every_polls: int = FULL_PASS_EVERY_POLLS,
+        every_seconds: float = FULL_PASS_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.every_polls, self.every_seconds, self.clock = max(1, every_polls), every_seconds, clock
+        self.last: Figures | None = None
+        self._seen: Figures | None = None
+        self.last_pass_at = 0.0
+        self.skipped = 0
+        #: Per-message passes skipped so far (for logs and benchmarks).
+        self.skipped_total = 0
+
+    @staticmethod
+    def categories(source: Any, refs: Sequence[MessageRef]) -> list[str]:
+        """The categories to read first; empty when the gateway cannot or the refs do not allow it."""
+        caps = getattr(source, "capabilities", None)
+        if not getattr(caps, "status_summary_by_category", False):
+            return []
+        found = {ref.get("category") for ref in refs}
+        if None in found or "" in found or len(found) > MAX_CATEGORIES or len(found) >= len(refs):
+            return []
+        return sorted(str(c) for c in found)
+
+    def skip(self, source: Any, refs: Sequence[MessageRef]) -> bool:
+        """Read the figures of ``refs``' categories (when possible); True when nothing moved."""
+        chosen = self.categories(source, refs)
+        return bool(chosen) and self.can_skip({c: source.get_status_summary(c) for c in chosen})
+
+    async def askip(self, source: Any, refs: Sequence[MessageRef]) -> bool:
+        """Async twin of :meth:`skip` (``await source.aget_status_summary``)."""
+        chosen = self.categories(source, refs)
+        return bool(chosen) and self.can_skip({c: await source.aget_status_summary(c) for c in chosen})
+
+    def can_skip(self, figures: dict[str, dict[str, int]]) -> bool:
+        """True when the figures equal those of the last per-message pass and no safety-net pass
+        is due; else keep them for :meth:`passed`."""
+        current: Figures = tuple((c, tuple(sorted(f.items()))) for c, f in sorted(figures.items()))
+        fresh = self.clock() - self.last_pass_at < self.every_seconds
+        readable = bool(figures) and all(figures.values())
+        if readable and current == self.last and fresh and self.skipped + 1 < self.every_polls:
+            self.skipped += 1
+            self.skipped_total += 1
+            return True
+        self._seen = current if readable else None
+        return False
+
+    def passed(self) -> None:
+        """A per-message pass was answered: its figures become the reference."""
+        self.last, self.last_pass_at, self.skipped = self._seen, self.clock(), 0

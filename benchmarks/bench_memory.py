@@ -1,0 +1,91 @@
+"""Peak extra memory of a 100,000-recipient SMS Partner send (``SmsSendOperator``, 500 per request).
+
+Runs in a fresh subprocess against the emulator in its own process: the peak RSS
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is read once the modules are imported and the
+recipient list is built, and again after ``execute()``; the row reports the difference (what the
+send itself added at its peak) and the peak per recipient.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from common import BenchTI, MemoryStateStore, ProcessEmulator
+
+RECIPIENTS = 100_000
+QUICK_RECIPIENTS = 10_000
+HERE = Path(__file__).resolve()
+
+
+def _peak_kib() -> int:
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
+
+
+def _worker(count: int) -> None:
+    from airflow_provider_sms.operators.send import SmsSendOperator
+
+    numbers = [f"+336{60_000_000 + i:08d}" for i in range(count)]
+    operator = SmsSendOperator(
+        task_id="send", sms_conn_id="bench_smspartner", recipients=numbers, message="Hello", max_concurrency=8
+    )
+    before = _peak_kib()
+    started = time.perf_counter()
+    results = operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type]
+    seconds = time.perf_counter() - started
+    after = _peak_kib()
+    print(json.dumps({"before": before, "after": after, "seconds": seconds, "sent": len(results)}))
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    """One subprocess, one row."""
+    count = QUICK_RECIPIENTS if quick else RECIPIENTS
+    with ProcessEmulator(0, delivery_delay=600) as emulator:
+        emulator.fresh()
+        env = {**os.environ, "AIRFLOW_CONN_BENCH_SMSPARTNER": emulator.connection_json("smspartner")}
+        done = subprocess.run(
+            [sys.executable, str(HERE), "--worker", str(count)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode:
+            raise RuntimeError(f"the memory worker failed: {done.stderr[-2000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        requests = emulator.request_count()
+    extra_mib = (result["after"] - result["before"]) / 1024
+    return [
+        {
+            "benchmark": "memory",
+            "variant": "SmsSendOperator, SMS Partner, 100,000 recipients"
+            if count == RECIPIENTS
+            else f"SmsSendOperator, SMS Partner, {count:,} recipients",
+            "items": count,
+            "requests": requests,
+            "seconds": round(result["seconds"], 3),
+            "per_second": round(count / result["seconds"], 1),
+            "notes": (
+                f"peak RSS +{extra_mib:.1f} MiB during the send ({extra_mib * 1024 * 1024 / count:.0f} B per "
+                f"recipient; peak {result['after'] / 1024:.0f} MiB in all); {result['sent']} accepted; no latency"
+            ),
+        }
+    ]
+
+
+if __name__ == "__main__":
+    if "--worker" in sys.argv:
+        _worker(int(sys.argv[sys.argv.index("--worker") + 1]))
+    else:
+        from common import setup_airflow_env
+
+        setup_airflow_env()
+        for item in run(quick="--quick" in sys.argv):
+            print(item)
