@@ -6,7 +6,8 @@ import asyncio
 import time
 
 import pytest
-from conftest import CONN_IDS
+
+CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 from delivery_helpers import collect
 
 from airflow_provider_sms.delivery import DeliveryTracker
