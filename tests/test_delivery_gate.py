@@ -6,8 +6,6 @@ import asyncio
 import time
 
 import pytest
-
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 from delivery_helpers import collect
 
 from airflow_provider_sms.delivery import DeliveryTracker
@@ -16,6 +14,7 @@ from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.rules.messages import normalize_messages
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
 
+CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 CONN = CONN_IDS["primotexto"]
 
 
