@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from bad_inputs import BAD_INPUTS, BOTH_GATEWAYS, HOOK_EXPECTED, OPERATOR_ONLY
+from task_fakes import FakeTI
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
@@ -34,13 +35,6 @@ def _cases(door: str) -> list:
 
 HOOK_CASES = _cases("hook")
 OPERATOR_CASES = _cases("operator")
-
-
-class FakeTI:
-    dag_id, run_id, task_id, map_index, try_number = "d", "r", "send", -1, 1
-
-    def xcom_push(self, key, value):
-        pass
 
 
 def test_the_table_holds_over_a_hundred_bad_inputs_per_door():

@@ -44,6 +44,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from task_fakes import tries
 
 PRIMOTEXTO_SEND = "/v2/notification/messages/send"
 SMSPARTNER_SEND = "/v1/send"
@@ -105,23 +106,6 @@ def xcom(dag_run, key: str, task_id: str = "send"):
 def recipients_in(value) -> set[str]:
     """Numbers of an XCom list of numbers or of dicts with a ``recipient`` key."""
     return {item["recipient"] if isinstance(item, dict) else item for item in value or []}
-
-
-def tries(dag_run, task_id: str = "send") -> list[tuple[int, str]]:
-    """``(try_number, state)`` of every try of ``task_id``, oldest first."""
-    from airflow.models.taskinstancehistory import TaskInstanceHistory
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        query = select(TaskInstanceHistory.try_number, TaskInstanceHistory.state).where(
-            TaskInstanceHistory.dag_id == dag_run.dag_id,
-            TaskInstanceHistory.run_id == dag_run.run_id,
-            TaskInstanceHistory.task_id == task_id,
-        )
-        history = [(n, str(s)) for n, s in session.execute(query)]
-    final = next(ti for ti in dag_run.get_task_instances() if ti.task_id == task_id)
-    return sorted(history) + [(final.try_number, str(final.state))]
 
 
 def emulator_cpu_seconds(emulator) -> float:

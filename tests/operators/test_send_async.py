@@ -4,9 +4,9 @@ threaded path for every gateway fault."""
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
+from task_fakes import MemoryStore
 
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.sending.async_batch import asend_all, send_all_fastest
@@ -16,17 +16,6 @@ from airflow_provider_sms.sending.journal import SendJournal, TaskStateStoreJour
 
 CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.data: dict[str, object] = {}
-
-    def get(self, key, default=None):
-        return self.data.get(key, default)
-
-    def set(self, key, value, *, retention=None):
-        self.data[key] = json.loads(json.dumps(value))
 
 
 def numbers(count: int, first: int = 41_000_000) -> list[str]:

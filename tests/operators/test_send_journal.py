@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from task_fakes import MemoryStore
 
 from airflow_provider_sms.exceptions import SmsJournalError
 from airflow_provider_sms.results import SendResult
@@ -18,19 +19,6 @@ from airflow_provider_sms.sending.journal import (
 )
 
 A, B, C = "+33612345601", "+33612345602", "+33612345603"
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.data: dict[str, object] = {}
-        self.sets = 0
-
-    def get(self, key, default=None):
-        return self.data.get(key, default)
-
-    def set(self, key, value, *, retention=None):
-        self.sets += 1
-        self.data[key] = json.loads(json.dumps(value))
 
 
 class Clock:

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 
 import pytest
+from task_fakes import MemoryStore
 
 from airflow_provider_sms.emulator import NUMBER_REJECTED, PRIMOTEXTO_API_KEY, SMSPARTNER_API_KEY
 from airflow_provider_sms.exceptions import (
@@ -41,19 +42,6 @@ class FakeTI:
 
     def xcom_push(self, key: str, value: object) -> None:
         self.xcom[key] = json.loads(json.dumps(value))  # XCom values must be JSON
-
-
-class MemoryStore:
-    """The ``task_state_store`` accessor's ``get`` / ``set``, kept in memory."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, object] = {}
-
-    def get(self, key, default=None):
-        return self.data.get(key, default)
-
-    def set(self, key, value, *, retention=None):
-        self.data[key] = json.loads(json.dumps(value))
 
 
 def run(operator: SmsSendOperator, store: MemoryStore | None = None, try_number: int = 1):

@@ -13,6 +13,7 @@ import json
 from collections import Counter
 
 import pytest
+from task_fakes import tries, xcom_value
 
 from airflow_provider_sms.sending import journal as journal_module, journal_store
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_3_PLUS
@@ -31,32 +32,6 @@ def numbers(count: int) -> list[str]:
 def load_dag(dag_id: str):
     module = importlib.import_module("dags.send_retry")
     return next(v for v in vars(module).values() if getattr(v, "dag_id", None) == dag_id)
-
-
-def xcom_value(dag_run, task_id: str, key: str = "return_value"):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        query = XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key)
-        return XComModel.deserialize_value(session.scalars(query).one())
-
-
-def tries(dag_run, task_id: str = "send") -> list[tuple[int, str]]:
-    """``(try_number, state)`` of every try of ``task_id``, oldest first."""
-    from airflow.models.taskinstancehistory import TaskInstanceHistory
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        query = select(TaskInstanceHistory.try_number, TaskInstanceHistory.state).where(
-            TaskInstanceHistory.dag_id == dag_run.dag_id,
-            TaskInstanceHistory.run_id == dag_run.run_id,
-            TaskInstanceHistory.task_id == task_id,
-        )
-        history = [(n, str(s)) for n, s in session.execute(query)]
-    final = next(ti for ti in dag_run.get_task_instances() if ti.task_id == task_id)
-    return sorted(history) + [(final.try_number, str(final.state))]
 
 
 def sends(emulator, vendor: str) -> list[dict]:

@@ -12,6 +12,7 @@ import json
 
 import pytest
 from bad_inputs import BAD_INPUTS
+from task_fakes import FakeTI
 
 from airflow_provider_sms.exceptions import SmsConfigurationError, SmsValidationError
 from airflow_provider_sms.operators.send import SmsSendOperator
@@ -20,16 +21,6 @@ OPERATOR_CASES = [case for case in BAD_INPUTS if not case.id.startswith("vendor-
 
 #: The emulator connections ``tests/conftest.py`` puts in the environment.
 CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
-
-
-class FakeTI:
-    dag_id, run_id, task_id, map_index, try_number = "d", "r", "send", -1, 1
-
-    def __init__(self) -> None:
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
 
 
 def operator_kwargs(kwargs: dict) -> dict:

@@ -4,37 +4,16 @@ options, and the messages-per-second ceiling (schedule with a fake clock, then t
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import pytest
+from task_fakes import FakeTI, MemoryStore
 
 from airflow_provider_sms.exceptions import SmsConfigurationError, SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.blacklist import SmsBlacklistAddOperator
 from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.sending.throttle import RateLimiter, throughput
-
-
-class FakeTI:
-    dag_id, run_id, task_id, map_index, try_number = "dag", "run", "send", -1, 1
-
-    def __init__(self) -> None:
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.data: dict[str, object] = {}
-
-    def get(self, key, default=None):
-        return self.data.get(key, default)
-
-    def set(self, key, value, *, retention=None):
-        self.data[key] = json.loads(json.dumps(value))
 
 
 def connection(monkeypatch, emulator, vendor: str, **extra) -> str:
