@@ -23,13 +23,14 @@ from airflow.sdk import DAG, Asset, AssetWatcher, task
 from airflow_provider_sms.triggers.inbound import SmsInboundTrigger
 
 SMS_CONN_ID = os.environ.get("SMS_INBOUND_CONN_ID", "primotexto_default")
+POLL_SECONDS = float(os.environ.get("SMS_INBOUND_POLL_INTERVAL", "60"))
 
 sms_stops = Asset(
     "sms_stops",
     watchers=[
         AssetWatcher(
             name="sms_stop_watcher",
-            trigger=SmsInboundTrigger(SMS_CONN_ID, kinds=("stop",), poll_interval=60.0),
+            trigger=SmsInboundTrigger(SMS_CONN_ID, kinds=("stop",), poll_interval=POLL_SECONDS),
         )
     ],
 )
@@ -50,7 +51,9 @@ with DAG(
         path = Path(os.environ.get("SMS_CRM_OPT_OUT_FILE", "/tmp/crm_opt_outs.csv"))
         rows = 0
         for event in (triggering_asset_events or {}).get(sms_stops, []):
-            info = event.extra or {}
+            # Airflow files a watcher's event as {"from_trigger": True, "payload": <the trigger's event>}.
+            extra = event.extra or {}
+            info = extra.get("payload") if isinstance(extra.get("payload"), dict) else extra
             hook = get_sms_hook(info.get("sms_conn_id") or SMS_CONN_ID)
             stop = hook.get_inbound(info["message_id"], kind="stop")
             with path.open("a", newline="") as out:

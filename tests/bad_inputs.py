@@ -53,7 +53,7 @@ BAD_INPUTS = [
     _param("too-long", "invalid number for its country (too long)", recipients="+336123456789"),
     _param("unallocated-range", "invalid number for its country", recipients="07 00 00 00 00"),
     _param("unknown-country-code", "unknown country calling code", recipients="+999 123456"),
-    _param("int-in-list", "recipients[0] 33612****78: not a string", recipients=[33612345678]),
+    _param("int-in-list", "recipients[0] 33612****78: a number, not a string", recipients=[33612345678]),
     _param("none-in-list", "not a string", recipients=["0612345678", None]),
     _param(
         "empty-in-list", "recipients[1] <empty>: not a phone number (empty)", recipients=[GOOD_NUMBER, ""]

@@ -78,7 +78,7 @@ def test_normalize_number_accepts(raw, expected):
         ("", "not a phone number (empty)"),
         ("   ", "not a phone number (empty)"),
         ("0" * 60, "not a phone number"),
-        (612345678, "not a string"),
+        (612345678, "a number, not a string"),
         (None, "not a string"),
         (b"0612345678", "not a string"),
     ],

@@ -30,6 +30,10 @@ def parse_number(raw: object, default_region: str) -> tuple[object, str | None]:
 
     What to mask is the E.164 form for a real but non-mobile number, else the stripped input.
     """
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        # Leading 0 and + are gone: the number cannot be trusted. A DAG with
+        # render_template_as_native_obj=True turns a rendered "+33612345678" into an int.
+        return raw, "a number, not a string (quote phone numbers; native templates turn '+33…' into an int)"
     if not isinstance(raw, str):
         return raw, "not a string"
     text = raw.strip()
