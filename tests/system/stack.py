@@ -216,7 +216,7 @@ class AirflowStack:
         }
         if broker_url:
             self.env["AIRFLOW__CELERY__BROKER_URL"] = broker_url
-            self.env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + database_url.replace("+psycopg2", "")
+            self.env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + database_url
             self.env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = "4"
 
     @property
@@ -255,6 +255,12 @@ class AirflowStack:
         """Wait until the api-server reports the scheduler, triggerer and dag-processor healthy."""
         deadline, health = time.monotonic() + timeout, {}
         while time.monotonic() < deadline:
+            dead = [
+                (name, proc.returncode) for name, proc in self.processes.started if proc.poll() is not None
+            ]
+            if dead:
+                name = dead[0][0]
+                raise RuntimeError(f"{dead} exited; {name} log:\n{self.processes.log(name)[-4000:]}")
             try:
                 health = requests.get(f"{self.api_url}/api/v2/monitor/health", timeout=5).json()
             except (requests.RequestException, ValueError):

@@ -1,0 +1,120 @@
+"""System tests with CeleryExecutor: Redis, 2 Celery workers, PostgreSQL, Airflow's own components.
+
+The mapped send runs 8 tasks of 5,000 recipients on both workers while the emulator drops,
+refuses and loses replies at random (seeded); Airflow's scheduler retries the failed tries. The
+emulator's own record then says whether any number got two SMS or none.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from api import AirflowApi
+from conftest import CONN_IDS
+
+CHUNKS, SIZE = 8, 5000
+SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
+#: (kind, share of send requests, arguments) per gateway. Primotexto takes one number per request
+#: (40,000 requests), so a few percent already means hundreds of faults and several tries per
+#: chunk; SMS Partner takes 500 (80 requests), so its shares are higher for every kind to land.
+FAULT_MIX = {
+    "primotexto": (
+        ("server_error", 0.03, {"empty_body": True}),
+        ("rate_limit", 0.01, {"retry_after": 1}),
+        ("drop", 0.005, {}),
+        ("accept_then_drop", 0.005, {}),
+    ),
+    "smspartner": (
+        ("server_error", 0.15, {"empty_body": True}),
+        ("rate_limit", 0.05, {"retry_after": 1}),
+        ("drop", 0.05, {}),
+        ("accept_then_drop", 0.05, {}),
+    ),
+}
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def api(celery_stack):
+    return AirflowApi(celery_stack.api_url)
+
+
+def chunk_numbers() -> list[list[str]]:
+    path = Path(__file__).parent / "dags" / "sys_mapped_send.py"
+    spec = importlib.util.spec_from_file_location("sys_mapped_send", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.chunk_numbers(CHUNKS, SIZE)
+
+
+def add_fault_mix(gateway, vendor: str, seed: int) -> None:
+    left = 1.0
+    for index, (kind, share, extra) in enumerate(FAULT_MIX[vendor]):
+        gateway.add_fault(
+            kind,
+            vendor=vendor,
+            path=SEND_PATHS[vendor],
+            method="POST",
+            probability=share / left,
+            seed=seed * 100 + index,
+            **extra,
+        )
+        left -= share
+
+
+@pytest.mark.parametrize("vendor", ["primotexto", "smspartner"])
+def test_a_mapped_send_on_two_celery_workers_sends_each_number_once(
+    celery_stack, api, gateway, record_time, vendor
+):
+    numbers = [n for chunk in chunk_numbers() for n in chunk]
+    gateway.configure(credits=1_000_000)  # the emulator's default balance covers 10,000 SMS
+    add_fault_mix(gateway, vendor, seed=SEED)
+    started = time.monotonic()
+    try:
+        run_id = api.trigger(
+            "sys_mapped_send", {"sms_conn_id": CONN_IDS[vendor], "chunks": CHUNKS, "size": SIZE}
+        )
+        state, seen = api.wait_for_run("sys_mapped_send", run_id, timeout=900, poll=2)
+    finally:
+        faults = {rule["kind"]: rule.get("applied", 0) for rule in gateway.faults.describe()}
+        gateway.clear_faults()
+    seconds = time.monotonic() - started
+
+    wanted = set(numbers)
+    accepted = Counter(m["recipient"] for m in gateway.messages(vendor) if m["recipient"] in wanted)
+    duplicates = sum(count - 1 for count in accepted.values() if count > 1)
+    lost = len(wanted - set(accepted))
+    tis = [ti for ti in api.task_instances("sys_mapped_send", run_id) if ti["task_id"] == "send"]
+    tries = sorted(ti["try_number"] for ti in tis)
+    per_worker = {
+        name: celery_stack.processes.log(name).count("execute_workload") for name in ("worker0", "worker1")
+    }
+    record_time(
+        f"{vendor}: mapped send {CHUNKS} x {SIZE:,} on 2 Celery workers, faults {faults}: "
+        f"duplicates {duplicates}, lost {lost}, tries {tries}, tasks per worker {per_worker}",
+        seconds,
+    )
+    assert state == "success", seen
+    assert len(tis) == CHUNKS
+    assert all(ti["state"] == "success" for ti in tis)
+    assert duplicates == 0
+    assert lost == 0
+    assert all(count > 0 for count in faults.values()), faults
+    assert all(count > 0 for count in per_worker.values()), per_worker
+
+
+def test_quickstart_on_celery_with_the_deferrable_sensor(celery_stack, api, gateway, record_time):
+    started = time.monotonic()
+    gateway.configure(delivery_delay=6)
+    try:
+        run_id = api.trigger("example_sms_quickstart", {"sms_conn_id": CONN_IDS["smspartner"]})
+        state, seen = api.wait_for_run("example_sms_quickstart", run_id, timeout=240)
+    finally:
+        gateway.configure(delivery_delay=2)
+    record_time("quickstart on Celery, deferrable sensor, smspartner", time.monotonic() - started)
+    assert state == "success", seen
+    assert "deferred" in seen["wait_for_delivery"], seen
