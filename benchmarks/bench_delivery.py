@@ -1,15 +1,21 @@
 """Delivery tracking at scale: one SmsDeliverySensor following 2,000 messages, poke and trigger paths.
 
-For each gateway, 2,000 SMS are sent to the emulator (``delivery_delay`` 8 s, so the first polls see
-them pending and idle), then tracked to success once by ``SmsDeliverySensor.execute`` in poke mode and once
-by ``SmsDeliveryTrigger.run`` (what the triggerer runs for ``deferrable=True``). Measured:
+For each gateway, 2,000 SMS are sent to the emulator by ``SmsSendOperator`` with no ``category``
+(as a DAG would: on Primotexto the operator gives the send its task's own category, which the
+sensor then polls by), ``delivery_delay`` 8 s so the first polls see them pending and idle, then
+tracked to success once by ``SmsDeliverySensor.execute`` in poke mode and once by
+``SmsDeliveryTrigger.run`` (what the triggerer runs for ``deferrable=True``). Measured:
 
 * requests per poll (every gateway request counted by the emulator, which runs in its own
   process): SMS Partner ``multi-status`` takes 500 pairs per request; Primotexto reads the send's
-  category figures (one ``/messages/stats`` request) and asks about each pending message (16 in
-  flight) only when those figures moved, on the first poll, and every 10 polls;
+  category figures (one ``/messages/stats`` request) and asks about each pending message only when
+  those figures moved, on the first poll, and every 10 polls. The "sensor requests per poll" rows
+  split the polls into the first one, *idle* ones (no tracked message changed state between the
+  end of the previous poll and the end of this one: the emulator's delivery times tell) and
+  *moving* ones;
 * ``seconds``: from the last delivery (the emulator's ``accepted_at`` of the last message +
-  ``delivery_delay``) to the sensor's success. Bounded by ``poke_interval`` + one poll;
+  ``delivery_delay``) to the sensor's success: about ``poke_interval``, at most ``poke_interval`` plus the
+  rest of the poll under way and the next one;
 * ``per_second``: messages tracked per second of tracking (first poll to success).
 
 ``python benchmarks/bench_delivery.py [--quick]`` prints the rows; ``benchmarks/run.py`` collects them.
@@ -21,7 +27,7 @@ import asyncio
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from bisect import bisect_right
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +39,8 @@ DELIVERY_DELAY = 8.0
 QUICK_DELIVERY_DELAY = 3.0
 POKE_INTERVAL = 1.0
 VENDORS = ("primotexto", "smspartner")
+#: The per-poll request budget of an idle poll (docs/delivery-sensor.md).
+MAX_IDLE_REQUESTS = 5
 
 
 class _TI:
@@ -40,43 +48,48 @@ class _TI:
         pass
 
 
-CATEGORY = "bench-delivery"
-
-
 def _status_requests(emulator: Any, vendor: str) -> int:
     return int(emulator.request_count())
 
 
 def _send(conn_id: str, count: int, first: int) -> list[dict[str, Any]]:
-    """Send ``count`` SMS to fresh numbers; return SendResult dicts (SmsSendOperator's XCom)."""
-    from airflow_provider_sms.hooks import get_sms_hook
+    """Send ``count`` SMS to fresh numbers with SmsSendOperator (no category given); return its XCom."""
+    from common import BenchTI, MemoryStateStore
 
-    hook = get_sms_hook(conn_id)
-    numbers = [f"+336{first + i:08d}" for i in range(count)]
-    size = hook.max_recipients_per_send
-    chunks = [numbers[i : i + size] for i in range(0, len(numbers), size)]
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(
-            pool.map(lambda chunk: hook.send_sms_batch(chunk, "Votre code: 1234", category=CATEGORY), chunks)
-        )
-    # the category each message was sent with (SendResult.category, set here until the hooks fill it)
-    return [{**result.to_dict(), "category": CATEGORY} for outcome in outcomes for result in outcome.sent]
+    from airflow_provider_sms.operators.send import SmsSendOperator
 
-
-def _last_delivery(emulator: Any, vendor: str, delay: float) -> float:
-    accepted = [datetime.fromisoformat(m["accepted_at"]).timestamp() for m in emulator.messages(vendor)]
-    return max(accepted) + delay
+    operator = SmsSendOperator(
+        task_id="send",
+        sms_conn_id=conn_id,
+        recipients=[f"+336{first + i:08d}" for i in range(count)],
+        message="Votre code: 1234",
+        max_concurrency=16,
+    )
+    return operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type,return-value]
 
 
-def _track_poke(emulator: Any, vendor: str, conn_id: str, messages: list[dict]) -> tuple[list, list, int]:
+def _deliveries(emulator: Any, vendor: str, delay: float) -> list[float]:
+    """When each message becomes final (Unix time): its acceptance + ``delivery_delay``."""
+    return sorted(
+        datetime.fromisoformat(m["accepted_at"]).timestamp() + delay for m in emulator.messages(vendor)
+    )
+
+
+#: What one tracking run records, poll by poll: requests, duration (s), start (Unix time).
+Polls = tuple[list[int], list[float], list[float]]
+
+
+def _track_poke(emulator: Any, vendor: str, conn_id: str, messages: list[dict]) -> tuple[Polls, int]:
     from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
 
     polls: list[int] = []
     durations: list[float] = []
+    starts: list[float] = []
 
     class CountingSensor(SmsDeliverySensor):
         def poke(self, context: Any) -> Any:
             before, started = _status_requests(emulator, vendor), time.perf_counter()
+            starts.append(time.time())
             try:
                 return super().poke(context)
             finally:
@@ -92,16 +105,18 @@ def _track_poke(emulator: Any, vendor: str, conn_id: str, messages: list[dict]) 
         deferrable=False,
     )
     statuses = sensor.execute({"ti": _TI()})  # type: ignore[arg-type]
-    return polls, durations, len(statuses)
+    return (polls, durations, starts), len(statuses)
 
 
-def _track_trigger(emulator: Any, vendor: str, conn_id: str, messages: list[dict]) -> tuple[list, list, int]:
+def _track_trigger(emulator: Any, vendor: str, conn_id: str, messages: list[dict]) -> tuple[Polls, int]:
+    from airflow_provider_sms.rules.messages import normalize_messages
     from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
 
     polls: list[int] = []
     durations: list[float] = []
     seen = [_status_requests(emulator, vendor)]
     resumed = [time.perf_counter()]
+    starts = [time.time()]
 
     class CountingTrigger(SmsDeliveryTrigger):
         async def _pause(self, seconds: float) -> None:
@@ -111,10 +126,11 @@ def _track_trigger(emulator: Any, vendor: str, conn_id: str, messages: list[dict
             seen.append(now)
             await super()._pause(seconds)
             resumed.append(time.perf_counter())
+            starts.append(time.time())
 
     trigger = CountingTrigger(
         sms_conn_id=conn_id,
-        messages=[{k: m[k] for k in ("message_id", "recipient", "category")} for m in messages],
+        messages=normalize_messages(messages),  # what the sensor hands its trigger
         poke_interval=POKE_INTERVAL,
         deadline=time.time() + 120,
     )
@@ -127,36 +143,75 @@ def _track_trigger(emulator: Any, vendor: str, conn_id: str, messages: list[dict
     polls.append(_status_requests(emulator, vendor) - seen[-1])
     if event.payload["status"] != "success":
         raise RuntimeError(f"trigger ended with {event.payload['status']}")
-    return polls, durations, len(event.payload["statuses"])
+    return (polls, durations, starts), len(event.payload["statuses"])
 
 
-def _measure(emulator: Any, vendor: str, path: str, count: int, delay: float, first: int) -> dict[str, Any]:
+def _split(polls: Polls, deliveries: list[float]) -> tuple[list[int], list[int]]:
+    """Requests of the idle polls and of the moving ones (the first poll is in neither): a poll
+    moved when a tracked message changed state between the end of the previous poll and its own end."""
+    requests, durations, starts = polls
+    ends = [start + duration for start, duration in zip(starts, durations, strict=True)]
+    idle, moving = [], []
+    for index in range(1, len(requests)):
+        moved = bisect_right(deliveries, ends[index]) > bisect_right(deliveries, ends[index - 1])
+        (moving if moved else idle).append(requests[index])
+    return idle, moving
+
+
+def _figures(values: list[int]) -> str:
+    return f"{'/'.join(map(str, values))} (max {max(values)})" if values else "none"
+
+
+def _measure(
+    emulator: Any, vendor: str, path: str, count: int, delay: float, first: int
+) -> list[dict[str, Any]]:
     conn_id = f"bench_{vendor}"
     emulator.fresh(delivery_delay=delay)
     messages = _send(conn_id, count, first)
-    last_delivery = _last_delivery(emulator, vendor, delay)
+    deliveries = _deliveries(emulator, vendor, delay)
+    last_delivery = deliveries[-1]
     track = _track_poke if path == "poke" else _track_trigger
     started = time.time()
-    polls, durations, tracked = track(emulator, vendor, conn_id, messages)
+    (polls, durations, starts), tracked = track(emulator, vendor, conn_id, messages)
+    idle, moving = _split((polls, durations, starts), deliveries)
     finished = time.time()
     if tracked != count:
         raise RuntimeError(f"tracked {tracked} of {count} messages")
     label = "SMS Partner" if vendor == "smspartner" else "Primotexto"
     how = "poke()" if path == "poke" else "trigger run()"
-    return {
-        "benchmark": "delivery",
-        "variant": f"{label}, {how}",
-        "items": count,
-        "seconds": round(finished - last_delivery, 3),
-        "per_second": round(count / (finished - started), 1),
-        "requests": sum(polls),
-        "notes": (
-            f"seconds = last delivery -> success; {len(polls)} polls ({sum(p <= 5 for p in polls)} of at most 5 "
-            f"requests), requests per poll "
-            f"{'/'.join(str(p) for p in polls)}, longest poll {max(durations):.2f} s; poke_interval {POKE_INTERVAL:g} s, "
-            f"delivery_delay {delay:g} s, tracking {finished - started:.1f} s"
-        ),
-    }
+    categories = sorted({str(m.get("category")) for m in messages})
+    bounded = [p for p in idle if p <= MAX_IDLE_REQUESTS]
+    return [
+        {
+            "benchmark": "delivery",
+            "variant": f"{label}, {how}",
+            "items": count,
+            "seconds": round(finished - last_delivery, 3),
+            "per_second": round(count / (finished - started), 1),
+            "requests": sum(polls),
+            "notes": (
+                f"seconds = last delivery -> success; {len(polls)} polls ({sum(p <= MAX_IDLE_REQUESTS for p in polls)} "
+                f"of at most {MAX_IDLE_REQUESTS} requests), requests per poll "
+                f"{'/'.join(str(p) for p in polls)}, longest poll {max(durations):.2f} s; "
+                f"poke_interval {POKE_INTERVAL:g} s, delivery_delay {delay:g} s, deliveries over "
+                f"{deliveries[-1] - deliveries[0]:.1f} s, tracking {finished - started:.1f} s"
+            ),
+        },
+        {
+            "benchmark": "sensor requests per poll",
+            "variant": f"{label}, {how}",
+            "items": count,
+            "requests": max(bounded) if bounded else None,
+            "seconds": None,
+            "per_second": None,
+            "notes": (
+                f"requests = most in an idle poll (safety-net passes apart); idle polls {_figures(idle)}; "
+                f"moving polls {_figures(moving)}; first poll {polls[0]}; "
+                f"{len(idle) - len(bounded)} safety-net pass(es) among the idle polls; "
+                f"send category {', '.join(categories)}"
+            ),
+        },
+    ]
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
@@ -170,7 +225,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         first = 40_000_000
         for vendor in VENDORS:
             for path in ("poke", "trigger"):
-                rows.append(_measure(emulator, vendor, path, count, delay, first))
+                rows.extend(_measure(emulator, vendor, path, count, delay, first))
                 first += count
     return rows
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG, Param, task
-from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.rules.numbers import mask_number

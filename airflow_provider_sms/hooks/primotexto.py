@@ -155,10 +155,20 @@ class PrimotextoHook(SmsHook):
             return not_found_status(message_id, recipient)
 
     def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
-        """One request per message, ``status_concurrency`` at a time, results in input order."""
+        """One request per message, ``status_concurrency`` at a time, results in input order.
+
+        Runs :meth:`aget_delivery_statuses` on an event loop of its own (one aiohttp session): two to
+        three times the rate of threads over ``requests``, so a poke's pass over 2,000 pending
+        messages takes about 1 s instead of 2.5 to 3 (``docs/delivery-sensor.md``). Threads only
+        when called from a running loop (where ``asyncio.run`` is refused).
+        """
         if not messages:
             return []
-        _ = self.settings  # look the connection up once, before the threads start
+        _ = self.settings  # look the connection up once, before the loop or the threads start
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.aget_delivery_statuses(messages))
         with ThreadPoolExecutor(max_workers=min(self.status_concurrency, len(messages))) as pool:
             return list(
                 pool.map(

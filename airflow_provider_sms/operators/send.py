@@ -23,8 +23,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_sms.exceptions import SmsJournalError, SmsValidationError
-from airflow_provider_sms.hooks import get_sms_hook
-from airflow_provider_sms.hooks.base import DEFAULT_POOL_SIZE
 from airflow_provider_sms.operators.base import SmsBaseOperator
 from airflow_provider_sms.reports import option_problems as report_problems
 from airflow_provider_sms.rules.inputs import ON_INVALID
@@ -35,26 +33,11 @@ from airflow_provider_sms.rules.options import (
     flag_problems,
     seconds_problems,
 )
-from airflow_provider_sms.sending.batch import BatchReport, SendBatch
-from airflow_provider_sms.sending.fanout import Breaker
-from airflow_provider_sms.sending.guards import (
-    DEFAULT_CHECK_CREDITS_ABOVE as CREDITS_ABOVE,
-    SpendEstimate,
-    SpendGuard,
-    dry_run_summary,
-)
-from airflow_provider_sms.sending.journal import (
-    DEFAULT_FLUSH_EVERY,
-    DEFAULT_FLUSH_INTERVAL,
-    INTENT_WINDOW,
-    SendJournal,
-)
-from airflow_provider_sms.sending.observe import SendObserver
-from airflow_provider_sms.sending.steps import resume, send_remaining
+from airflow_provider_sms.sending.guards import DEFAULT_CHECK_CREDITS_ABOVE as CREDITS_ABOVE, SpendGuard
+from airflow_provider_sms.sending.journal import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL
 from airflow_provider_sms.sending.throttle import (
     DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY,
     option_problems as throughput_problems,
-    throughput,
 )
 
 if TYPE_CHECKING:
@@ -68,6 +51,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.rules.inputs import OnInvalid
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import ValidatedSend
+    from airflow_provider_sms.sending.journal import SendJournal
 
 OnUnknownOutcome = Literal["fail", "skip", "resend"]
 ON_UNKNOWN_OUTCOME: tuple[str, ...] = ("fail", "skip", "resend")
@@ -98,7 +82,8 @@ class SmsSendOperator(SmsBaseOperator):
     :param sender: sender name, 3 to 11 letters or digits, not all digits; default: the
         connection's ``sender`` extra, else the gateway's short code. (templated)
     :param campaign_name: Primotexto campaign name (ignored by SMS Partner). (templated)
-    :param category: Primotexto category / SMS Partner tag. (templated)
+    :param category: Primotexto category / SMS Partner tag (templated); where the gateway reads delivery
+        figures by category and none is given, one of the task's own in its DAG run, in every ``SendResult``.
     :param send_at: schedule: aware datetime or ISO-8601 text with an offset, in the future. (templated)
     :param marketing: a marketing SMS (Primotexto marketing pool, SMS Partner STOP mention), sent
         only inside ``marketing_window`` (see ``docs/compliance.md``).
@@ -206,6 +191,9 @@ class SmsSendOperator(SmsBaseOperator):
     @cached_property
     def hook(self) -> SmsHook:
         """The gateway hook, with a connection pool at least as large as ``max_concurrency``."""
+        from airflow_provider_sms.hooks import get_sms_hook
+        from airflow_provider_sms.hooks.base import DEFAULT_POOL_SIZE
+
         wanted = self.max_concurrency if isinstance(self.max_concurrency, int) else 0
         return get_sms_hook(self.sms_conn_id, pool_size=max(DEFAULT_POOL_SIZE, wanted))
 
@@ -238,8 +226,9 @@ class SmsSendOperator(SmsBaseOperator):
             *report_problems(self.report_format, self.report_mask_numbers),
         ]
 
-    def validate_inputs(self, hook: SmsHook) -> ValidatedSend:
-        """Check every input before any request; raise all problems in one SmsValidationError."""
+    def validate_inputs(self, hook: SmsHook, category: str | None = None) -> ValidatedSend:
+        """Check every input before any request; raise all problems in one SmsValidationError.
+        ``category``: the send's category when not ``self.category`` (one chosen for it)."""
         problems = self._option_problems()
         try:
             validated = hook.validate_send(
@@ -248,7 +237,7 @@ class SmsSendOperator(SmsBaseOperator):
                 sender=self.sender,
                 send_at=self.send_at,
                 campaign_name=self.campaign_name,
-                category=self.category,
+                category=self.category if category is None else category,
                 marketing=self.marketing,
                 on_invalid=self.on_invalid_recipient,
                 outside_marketing_hours=self.outside_marketing_hours,
@@ -262,8 +251,18 @@ class SmsSendOperator(SmsBaseOperator):
 
     # ------------------------------------------------------------------ execution
     def execute(self, context: Context) -> list[dict[str, Any]] | dict[str, Any]:
+        # The sending engine is imported here, not with the module: DAG files import this one.
+        from airflow_provider_sms.sending.batch import BatchReport, SendBatch
+        from airflow_provider_sms.sending.category import send_category
+        from airflow_provider_sms.sending.fanout import Breaker
+        from airflow_provider_sms.sending.guards import SpendEstimate, dry_run_summary
+        from airflow_provider_sms.sending.journal import INTENT_WINDOW, SendJournal
+        from airflow_provider_sms.sending.observe import SendObserver
+        from airflow_provider_sms.sending.steps import resume, send_remaining
+        from airflow_provider_sms.sending.throttle import throughput
+
         hook = self.hook
-        validated = self.validate_inputs(hook)
+        validated = self.validate_inputs(hook, send_category(self.category, hook.capabilities, context))
         estimate = self.spend_guard.check_budget(hook, validated)
         if validated.marketing_note:
             self.log.info("%s: %s", self.task_id, validated.marketing_note)
@@ -281,7 +280,7 @@ class SmsSendOperator(SmsBaseOperator):
             report.skip(item["recipient"], f"invalid: {item['reason']}")
         self.log.info(
             "%s via %s (connection %s): %d recipient(s), %d duplicate(s) merged, %d invalid skipped; "
-            "%d %s segment(s) per SMS",
+            "%d %s segment(s) per SMS; category %s",
             self.task_id,
             hook.hook_name,
             self.sms_conn_id,
@@ -290,6 +289,7 @@ class SmsSendOperator(SmsBaseOperator):
             len(validated.invalid),
             validated.segments.segments,
             validated.segments.encoding,
+            validated.request.category or "none",
         )
         per_request = hook.max_recipients_per_send
         concurrency, limiter = throughput(hook.settings, self.max_concurrency, self.max_per_second)
@@ -321,9 +321,8 @@ class SmsSendOperator(SmsBaseOperator):
             journal_error = self._final_flush(journal)
             report_error = observer.finish(report, journal)
         ti = context["ti"]
-        ti.xcom_push(key="skipped", value=report.skipped)
-        ti.xcom_push(key="failed", value=report.failed)
-        ti.xcom_push(key="unconfirmed", value=report.unconfirmed)
+        for key in ("skipped", "failed", "unconfirmed"):
+            ti.xcom_push(key=key, value=getattr(report, key))
         if report.failed or report.unconfirmed:
             # Say what went out even though the task fails: downstream all_done tasks can read it.
             ti.xcom_push(key=XCOM_RETURN_KEY, value=report.results())

@@ -104,6 +104,7 @@ def apply_journal(
                     credits_used=entry.credits_used,
                     segments=entry.segments,
                     vendor=shared.hook.conn_type,
+                    category=shared.send.request.category,
                 )
             )
         else:
@@ -164,6 +165,7 @@ def reconcile(
                     recipient=recipient,
                     segments=segments,
                     vendor=hook.conn_type,
+                    category=category,
                 )
             )
         elif verdict == "absent":

@@ -29,7 +29,6 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL, backoff_delay
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError, SmsValidationError
 from airflow_provider_sms.hooks import aget_sms_hook
-from airflow_provider_sms.hooks.base import scrub
 from airflow_provider_sms.inbound import INBOUND_KINDS, InboundCursor
 
 if TYPE_CHECKING:
@@ -139,6 +138,8 @@ class SmsInboundTrigger(BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll, yield one event per new message (saving the cursor after each), sleep; forever."""
+        from airflow_provider_sms.hooks.base import scrub  # here: DAG files import this module
+
         cursor = await self._load()
         hook: SmsHook | None = None
         kinds: list[InboundKind] = []

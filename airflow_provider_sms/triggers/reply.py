@@ -18,7 +18,6 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL, backoff_delay
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
 from airflow_provider_sms.hooks import aget_sms_hook
-from airflow_provider_sms.hooks.base import scrub
 from airflow_provider_sms.inbound import ReplyFilter
 
 if TYPE_CHECKING:
@@ -84,6 +83,8 @@ class SmsReplyTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll, match, sleep; yield exactly one event and return."""
+        from airflow_provider_sms.hooks.base import scrub  # here: DAG files import this module
+
         wanted = ReplyFilter(tuple(self.numbers), self.pattern, self.since)
         failures = 0
         try:

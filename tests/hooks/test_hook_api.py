@@ -166,6 +166,21 @@ def test_async_statuses_match_sync_ones(conn_id, emulator):
     assert single.state == "delivered"
 
 
+def test_sync_statuses_inside_a_running_loop_match_those_outside(conn_id, emulator):
+    """Outside a loop Primotexto's sync call runs the async code on a loop of its own; inside one
+    (where ``asyncio.run`` is refused) it falls back to threads: same statuses, in input order."""
+    hook = get_sms_hook(conn_id)
+    messages = [hook.send_sms(n, "hi").to_dict() for n in (NUMBER, NUMBER_ERROR, NUMBER_NEVER_FINAL)]
+    outside = wait_final(hook, messages[:2]) + hook.get_delivery_statuses(messages[2:])
+
+    async def from_a_coroutine():
+        return hook.get_delivery_statuses(messages)
+
+    inside = asyncio.run(from_a_coroutine())
+    assert [s.to_dict() for s in inside] == [s.to_dict() for s in outside]
+    assert [s.state for s in inside] == ["delivered", "error", "pending"]
+
+
 def test_blacklist_add_list_remove_is_idempotent(conn_id, vendor, emulator):
     hook = get_sms_hook(conn_id)
     for list_type in hook.list_types:

@@ -17,7 +17,7 @@ import requests
 
 from airflow_provider_sms.emulator import PRIMOTEXTO_API_KEY, SMSPARTNER_API_KEY
 from airflow_provider_sms.exceptions import SmsOutcomeUnknownError, SmsServerError
-from airflow_provider_sms.hooks import get_sms_hook, transport
+from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.hooks.primotexto import PrimotextoHook
 from airflow_provider_sms.hooks.retry import RetryPolicy
 from airflow_provider_sms.hooks.transport import (
@@ -235,7 +235,7 @@ def _race(get, threads: int = 16) -> list[object]:
 @pytest.fixture
 def slow_sessions(monkeypatch):
     _SlowSession.created = []
-    monkeypatch.setattr(transport.requests, "Session", _SlowSession)
+    monkeypatch.setattr(requests, "Session", _SlowSession)
     return _SlowSession.created
 
 

@@ -16,6 +16,7 @@ import pytest
 from task_fakes import tries, xcom_value
 
 from airflow_provider_sms.sending import journal as journal_module, journal_store
+from airflow_provider_sms.sending.category import task_category
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_3_PLUS
 
 PRIMOTEXTO_SEND = "/v2/notification/messages/send"
@@ -89,6 +90,13 @@ def test_primotexto_retry_sends_each_recipient_once(airflow_db, emulator, kind):
     results = xcom_value(dag_run, "send")
     assert [r["recipient"] for r in results] == numbers(1000)  # recovered ones included
     assert all(ids[r["recipient"]] == r["message_id"] for r in results)
+    # one category for both tries, on sent, journal-recovered and reconciled results alike
+    category = task_category(dag_run.dag_id, dag_run.run_id, "send")
+    assert (
+        {r["category"] for r in results}
+        == {m["category"] for m in emulator.messages("primotexto")}
+        == {category}
+    )
     assert xcom_value(dag_run, "send", "skipped") == []
     if not AIRFLOW_V_3_3_PLUS:  # the Variable journal (tested in detail below), gone after success
         assert journal_variables_left() == 0
