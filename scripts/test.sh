@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Lint, type-check and run the whole test suite (real Airflow on SQLite, real HTTP to the emulator).
+# Lint, type-check and run the whole test suite (real Airflow on SQLite, real HTTP to the emulator),
+# then the system tests (Airflow's own components on PostgreSQL, LocalExecutor and Celery + Redis).
+#
+#   SMS_AIRFLOW_VERSION=3.0.6 bash scripts/test.sh   # the suite on another Airflow (own venv)
+#   SMS_SYSTEM_TESTS=0 bash scripts/test.sh          # without the system tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 echo "== ruff"; ruff check . && ruff format --check .
 echo "== mypy"; mypy airflow_provider_sms
-echo "== pytest"; pytest -q "$@"
+echo "== pytest (Airflow $(python -c 'import airflow; print(airflow.__version__)'))"; pytest -q "$@"
+if [ "${SMS_SYSTEM_TESTS:-1}" != "0" ]; then
+  bash scripts/system-test.sh
+fi

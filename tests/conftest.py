@@ -43,8 +43,20 @@ from airflow_provider_sms.emulator import GatewayEmulator  # noqa: E402
 if not structlog.is_configured():
     # Airflow 3.3 applies [logging] logging_level to structlog when it is imported; Airflow 3.0
     # leaves structlog unconfigured in the process running dag.test(), which then prints its DEBUG
-    # traces of task <-> supervisor messages (XCom values, unmasked rendered fields) to stdout.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    # traces of task <-> supervisor messages (XCom values, unmasked rendered fields) to stdout, and
+    # a failed task's traceback with every frame's local variables (structlog's development
+    # default; Airflow's own task logging renders tracebacks with show_locals=False).
+    structlog.configure(
+        processors=[
+            *(
+                p
+                for p in structlog.get_config()["processors"]
+                if not isinstance(p, structlog.dev.ConsoleRenderer)
+            ),
+            structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )
 
 #: Connection ids the tests (and tests/dags) use, per gateway.
 CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}

@@ -22,6 +22,7 @@ from airflow_provider_sms.exceptions import (
     SmsRecipientBlacklistedError,
     SmsValidationError,
 )
+from airflow_provider_sms.hooks.connection_form import ConnectionFormMixin
 from airflow_provider_sms.hooks.inbound import InboundMixin
 from airflow_provider_sms.hooks.rules import GatewayRules
 from airflow_provider_sms.hooks.sending import BatchSendOutcome, SendMixin
@@ -68,7 +69,7 @@ __all__ = [
 ]
 
 
-class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, BaseHook):
+class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, ConnectionFormMixin, BaseHook):
     """Base of :class:`PrimotextoHook` and :class:`SmsPartnerHook`: one interface for both gateways.
 
     Nothing is fetched at construction: the connection is read on the first call.
@@ -122,15 +123,6 @@ class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, BaseHook)
         return self.capabilities.max_recipients_per_send
 
     # ------------------------------------------------------------------ connection
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Connection form: the API key is the password; login, schema and port are hidden."""
-        return {
-            "hidden_fields": ["login", "schema", "port"],
-            "relabeling": {"password": "API key", "host": "API host (optional)"},
-            "placeholders": {"host": cls.default_host},
-        }
-
     @cached_property
     def settings(self) -> ConnectionSettings:
         """The parsed connection (looked up on first use)."""

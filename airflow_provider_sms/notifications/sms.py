@@ -150,7 +150,7 @@ class SmsNotifier(BaseNotifier):
         if problems:
             raise SmsValidationError(problems)
         if AIRFLOW_V_3_1_PLUS:
-            super().__init__(context=context)
+            super().__init__(context=context)  # type: ignore[call-arg]  # (3.0's takes no context)
         else:  # Airflow 3.0: no context argument (nor ``await notifier``, added in 3.1)
             super().__init__()
             self.context = context or {}

@@ -28,7 +28,9 @@ between scenarios.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import inspect
 import json
 import os
 import sys
@@ -45,7 +47,6 @@ def load_dag(dag_file: str):
 
 def warm_up() -> None:
     """Import what the children run and build the execution API's routes (no thread, no DB)."""
-    import airflow.dag_processing.dagbag
     import airflow.models.taskinstancehistory
     import airflow.models.xcom
     import airflow.sdk.definitions.dag
@@ -53,6 +54,10 @@ def warm_up() -> None:
     import httpx  # noqa: F401
     from airflow.sdk.execution_time.supervisor import in_process_api_server
 
+    for dagbag in ("airflow.dag_processing.dagbag", "airflow.models.dagbag"):  # 3.1+, 3.0
+        if importlib.util.find_spec(dagbag):
+            importlib.import_module(dagbag)
+            break
     app = in_process_api_server().app
     if not getattr(app, "_cadwyn_initialized", True):
         app._cadwyn_initialize()  # otherwise done by the first request: seconds of CPU
@@ -89,14 +94,15 @@ def _tries(session, dag_run, task_id: str) -> list[list]:
 
 def retry(module, out: str) -> None:
     from airflow.models.dagrun import DagRun
-    from airflow.sdk.definitions.dag import _run_task
-    from airflow.serialization.serialized_objects import DagSerialization
+    from airflow.serialization import serialized_objects
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
     from sqlalchemy import select
 
     dag, task_id = module.dag, module.TASK_ID
-    scheduler_dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+    # DagSerialization since Airflow 3.1; SerializedDAG on 3.0
+    serializer = getattr(serialized_objects, "DagSerialization", None) or serialized_objects.SerializedDAG
+    scheduler_dag = serializer.deserialize_dag(serializer.serialize_dag(dag))
     with create_session() as session:
         dag_run = session.scalars(select(DagRun).where(DagRun.dag_id == dag.dag_id)).one()
         dag_run.dag = scheduler_dag
@@ -113,7 +119,7 @@ def retry(module, out: str) -> None:
             ti = dag_run.get_task_instance(task_id, session=session)
             if ti.state != TaskInstanceState.SCHEDULED:
                 raise RuntimeError(f"the killed task instance was not rescheduled: {ti.state}")
-            _run_task(ti=ti, task=dag.task_dict[task_id])
+            run_task(ti, dag.task_dict[task_id])
             session.expire_all()
             dag_run.update_state(session=session)
             session.commit()
@@ -126,6 +132,17 @@ def retry(module, out: str) -> None:
             "failed": _xcom(session, dag_run, task_id, "failed"),
         }
     Path(out).write_text(json.dumps(outcome))
+
+
+def run_task(ti, task) -> None:
+    """Run ``ti`` as ``dag.test()`` does: Airflow 3.1+ hands ``_run_task`` the task, 3.0 sets ``ti.task``."""
+    from airflow.sdk.definitions.dag import _run_task
+
+    if "task" in inspect.signature(_run_task).parameters:
+        _run_task(ti=ti, task=task)
+    else:
+        ti.task = task
+        _run_task(ti=ti)
 
 
 def fork(log: str, run, *args) -> int:

@@ -48,18 +48,27 @@ class StatsdListener:
 
 @pytest.fixture
 def statsd(monkeypatch):
-    from airflow.sdk._shared.observability.metrics.base_stats_logger import NoStatsLogger
-    from airflow.sdk.observability.metrics.stats_utils import get_stats_factory
-
     listener = StatsdListener()
     monkeypatch.setenv("AIRFLOW__METRICS__STATSD_ON", "True")
     monkeypatch.setenv("AIRFLOW__METRICS__STATSD_HOST", "127.0.0.1")
     monkeypatch.setenv("AIRFLOW__METRICS__STATSD_PORT", str(listener.port))
     monkeypatch.setenv("AIRFLOW__METRICS__STATSD_PREFIX", "airflow")
-    Stats.initialize(factory=get_stats_factory(), export_legacy_names=False)
+    try:
+        from airflow.sdk._shared.observability.metrics.base_stats_logger import NoStatsLogger
+        from airflow.sdk.observability.metrics.stats_utils import get_stats_factory
+    except ImportError:  # Airflow 3.0: Stats builds its backend on first use, from its metaclass's factory
+        from airflow.metrics.statsd_logger import get_statsd_logger
+
+        monkeypatch.setattr(type(Stats), "factory", get_statsd_logger)
+        monkeypatch.setattr(Stats, "instance", None)
+        restore = None
+    else:
+        Stats.initialize(factory=get_stats_factory(), export_legacy_names=False)
+        restore = NoStatsLogger
     metrics.reset()
     yield listener
-    Stats.initialize(factory=NoStatsLogger, export_legacy_names=True)
+    if restore is not None:
+        Stats.initialize(factory=restore, export_legacy_names=True)
     metrics.reset()
     listener.sock.close()
 
