@@ -82,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_remote=args.allow_remote,
     )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGINT as well: a shell starting us in the background (`cmd &`) leaves SIGINT ignored.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     with emulator:
         print(f"SMS gateway emulator listening on {emulator.url}", flush=True)
         print(f"  Primotexto   {emulator.url}/v2   X-Primotexto-ApiKey: {PRIMOTEXTO_API_KEY}")
