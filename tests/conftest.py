@@ -7,6 +7,7 @@ the emulator on 127.0.0.1: no metadata-DB connection rows, no network beyond loo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -120,3 +121,42 @@ def memory_object_storage():
     from fsspec.implementations.memory import MemoryFileSystem
 
     attach("memory", fs=MemoryFileSystem())
+
+
+#: The chaos suite (tests/chaos) appends one JSON line per run to this file; the table is printed
+#: here because under pytest-xdist only this conftest runs in the controller, which prints it.
+CHAOS_ROWS_FILE = "SMS_CHAOS_ROWS_FILE"
+CHAOS_COLUMNS = (
+    "gateway",
+    "seed",
+    "green",
+    "tries",
+    "accepted",
+    "duplicates",
+    "lost",
+    "unconfirmed",
+    "misreported",
+    "seconds",
+)
+
+
+def pytest_configure(config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
+        handle, path = tempfile.mkstemp(prefix="sms-chaos-rows-", suffix=".jsonl")
+        os.close(handle)
+        os.environ[CHAOS_ROWS_FILE] = path
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    path = Path(os.environ.get(CHAOS_ROWS_FILE, "/nonexistent"))
+    rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    path.unlink(missing_ok=True)
+    if rows:
+        cells = [[str(row[c]) for c in CHAOS_COLUMNS] for row in rows]
+        widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(CHAOS_COLUMNS)]
+        terminalreporter.write_sep("=", "SMS send chaos: emulator's record per gateway and seed")
+        lines = ["  ".join(c.rjust(w) for c, w in zip(CHAOS_COLUMNS, widths, strict=True))]
+        lines += ["  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)) for line in cells]
+        terminalreporter.write_line("\n".join(lines))

@@ -1,43 +1,32 @@
 """The chaos suite's results table: each run adds a row, printed at the end of the pytest session
-(in the terminal summary, so it is in the CI log whether the tests pass or fail)."""
+(in the terminal summary, so it is in the CI log whether the tests pass or fail).
+
+Rows go to a JSON-lines file named in the environment, so that under pytest-xdist the controller,
+which prints the summary, sees the rows its workers wrote.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROWS = pytest.StashKey[list[dict[str, Any]]]()
-COLUMNS = (
-    "gateway",
-    "seed",
-    "green",
-    "tries",
-    "accepted",
-    "duplicates",
-    "lost",
-    "unconfirmed",
-    "misreported",
-    "seconds",
-)
+#: Set by tests/conftest.py, which prints the table (the one conftest an xdist controller loads).
+ROWS_FILE = "SMS_CHAOS_ROWS_FILE"
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
-    cells = [[str(row[c]) for c in COLUMNS] for row in rows]
-    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(COLUMNS)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(COLUMNS, widths, strict=True))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)) for line in cells]
-    return "\n".join(lines)
+class Rows(list):
+    """Result rows (one dict per run, keys: CHAOS_COLUMNS in tests/conftest.py); ``append`` also writes the file."""
+
+    def append(self, row: dict[str, Any]) -> None:
+        super().append(row)
+        with Path(os.environ[ROWS_FILE]).open("a") as out:
+            out.write(json.dumps(row) + "\n")
 
 
 @pytest.fixture
-def chaos_rows(request) -> list[dict[str, Any]]:
-    """The session's list of result rows (one dict per run, keys :data:`COLUMNS`)."""
-    return request.config.stash.setdefault(ROWS, [])
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    rows = config.stash.get(ROWS, [])
-    if rows:
-        terminalreporter.write_sep("=", "SMS send chaos: emulator's record per gateway and seed")
-        terminalreporter.write_line(format_table(rows))
+def chaos_rows() -> list[dict[str, Any]]:
+    return Rows()
