@@ -43,12 +43,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import fault_mix
 import pytest
 from task_fakes import tries
 
 PRIMOTEXTO_SEND = "/v2/notification/messages/send"
 SMSPARTNER_SEND = "/v1/send"
-SEND_PATHS = {"primotexto": PRIMOTEXTO_SEND, "smspartner": SMSPARTNER_SEND}
 CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 COUNT = 2000
 #: Seeds chosen so that the first four send requests, i.e. the whole first try of an SMS Partner
@@ -74,18 +74,7 @@ def dag_module():
 
 
 def add_fault_mix(emulator, vendor: str, seed: int) -> None:
-    left = 1.0
-    for index, (kind, share, extra) in enumerate(FAULT_MIX):
-        emulator.add_fault(
-            kind,
-            vendor=vendor,
-            path=SEND_PATHS[vendor],
-            method="POST",
-            probability=share / left,
-            seed=seed * 100 + index,
-            **extra,
-        )
-        left -= share
+    fault_mix.add_fault_mix(emulator, vendor, seed, FAULT_MIX)
 
 
 def run(vendor: str, count: int = COUNT):

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from api import AirflowApi
 from conftest import CONN_IDS
+from fault_mix import add_fault_mix
 
 CHUNKS, SIZE = 8, 5000
-SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
 #: (kind, share of send requests, arguments) per gateway. Primotexto takes one number per request
 #: (40,000 requests), so a few percent already means hundreds of faults and several tries per
 #: chunk; SMS Partner takes 500 (80 requests), so its shares are higher for every kind to land.
@@ -51,28 +51,13 @@ def chunk_numbers() -> list[list[str]]:
     return module.chunk_numbers(CHUNKS, SIZE)
 
 
-def add_fault_mix(gateway, vendor: str, seed: int) -> None:
-    left = 1.0
-    for index, (kind, share, extra) in enumerate(FAULT_MIX[vendor]):
-        gateway.add_fault(
-            kind,
-            vendor=vendor,
-            path=SEND_PATHS[vendor],
-            method="POST",
-            probability=share / left,
-            seed=seed * 100 + index,
-            **extra,
-        )
-        left -= share
-
-
 @pytest.mark.parametrize("vendor", ["primotexto", "smspartner"])
 def test_a_mapped_send_on_two_celery_workers_sends_each_number_once(
     celery_stack, api, gateway, record_time, vendor
 ):
     numbers = [n for chunk in chunk_numbers() for n in chunk]
     gateway.configure(credits=1_000_000)  # the emulator's default balance covers 10,000 SMS
-    add_fault_mix(gateway, vendor, seed=SEED)
+    add_fault_mix(gateway, vendor, SEED, FAULT_MIX[vendor])
     started = time.monotonic()
     try:
         run_id = api.trigger(
