@@ -14,13 +14,13 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from airflow_provider_sms.hooks.exchange import arun
-from airflow_provider_sms.sending.batch import BatchReport, chunk_steps, counter, plan, send_all
+from airflow_provider_sms.sending.batch import ChunkResults, chunk_steps, plan, send_all
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from airflow_provider_sms.hooks.base import BatchSendOutcome, SendRequest
-    from airflow_provider_sms.sending.batch import SendBatch
+    from airflow_provider_sms.sending.batch import BatchReport, SendBatch
     from airflow_provider_sms.sending.progress import Progress
 
 
@@ -33,8 +33,7 @@ async def asend_all(
 ) -> BatchReport:
     """Async twin of :func:`~.batch.send_all` (same arguments, same report)."""
     requests = plan(shared, todo, tags)
-    count = counter(progress)
-    outcomes: list[BatchReport] = [BatchReport(())] * len(requests)
+    results = ChunkResults(len(requests), progress)
     hook, limiter = shared.hook, shared.limiter
     await hook.aget_settings()
     hook.pool_size = max(hook.pool_size, max_concurrency)
@@ -49,14 +48,10 @@ async def asend_all(
 
         async def worker() -> None:
             for index, request in pending:  # one iterator shared by the workers: each takes the next
-                outcomes[index] = await arun(chunk_steps(shared, request), send)
-                count(outcomes[index])
+                results.done(index, await arun(chunk_steps(shared, request), send))
 
         await asyncio.gather(*(worker() for _ in range(min(max_concurrency, len(requests)))))
-    report = BatchReport(())
-    for outcome in outcomes:
-        report.merge(outcome)
-    return report
+    return results.report()
 
 
 def send_all_fastest(

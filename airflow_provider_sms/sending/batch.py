@@ -309,13 +309,12 @@ def send_all(
     :param tags: the reconciliation tag of request ``index`` (``None`` where not needed).
     :param progress: counts each request's outcomes as it finishes (task-log progress lines).
     """
-    report = BatchReport(())
-    count = counter(progress)
-    for outcome in map_bounded(
-        lambda r: send_chunk(shared, r), plan(shared, todo, tags), max_concurrency, count
-    ):
-        report.merge(outcome)
-    return report
+    requests = plan(shared, todo, tags)
+    results = ChunkResults(len(requests), progress)
+    map_bounded(
+        lambda i: results.done(i, send_chunk(shared, requests[i])), range(len(requests)), max_concurrency
+    )
+    return results.report()
 
 
 def plan(shared: SendBatch, todo: Sequence[str], tags: Callable[[int], str | None]) -> list[PlannedRequest]:
@@ -325,11 +324,24 @@ def plan(shared: SendBatch, todo: Sequence[str], tags: Callable[[int], str | Non
     return shared.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
 
 
-def counter(progress: Progress | None) -> Callable[[BatchReport], None]:
-    """Counts each request's outcomes in ``progress`` (task-log progress lines) as it finishes."""
+class ChunkResults:
+    """The outcomes of a batch's requests, shared by :func:`send_all` and its async twin: each
+    counted in ``progress`` as it finishes, all merged in request order by :meth:`report`."""
 
-    def count(outcome: BatchReport) -> None:
-        if progress is not None:
-            progress.add(len(outcome.sent), len(outcome.skipped), len(outcome.failed))
+    def __init__(self, requests: int, progress: Progress | None) -> None:
+        self.outcomes = [BatchReport(())] * requests
+        self.progress = progress
 
-    return count
+    def done(self, index: int, outcome: BatchReport) -> BatchReport:
+        """Request ``index`` finished with ``outcome`` (safe from the fan-out's threads)."""
+        self.outcomes[index] = outcome
+        if self.progress is not None:
+            self.progress.add(len(outcome.sent), len(outcome.skipped), len(outcome.failed))
+        return outcome
+
+    def report(self) -> BatchReport:
+        """Every request's outcomes merged, in request order."""
+        report = BatchReport(())
+        for outcome in self.outcomes:
+            report.merge(outcome)
+        return report

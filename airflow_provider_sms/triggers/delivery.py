@@ -9,9 +9,9 @@ move), and keeps the same
 about messages that are not final yet, and decides with the same
 :func:`~airflow_provider_sms.delivery.classify`.
 
-Every pass of the loop either yields the one final event and returns, or sleeps: ``poke_interval``
-between polls, a capped exponential backoff (at least the gateway's ``Retry-After``) after a
-rate limit or a transient failure. It never spins.
+The loop, its pacing (polls start ``poke_interval`` apart, a capped exponential backoff after a
+rate limit or a transient failure, never a spin) and its deadline are
+:class:`~airflow_provider_sms.triggers.polling.PollingTrigger`'s.
 
 Event payload (small JSON, and no phone number: the triggerer logs every event it fires):
 ``{"status": "success" | "failure" | "timeout" | "error", "statuses": [{"index", "message_id",
@@ -23,33 +23,28 @@ position in ``messages`` (the sensor joins the numbers back); an ``error`` event
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_sms.delivery import (
     DEFAULT_FAILURE_STATES,
     DEFAULT_MAX_BACKOFF,
-    MIN_POLL_INTERVAL,
-    DeliveryOutcome,
     DeliveryTracker,
     as_status,
     describe_counts,
     event_statuses,
 )
-from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
-from airflow_provider_sms.hooks import aget_sms_hook
+from airflow_provider_sms.triggers.polling import PollingTrigger
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from airflow_provider_sms.hooks.base import SmsHook
 
 #: The ``status`` of the trigger's one event.
 EventStatus = Literal["success", "failure", "timeout", "error"]
 
 
-class SmsDeliveryTrigger(BaseTrigger):
+class SmsDeliveryTrigger(PollingTrigger):
     """Poll delivery statuses until every message is final, then fire one event.
 
     :param sms_conn_id: Airflow connection of type ``primotexto`` or ``smspartner``.
@@ -59,7 +54,8 @@ class SmsDeliveryTrigger(BaseTrigger):
         final: they are not asked about again, and they are part of the final event, so the event
         alone tells the whole story (``dag.test()`` drops ``defer(kwargs=...)`` on resume).
     :param failure_states: final states that make the outcome a failure.
-    :param poke_interval: seconds between two polls (at least :data:`MIN_POLL_INTERVAL`).
+    :param poke_interval: seconds from the start of one poll to the start of the next (at least
+        :data:`~airflow_provider_sms.delivery.MIN_POLL_INTERVAL`).
     :param deadline: Unix time after which the trigger stops and fires a ``timeout`` event; the
         sensor passes its own timeout here as well as to ``defer()``, so the outcome is the same
         whether the triggerer's timeout or this one fires first (and ``dag.test()``, whose
@@ -67,6 +63,9 @@ class SmsDeliveryTrigger(BaseTrigger):
     :param max_backoff: cap, in seconds, of the pause after failed polls (see
         :func:`~airflow_provider_sms.delivery.backoff_delay`).
     """
+
+    poll_name = "Delivery status poll"
+    wait_name = "Delivery tracking"
 
     def __init__(
         self,
@@ -79,8 +78,9 @@ class SmsDeliveryTrigger(BaseTrigger):
         deadline: float | None = None,
         max_backoff: float = DEFAULT_MAX_BACKOFF,
     ) -> None:
-        super().__init__()
-        self.sms_conn_id = str(sms_conn_id)
+        super().__init__(
+            sms_conn_id=sms_conn_id, poke_interval=poke_interval, deadline=deadline, max_backoff=max_backoff
+        )
         self.messages = [
             {"message_id": str(m["message_id"]), "recipient": m.get("recipient") or None}
             | ({"category": str(m["category"])} if m.get("category") else {})
@@ -88,9 +88,6 @@ class SmsDeliveryTrigger(BaseTrigger):
         ]
         self.final_statuses = [as_status(s).to_dict() for s in final_statuses or []]
         self.failure_states = [str(s) for s in failure_states]
-        self.poke_interval = float(poke_interval)
-        self.deadline = float(deadline) if deadline is not None else None
-        self.max_backoff = float(max_backoff)
 
     def __repr__(self) -> str:
         """Counts only: the kwargs hold phone numbers, and a repr may end up in a log."""
@@ -111,69 +108,28 @@ class SmsDeliveryTrigger(BaseTrigger):
             },
         )
 
-    # ------------------------------------------------------------------ events
-    @staticmethod
-    def _payload(status: EventStatus, outcome: DeliveryOutcome) -> dict[str, Any]:
+    def _begin(self) -> None:
+        self._tracker = DeliveryTracker(self.messages, self.failure_states, self.final_statuses)
+        self._progress = ""
+
+    def _payload(self, status: str) -> dict[str, Any]:
+        outcome = self._tracker.outcome
         return {"status": status, "statuses": event_statuses(outcome), "counts": dict(outcome.counts)}
 
-    def _final_event(self, outcome: DeliveryOutcome) -> TriggerEvent:
-        status: EventStatus = "failure" if outcome.verdict == "failure" else "success"
-        return TriggerEvent(self._payload(status, outcome))
+    def _timeout_event(self) -> TriggerEvent:
+        self.log.info("Deadline reached with %d SMS not final", len(self._tracker.outcome.pending))
+        return super()._timeout_event()
 
-    def _timeout_event(self, outcome: DeliveryOutcome) -> TriggerEvent:
-        return TriggerEvent(self._payload("timeout", outcome))
-
-    @classmethod
-    def _error_event(cls, exc: BaseException, outcome: DeliveryOutcome) -> TriggerEvent:
-        from airflow_provider_sms.hooks.base import scrub
-
-        payload = cls._payload("error", outcome)
-        payload.update(error=type(exc).__name__, message=scrub(exc))
-        if isinstance(exc, SmsGatewayError):
-            payload.update(http_status=exc.http_status, code=exc.code)
-        return TriggerEvent(payload)
-
-    async def _pause(self, seconds: float) -> None:
-        """The only place the loop waits (every pass that does not return comes through here)."""
-        await asyncio.sleep(seconds)
-
-    def _remaining(self) -> float | None:
-        return None if self.deadline is None else self.deadline - time.time()
-
-    # ------------------------------------------------------------------ loop
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll, classify, sleep; yield exactly one event and return."""
-        tracker = DeliveryTracker(self.messages, self.failure_states, self.final_statuses)
-        last_progress = ""
-        try:
-            hook = await aget_sms_hook(self.sms_conn_id)
-            while True:
-                outcome = await tracker.apoll(hook)
-                if outcome.done:
-                    self.log.info("All %d SMS are final: %s", len(self.messages), describe_counts(outcome))
-                    yield self._final_event(outcome)
-                    return
-                if tracker.last_error is not None:
-                    self.log.warning(
-                        "Delivery status poll failed (%s, attempt %d); backing off",
-                        type(tracker.last_error).__name__,
-                        tracker.failures,
-                    )
-                elif (progress := describe_counts(outcome)) != last_progress:
-                    self.log.info("Waiting for delivery: %s", progress)
-                    last_progress = progress
-                delay = tracker.next_delay(self.poke_interval, self.max_backoff)
-                remaining = self._remaining()
-                if remaining is not None:
-                    if remaining <= 0:
-                        self.log.info("Deadline reached with %d SMS not final", len(outcome.pending))
-                        yield self._timeout_event(outcome)
-                        return
-                    delay = max(min(delay, remaining), MIN_POLL_INTERVAL)
-                await self._pause(delay)
-        except SmsError as exc:
-            self.log.error("Delivery tracking stopped: %s", exc)
-            yield self._error_event(exc, tracker.outcome)
-        except Exception as exc:
-            self.log.exception("Delivery tracking failed unexpectedly")
-            yield self._error_event(exc, tracker.outcome)
+    async def _poll_once(self, hook: SmsHook) -> TriggerEvent | None:
+        """One :meth:`~airflow_provider_sms.delivery.DeliveryTracker.apoll`; the event once all are final."""
+        outcome = await self._tracker.apoll(hook)
+        if self._tracker.last_error is not None:
+            raise self._tracker.last_error  # transient (the tracker re-raises the others): back off
+        if outcome.done:
+            self.log.info("All %d SMS are final: %s", len(self.messages), describe_counts(outcome))
+            status: EventStatus = "failure" if outcome.verdict == "failure" else "success"
+            return TriggerEvent(self._payload(status))
+        if (progress := describe_counts(outcome)) != self._progress:
+            self.log.info("Waiting for delivery: %s", progress)
+            self._progress = progress
+        return None

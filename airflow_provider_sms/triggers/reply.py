@@ -1,30 +1,28 @@
 """SmsReplyTrigger: wait in the triggerer for a reply matching a :class:`~airflow_provider_sms.inbound.ReplyFilter`.
 
 What :class:`~airflow_provider_sms.sensors.reply.SmsReplySensor` defers to. It polls the replies
-with the async hook, sleeps ``poke_interval`` between polls (a capped backoff after transient
-errors), and yields one event: ``{"status": "found", "message_ids": [...]}``, ``{"status":
-"timeout"}`` at its ``deadline``, or ``{"status": "error", "error", "message"}``. No text and no
-number in the event (the triggerer logs it): the sensor reads the replies back by id.
+with the async hook in :class:`~airflow_provider_sms.triggers.polling.PollingTrigger`'s loop (a
+poll every ``poke_interval``, a capped backoff after transient errors), and yields one event:
+``{"status": "found", "message_ids": [...]}``, ``{"status": "timeout"}`` at its ``deadline``, or
+``{"status": "error", "error", "message"}`` (plus ``http_status`` and ``code`` for gateway errors).
+No text and no number in the event (the triggerer logs it): the sensor reads the replies back by id.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL, backoff_delay
-from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
-from airflow_provider_sms.hooks import aget_sms_hook
+from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF
 from airflow_provider_sms.inbound import ReplyFilter
+from airflow_provider_sms.triggers.polling import PollingTrigger
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from airflow_provider_sms.hooks.base import SmsHook
 
 
-class SmsReplyTrigger(BaseTrigger):
+class SmsReplyTrigger(PollingTrigger):
     """Poll replies until one matches, then fire one event.
 
     :param sms_conn_id: Airflow connection (a gateway with ``replies_by_pull``).
@@ -32,10 +30,13 @@ class SmsReplyTrigger(BaseTrigger):
     :param pattern: regular expression the text must contain (``re.search``), or ``None``.
     :param since: ISO 8601 time a reply must not predate, or ``None``.
     :param category: read only the replies filed under this category.
-    :param poke_interval: seconds between polls (at least 0.1).
+    :param poke_interval: seconds from the start of one poll to the start of the next (at least 0.1).
     :param deadline: Unix time after which a ``timeout`` event fires.
     :param max_backoff: cap, in seconds, of the pause after failed polls.
     """
+
+    poll_name = "Reply poll"
+    wait_name = "Waiting for a reply"
 
     def __init__(
         self,
@@ -49,15 +50,13 @@ class SmsReplyTrigger(BaseTrigger):
         deadline: float | None = None,
         max_backoff: float = DEFAULT_MAX_BACKOFF,
     ) -> None:
-        super().__init__()
-        self.sms_conn_id = str(sms_conn_id)
+        super().__init__(
+            sms_conn_id=sms_conn_id, poke_interval=poke_interval, deadline=deadline, max_backoff=max_backoff
+        )
         self.numbers = [str(n) for n in numbers]
         self.pattern = pattern
         self.since = since
         self.category = category
-        self.poke_interval = float(poke_interval)
-        self.deadline = float(deadline) if deadline is not None else None
-        self.max_backoff = float(max_backoff)
 
     def __repr__(self) -> str:
         return f"<{type(self).__qualname__} conn={self.sms_conn_id} numbers={len(self.numbers)}>"
@@ -78,51 +77,13 @@ class SmsReplyTrigger(BaseTrigger):
             },
         )
 
-    async def _pause(self, seconds: float) -> None:
-        await asyncio.sleep(max(seconds, MIN_POLL_INTERVAL))
+    def _begin(self) -> None:
+        self._wanted = ReplyFilter(tuple(self.numbers), self.pattern, self.since)
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll, match, sleep; yield exactly one event and return."""
-        from airflow_provider_sms.hooks.base import scrub  # here: DAG files import this module
-
-        wanted = ReplyFilter(tuple(self.numbers), self.pattern, self.since)
-        failures = 0
-        try:
-            hook = await aget_sms_hook(self.sms_conn_id)
-            while True:
-                retry_after = None
-                try:
-                    matched = wanted.select(await hook.aget_replies(self.category))
-                except SmsGatewayError as exc:
-                    if not exc.transient:
-                        raise
-                    failures, retry_after = failures + 1, exc.retry_after
-                    self.log.warning(
-                        "Reply poll failed (%s, attempt %d); backing off", type(exc).__name__, failures
-                    )
-                else:
-                    failures = 0
-                    if matched:
-                        self.log.info("%d matching repl(ies) received", len(matched))
-                        yield TriggerEvent(
-                            {"status": "found", "message_ids": [r.message_id for r in matched]}
-                        )
-                        return
-                delay = (
-                    backoff_delay(failures, self.poke_interval, retry_after, self.max_backoff)
-                    if failures
-                    else self.poke_interval
-                )
-                if self.deadline is not None:
-                    remaining = self.deadline - time.time()
-                    if remaining <= 0:
-                        yield TriggerEvent({"status": "timeout"})
-                        return
-                    delay = min(delay, remaining)
-                await self._pause(delay)
-        except SmsError as exc:
-            self.log.error("Waiting for a reply stopped: %s", scrub(exc))
-            yield TriggerEvent({"status": "error", "error": type(exc).__name__, "message": scrub(exc)})
-        except Exception as exc:
-            self.log.exception("Waiting for a reply failed unexpectedly")
-            yield TriggerEvent({"status": "error", "error": type(exc).__name__, "message": scrub(exc)})
+    async def _poll_once(self, hook: SmsHook) -> TriggerEvent | None:
+        """Read the replies; the ``found`` event when any matches."""
+        matched = self._wanted.select(await hook.aget_replies(self.category))
+        if not matched:
+            return None
+        self.log.info("%d matching repl(ies) received", len(matched))
+        return TriggerEvent({"status": "found", "message_ids": [r.message_id for r in matched]})

@@ -1,4 +1,5 @@
-"""SmsDeliveryTrigger: serialisation, one final event, batching, backoff without hot loops."""
+"""SmsDeliveryTrigger: serialisation, one final event, batching, backoff without hot loops; the
+shared poll loop (:class:`PollingTrigger`): start-to-start pacing, backoff, deadline, error events."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 
 import pytest
 from airflow.providers.common.compat.module_loading import import_string
+from airflow.triggers.base import TriggerEvent
 
 try:
     from airflow.sdk.serde import deserialize, serialize
@@ -15,10 +17,13 @@ except ImportError:  # Airflow < 3.1
     from airflow.serialization.serde import deserialize, serialize
 from delivery_helpers import asked, key
 
-from airflow_provider_sms.delivery import backoff_delay
+from airflow_provider_sms.delivery import MIN_POLL_INTERVAL, backoff_delay
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
+from airflow_provider_sms.exceptions import SmsAuthenticationError, SmsRateLimitError, SmsServerError
 from airflow_provider_sms.hooks import get_sms_hook
+from airflow_provider_sms.triggers import polling
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
+from airflow_provider_sms.triggers.polling import PollingTrigger
 
 OK_1, OK_2 = "+33612340021", "+33612340022"
 PRIMITIVES = (str, int, float, bool, type(None))
@@ -212,3 +217,122 @@ async def test_cancellation_is_not_swallowed(emulator):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+# ---------------------------------------------------------------------------------------------- pacing
+class FakeClock:
+    """The loop's poll clock, moved only by :class:`ScriptedTrigger`'s polls."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class ScriptedTrigger(PollingTrigger):
+    """A poll per step of ``script``: ``(seconds it takes, None | "done" | an exception)``."""
+
+    def __init__(self, script, clock, **kwargs):
+        super().__init__(sms_conn_id="emu_primotexto", **kwargs)
+        self.script, self.clock, self.pauses = list(script), clock, []
+
+    def serialize(self):
+        return (f"{__name__}.ScriptedTrigger", {})
+
+    async def _poll_once(self, hook):
+        seconds, result = self.script.pop(0)
+        self.clock.now += seconds
+        if isinstance(result, BaseException):
+            raise result
+        return TriggerEvent(self._payload("success")) if result == "done" else None
+
+    async def _pause(self, seconds):
+        self.pauses.append(seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(polling, "CLOCK", fake)
+    return fake
+
+
+def test_polls_start_every_poke_interval(emulator, clock):
+    """After an answered poll the pause is what is left of ``poke_interval``, never below the minimum."""
+    script = [(0.3, None), (0.0, None), (0.95, None), (2.5, None), (1.0, None), (0.25, "done")]
+    trigger = ScriptedTrigger(script, clock, poke_interval=1.0)
+    assert [e.payload for e in collect(trigger)] == [{"status": "success"}]
+    assert trigger.pauses == pytest.approx(
+        [0.7, 1.0, MIN_POLL_INTERVAL, MIN_POLL_INTERVAL, MIN_POLL_INTERVAL]
+    )
+    assert min(trigger.pauses) >= MIN_POLL_INTERVAL
+
+
+def test_backoff_after_failed_polls_is_unchanged_by_pacing(emulator, clock):
+    """A failed poll's backoff is measured from its end: the poll's duration is not taken off."""
+    script = [
+        (0.4, SmsServerError("down")),
+        (0.4, SmsRateLimitError("slow down", retry_after=7.0)),
+        (0.4, SmsServerError("down")),
+        (0.4, None),
+        (0.2, None),
+        (0.0, "done"),
+    ]
+    trigger = ScriptedTrigger(script, clock, poke_interval=1.0, max_backoff=30.0)
+    assert [e.payload["status"] for e in collect(trigger)] == ["success"]
+    assert trigger.pauses[:3] == [
+        backoff_delay(1, 1.0, None, 30.0),
+        backoff_delay(2, 1.0, 7.0, 30.0),
+        backoff_delay(3, 1.0, None, 30.0),
+    ]
+    assert trigger.pauses[:3] == [2.0, 7.0, 8.0]
+    assert trigger.pauses[3:] == pytest.approx([0.6, 0.8])  # answered again: start to start
+
+
+def test_pause_never_passes_the_deadline_and_the_deadline_ends_the_wait(emulator, clock):
+    trigger = ScriptedTrigger([(0.0, None)] * 2, clock, poke_interval=60.0, deadline=time.time() + 5.0)
+    clamped = []
+
+    async def pause(seconds):
+        clamped.append(seconds)
+        trigger.deadline = time.time() - 1  # the deadline passes during the pause
+
+    trigger._pause = pause
+    assert [e.payload for e in collect(trigger)] == [{"status": "timeout"}]
+    assert len(clamped) == 1
+    assert MIN_POLL_INTERVAL <= clamped[0] <= 5.0
+
+
+def test_error_events_have_one_shape(emulator, clock):
+    refused = SmsAuthenticationError("bad key for +33612345678", http_status=401, code=10)
+    (event,) = collect(ScriptedTrigger([(0.1, refused)], clock, poke_interval=1.0))
+    assert event.payload == {
+        "status": "error",
+        "error": "SmsAuthenticationError",
+        "message": "bad key for +3361****78",
+        "http_status": 401,
+        "code": 10,
+    }
+    (event,) = collect(ScriptedTrigger([(0.1, KeyError("x"))], clock, poke_interval=1.0))
+    assert event.payload == {"status": "error", "error": "KeyError", "message": "'x'"}
+
+
+def test_delivery_trigger_paces_start_to_start_against_the_emulator(emulator, vendor, conn_id, poll_clock):
+    """Each pause after an answered poll is ``poke_interval`` minus that poll's measured duration."""
+    emulator.configure(delivery_delay=1.0)  # a few polls before the messages are final
+    messages = refs(send(conn_id, [OK_1, OK_2]))
+    emulator.add_fault("latency", vendor=vendor, path="status", latency_ms=150)
+    pauses = []
+
+    class Recording(SmsDeliveryTrigger):
+        async def _pause(self, seconds):
+            pauses.append((seconds, poll_clock.last_poll()))
+            await asyncio.sleep(0.05)
+
+    (event,) = collect(Recording(sms_conn_id=conn_id, messages=messages, poke_interval=0.5))
+    assert event.payload["status"] == "success"
+    assert pauses
+    for pause, took in pauses:
+        assert took >= 0.15  # the emulator's latency: the pause is shortened by at least that much
+        assert pause == max(MIN_POLL_INTERVAL, 0.5 - took)
