@@ -18,12 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from airflow_provider_sms.delivery_gate import SummaryGate
 from airflow_provider_sms.exceptions import (
-    SmsDeliveryFailedError,
-    SmsError,
     SmsGatewayError,
-    SmsValidationError,
 )
-from airflow_provider_sms.results import DeliveryStatus
+from airflow_provider_sms.results import FINAL_STATES, DeliveryStatus
 from airflow_provider_sms.rules.messages import MessageRef, RefKey, ref_key
 from airflow_provider_sms.rules.numbers import mask_number
 
@@ -197,6 +194,7 @@ class DeliveryTracker:
     :param failure_states: final states that make the outcome a failure.
     :param final_statuses: statuses already known (``DeliveryStatus`` or dicts); the final ones are
         kept, the others ignored.
+    :param gate: the figures gate (default: a new one on monotonic time).
     """
 
     def __init__(
@@ -204,6 +202,7 @@ class DeliveryTracker:
         messages: Iterable[Mapping[str, Any]],
         failure_states: Iterable[str] = DEFAULT_FAILURE_STATES,
         final_statuses: Iterable[DeliveryStatus | Mapping[str, Any]] = (),
+        gate: SummaryGate | None = None,
     ) -> None:
         self.messages: list[MessageRef] = [dict(m) for m in messages]
         self.failure_states: tuple[str, ...] = tuple(failure_states)
@@ -215,7 +214,8 @@ class DeliveryTracker:
         self.failures = 0
         #: The transient error of the last poll, ``None`` when the gateway answered.
         self.last_error: SmsGatewayError | None = None
-        self.gate = SummaryGate()  #: skips per-message requests while a send's figures stand still
+        #: Skips per-message requests while a send's figures stand still.
+        self.gate = gate if gate is not None else SummaryGate()
         self._keep_final(final_statuses)
         #: Where every message stands after the last answered poll (before any: the known finals).
         self.outcome: DeliveryOutcome = self._classify(())
@@ -248,6 +248,17 @@ class DeliveryTracker:
     def final_statuses(self) -> list[dict[str, Any]]:
         """The statuses known to be final, as dicts (what the sensor hands the trigger)."""
         return [s.to_dict() for s in self.final.values()]
+
+    def final_by_index(self) -> list[dict[str, Any]]:
+        """The final statuses in :func:`event_statuses` form (position, no number), for
+        :meth:`restore_final` in another process."""
+        return [item for item in event_statuses(self.outcome) if item["state"] in FINAL_STATES]
+
+    def restore_final(self, items: Iterable[Mapping[str, Any]]) -> DeliveryOutcome:
+        """Take back :meth:`final_by_index` output (of the same messages) and reclassify."""
+        self._keep_final(self.from_event(items))
+        self.outcome = self._classify(())
+        return self.outcome
 
     def record(self, statuses: Iterable[DeliveryStatus | Mapping[str, Any]]) -> DeliveryOutcome:
         """Take the gateway's answer: keep the final statuses, classify every message."""
@@ -325,23 +336,3 @@ class DeliveryTracker:
 
     def _classify(self, latest: Iterable[DeliveryStatus]) -> DeliveryOutcome:
         return classify(merge_statuses(self.messages, self.final.values(), latest), self.failure_states)
-
-
-def error_from_event(event: Mapping[str, Any], conn_id: str) -> SmsError:
-    """Rebuild a trigger ``error`` event's exception with its class, so permanent ones still skip
-    Airflow retries."""
-    from airflow_provider_sms import exceptions
-
-    name, text = str(event.get("error") or ""), str(event.get("message") or "unknown error")
-    message = f"Delivery tracking stopped in the triggerer: {text}"
-    cls = getattr(exceptions, name, None)
-    if isinstance(cls, type) and issubclass(cls, SmsGatewayError):
-        return cls(message, http_status=event.get("http_status"), code=event.get("code"), conn_id=conn_id)
-    if cls is SmsValidationError:
-        return SmsValidationError([text])
-    if isinstance(cls, type) and issubclass(cls, SmsError) and cls is not SmsDeliveryFailedError:
-        try:
-            return cls(message)
-        except TypeError:  # pragma: no cover - a subclass with another signature
-            pass
-    return SmsError(f"{message} ({name})" if name else message)

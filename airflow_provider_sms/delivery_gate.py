@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from airflow_provider_sms.rules.messages import MessageRef
 
@@ -88,3 +88,23 @@ class SummaryGate:
     def passed(self) -> None:
         """A per-message pass was answered: its figures become the reference."""
         self.last, self.last_pass_at, self.skipped = self._seen, self.clock(), 0
+
+    def snapshot(self) -> dict[str, Any]:
+        """The reference figures and the safety-net counters, as JSON (meaningful in another
+        process only with a wall-clock ``clock``)."""
+        figures = [[c, [list(pair) for pair in f]] for c, f in self.last] if self.last else None
+        return {"figures": figures, "last_pass_at": self.last_pass_at, "skipped": self.skipped}
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Take back a :meth:`snapshot`; anything malformed leaves the gate as new (a full pass)."""
+        try:
+            figures = saved.get("figures")
+            self.last = (
+                tuple((str(c), tuple((str(k), int(v)) for k, v in f)) for c, f in figures)
+                if figures
+                else None
+            )
+            self.last_pass_at = float(saved.get("last_pass_at") or 0.0)
+            self.skipped = int(saved.get("skipped") or 0)
+        except (TypeError, ValueError):
+            self.last, self.last_pass_at, self.skipped = None, 0.0, 0

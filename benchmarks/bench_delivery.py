@@ -3,7 +3,8 @@
 For each gateway, 2,000 SMS are sent to the emulator by ``SmsSendOperator`` with no ``category``
 (as a DAG would: on Primotexto the operator gives the send its task's own category, which the
 sensor then polls by), ``delivery_delay`` 8 s so the first polls see them pending and idle, then
-tracked to success once by ``SmsDeliverySensor.execute`` in poke mode and once by
+tracked to success by ``SmsDeliverySensor.execute`` in poke mode, in reschedule mode (a new sensor
+object per poke, as a new process would be, sharing only the task's state store) and by
 ``SmsDeliveryTrigger.run`` (what the triggerer runs for ``deferrable=True``). Measured:
 
 * requests per poll (every gateway request counted by the emulator, which runs in its own
@@ -14,8 +15,9 @@ tracked to success once by ``SmsDeliverySensor.execute`` in poke mode and once b
   end of the previous poll and the end of this one: the emulator's delivery times tell) and
   *moving* ones;
 * ``seconds``: from the last delivery (the emulator's ``accepted_at`` of the last message +
-  ``delivery_delay``) to the sensor's success: about ``poke_interval``, at most ``poke_interval`` plus the
-  rest of the poll under way and the next one;
+  ``delivery_delay``) to the sensor's success. Polls start ``poke_interval`` apart (start to start),
+  so the first poll after the last delivery starts within one interval; the notes also give
+  ``first poll after``: from the last delivery to the start of that poll;
 * ``per_second``: messages tracked per second of tracking (first poll to success).
 
 ``python benchmarks/bench_delivery.py [--quick]`` prints the rows; ``benchmarks/run.py`` collects them.
@@ -108,6 +110,50 @@ def _track_poke(emulator: Any, vendor: str, conn_id: str, messages: list[dict]) 
     return (polls, durations, starts), len(statuses)
 
 
+def _track_reschedule(emulator: Any, vendor: str, conn_id: str, messages: list[dict]) -> tuple[Polls, int]:
+    """Reschedule mode: a new sensor object per poke; only the task's state store is shared."""
+    from airflow.exceptions import AirflowRescheduleException
+    from common import MemoryStateStore
+
+    from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
+
+    class RescheduleTI(_TI):
+        def get_first_reschedule_date(self, context: Any) -> Any:
+            return first
+
+    polls: list[int] = []
+    durations: list[float] = []
+    starts: list[float] = []
+    first = None
+    context = {"ti": RescheduleTI(), "task_state_store": MemoryStateStore()}
+    while True:
+        sensor = SmsDeliverySensor(
+            task_id="bench_wait",
+            sms_conn_id=conn_id,
+            messages=messages,
+            mode="reschedule",
+            poke_interval=POKE_INTERVAL,
+            timeout=120,
+            deferrable=False,
+        )
+        before, started = _status_requests(emulator, vendor), time.perf_counter()
+        starts.append(time.time())
+        try:
+            statuses = sensor.execute(context)  # type: ignore[arg-type]
+        except AirflowRescheduleException as reschedule:
+            first = first or datetime.now(reschedule.reschedule_date.tzinfo)
+            wait = (
+                reschedule.reschedule_date - datetime.now(reschedule.reschedule_date.tzinfo)
+            ).total_seconds()
+        else:
+            wait = None
+        durations.append(time.perf_counter() - started)
+        polls.append(_status_requests(emulator, vendor) - before)
+        if wait is None:
+            return (polls, durations, starts), len(statuses)
+        time.sleep(max(wait, 0.0))
+
+
 def _track_trigger(emulator: Any, vendor: str, conn_id: str, messages: list[dict]) -> tuple[Polls, int]:
     from airflow_provider_sms.rules.messages import normalize_messages
     from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
@@ -170,7 +216,7 @@ def _measure(
     messages = _send(conn_id, count, first)
     deliveries = _deliveries(emulator, vendor, delay)
     last_delivery = deliveries[-1]
-    track = _track_poke if path == "poke" else _track_trigger
+    track = {"poke": _track_poke, "reschedule": _track_reschedule, "trigger": _track_trigger}[path]
     started = time.time()
     (polls, durations, starts), tracked = track(emulator, vendor, conn_id, messages)
     idle, moving = _split((polls, durations, starts), deliveries)
@@ -178,7 +224,8 @@ def _measure(
     if tracked != count:
         raise RuntimeError(f"tracked {tracked} of {count} messages")
     label = "SMS Partner" if vendor == "smspartner" else "Primotexto"
-    how = "poke()" if path == "poke" else "trigger run()"
+    how = {"poke": "poke()", "reschedule": "reschedule", "trigger": "trigger run()"}[path]
+    first_after = next((start for start in starts if start >= last_delivery), finished)
     categories = sorted({str(m.get("category")) for m in messages})
     bounded = [p for p in idle if p <= MAX_IDLE_REQUESTS]
     return [
@@ -190,7 +237,7 @@ def _measure(
             "per_second": round(count / (finished - started), 1),
             "requests": sum(polls),
             "notes": (
-                f"seconds = last delivery -> success; {len(polls)} polls ({sum(p <= MAX_IDLE_REQUESTS for p in polls)} "
+                f"seconds = last delivery -> success; first poll after it {first_after - last_delivery:.2f} s; {len(polls)} polls ({sum(p <= MAX_IDLE_REQUESTS for p in polls)} "
                 f"of at most {MAX_IDLE_REQUESTS} requests), requests per poll "
                 f"{'/'.join(str(p) for p in polls)}, longest poll {max(durations):.2f} s; "
                 f"poke_interval {POKE_INTERVAL:g} s, delivery_delay {delay:g} s, deliveries over "
@@ -224,7 +271,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             os.environ[f"AIRFLOW_CONN_BENCH_{vendor.upper()}"] = emulator.connection_json(vendor)
         first = 40_000_000
         for vendor in VENDORS:
-            for path in ("poke", "trigger"):
+            for path in ("poke", "reschedule", "trigger"):
                 rows.extend(_measure(emulator, vendor, path, count, delay, first))
                 first += count
     return rows

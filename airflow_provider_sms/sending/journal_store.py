@@ -8,7 +8,8 @@ instance, so a retry (or the try after a worker crash) reads what earlier tries 
   the Task SDK on those versions), deleted when the task succeeds.
 
 Parts are written under sequential keys (``sms_send_journal.0``, ``.1``, ...) and never rewritten;
-``sms_send_journal.head`` names the part a reader starts from (the latest snapshot).
+``sms_send_journal.head`` names the part a reader starts from (the latest snapshot). The delivery
+sensor keeps its reschedule-mode memory in the same stores under another ``prefix``.
 """
 
 from __future__ import annotations
@@ -48,25 +49,27 @@ class TaskStateStoreJournal:
     """Journal parts in Airflow 3.3's ``task_state_store`` (kept after success, see module doc).
 
     :param accessor: ``context["task_state_store"]`` (``get(key, default)`` / ``set(key, value)``).
+    :param prefix: what the keys start with.
     """
 
     kind = "task_state_store"
 
-    def __init__(self, accessor: Any) -> None:
+    def __init__(self, accessor: Any, prefix: str = KEY_PREFIX) -> None:
         self._store = accessor
+        self._prefix = prefix
 
     def read(self, part: int) -> dict[str, Any] | None:
-        value = self._store.get(f"{KEY_PREFIX}.{part}", None)
+        value = self._store.get(f"{self._prefix}.{part}", None)
         return value if isinstance(value, dict) else None
 
     def write(self, part: int, value: dict[str, Any]) -> None:
-        self._store.set(f"{KEY_PREFIX}.{part}", value)
+        self._store.set(f"{self._prefix}.{part}", value)
 
     def read_head(self) -> int:
-        return _head(self._store.get(f"{KEY_PREFIX}.head", None))
+        return _head(self._store.get(f"{self._prefix}.head", None))
 
     def write_head(self, part: int) -> None:
-        self._store.set(f"{KEY_PREFIX}.head", {"part": part})
+        self._store.set(f"{self._prefix}.head", {"part": part})
 
     def discard(self, parts: int) -> None:
         """Keep the parts: the store's retention settings govern them (observable in the UI)."""
@@ -79,17 +82,19 @@ class VariableJournal:
     scope, so they stay short whatever the run id; the Variable's description names the scope.
 
     :param scope: ``(dag_id, run_id, task_id, map_index)``.
+    :param prefix: what the keys start with.
+    :param purpose: what the Variables hold, for their description.
     """
 
     kind = "variable"
 
-    def __init__(self, scope: tuple[str, str, str, int]) -> None:
+    def __init__(
+        self, scope: tuple[str, str, str, int], prefix: str = KEY_PREFIX, purpose: str = "retry journal"
+    ) -> None:
         label = "/".join(str(p) for p in scope)
         digest = hashlib.sha256(label.encode()).hexdigest()[:24]
-        self._prefix = f"{KEY_PREFIX}.{digest}"
-        self._description = (
-            f"airflow-provider-sms retry journal of {label} (safe to delete once it succeeded)"
-        )
+        self._prefix = f"{prefix}.{digest}"
+        self._description = f"airflow-provider-sms {purpose} of {label} (safe to delete once it succeeded)"
 
     def key(self, part: int) -> str:
         """The Variable key of part ``part``."""
@@ -145,9 +150,9 @@ def scope_of(context: Context) -> tuple[str, str, str, int]:
     return (ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
 
 
-def store_for(context: Context) -> JournalStore:
+def store_for(context: Context, prefix: str = KEY_PREFIX, purpose: str = "retry journal") -> JournalStore:
     """The durable store for this task instance: ``task_state_store`` if present, else Variables."""
     accessor = _task_state_store(context)
     if accessor is not None:
-        return TaskStateStoreJournal(accessor)
-    return VariableJournal(scope_of(context))
+        return TaskStateStoreJournal(accessor, prefix)
+    return VariableJournal(scope_of(context), prefix, purpose)

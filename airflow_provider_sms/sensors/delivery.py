@@ -4,8 +4,9 @@ Same DAG code on both gateways (the connection's type picks the hook) and in eve
 
 * ``mode="poke"``: ``poke()`` asks only about the messages not final yet; final ones are kept on
   the sensor instance between pokes;
-* ``mode="reschedule"``: each reschedule is a new process, so every poke asks about every message
-  that is not in a final state *according to this poke* (the gateway is re-queried in full);
+* ``mode="reschedule"``: each poke is a new process; what earlier pokes learnt (final statuses,
+  the send's figures) is kept in the task's durable store (:mod:`.delivery_memory`), so a poke asks
+  only about what is still pending;
 * ``deferrable=True`` (default: Airflow's ``[operators] default_deferrable``): one poke on the
   worker (bad input and already-final messages never reach the triggerer), then
   :class:`~airflow_provider_sms.triggers.delivery.SmsDeliveryTrigger` waits for the rest.
@@ -35,7 +36,6 @@ from airflow.providers.common.compat.sdk import (
     AirflowSensorTimeout,
     AirflowSkipException,
     AirflowTaskTimeout,
-    BaseSensorOperator,
     PokeReturnValue,
 )
 
@@ -46,26 +46,27 @@ from airflow_provider_sms.delivery import (
     DeliveryOutcome,
     DeliveryTracker,
     describe_counts,
-    error_from_event,
     failure_summary,
 )
 from airflow_provider_sms.exceptions import SmsDeliveryFailedError, SmsReportError, SmsValidationError
 from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
+from airflow_provider_sms.sensors.base import SmsSensor
+from airflow_provider_sms.sensors.events import error_from_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from airflow.sdk import Context
 
-    from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.reports import ReportFormat
     from airflow_provider_sms.results import DeliveryStatus
     from airflow_provider_sms.rules.messages import MessageRef, RefKey
+    from airflow_provider_sms.sensors.delivery_memory import DeliveryMemory
 
 XCOM_RETURN_KEY = "return_value"
 
 
-class SmsDeliverySensor(BaseSensorOperator):
+class SmsDeliverySensor(SmsSensor):
     """Wait until every tracked SMS is final; succeed when none ended in a failure state.
 
     .. code-block:: python
@@ -121,29 +122,16 @@ class SmsDeliverySensor(BaseSensorOperator):
         report_mask_numbers: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.sms_conn_id = sms_conn_id
+        super().__init__(sms_conn_id=sms_conn_id, deferrable=deferrable, max_backoff=max_backoff, **kwargs)
         self.messages = messages
         self.failure_states = check_failure_states(failure_states)
-        if deferrable is None:
-            from airflow.providers.common.compat.sdk import conf
-
-            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
-        self.deferrable = bool(deferrable)
-        self.max_backoff = float(max_backoff)
         self.report_path, self.report_format = report_path, report_format
         self.report_mask_numbers = report_mask_numbers
         problems = reports.option_problems(report_format, report_mask_numbers)
         if problems:
             raise SmsValidationError(problems)
         self._tracker: DeliveryTracker | None = None
-
-    @cached_property
-    def hook(self) -> SmsHook:
-        """The gateway hook for ``sms_conn_id`` (connection read on first use, at run time)."""
-        from airflow_provider_sms.hooks import get_sms_hook
-
-        return get_sms_hook(self.sms_conn_id)
+        self._memory: DeliveryMemory | None = None
 
     @cached_property
     def tracked(self) -> list[MessageRef]:
@@ -155,9 +143,19 @@ class SmsDeliverySensor(BaseSensorOperator):
 
     @property
     def tracker(self) -> DeliveryTracker:
-        """This run's tracker, made on first use from :attr:`tracked` (kept between pokes)."""
+        """This run's tracker, made on first use from :attr:`tracked` (kept between pokes; in
+        reschedule mode, loaded from and saved to the task's :mod:`.delivery_memory`)."""
         if self._tracker is None:
-            self._tracker = DeliveryTracker(self.tracked, self.failure_states)
+            if self._memory is None:
+                self._tracker = DeliveryTracker(self.tracked, self.failure_states)
+            else:
+                from airflow_provider_sms.delivery_gate import SummaryGate
+
+                self._tracker = DeliveryTracker(
+                    self.tracked, self.failure_states, gate=SummaryGate(clock=time.time)
+                )
+                if known := self._memory.load(self._tracker):
+                    self.log.info("%d of %d SMS known final from earlier pokes", known, len(self.tracked))
         return self._tracker
 
     @property
@@ -173,6 +171,8 @@ class SmsDeliverySensor(BaseSensorOperator):
         """
         tracker = self.tracker
         outcome = tracker.poll(lambda: self.hook)
+        if self._memory is not None:
+            self._memory.forget() if outcome.done else self._memory.save(tracker)
         if tracker.last_error is not None:
             self.log.warning(
                 "Could not read delivery statuses (%s); trying again at the next poke",
@@ -220,10 +220,14 @@ class SmsDeliverySensor(BaseSensorOperator):
         """Poke / reschedule as any sensor; deferrable: check once here, then defer the rest."""
         # Airflow runs a shallow copy of the DAG's operator (prepare_for_execution): start from
         # fresh state rather than mutate containers shared with the original or an earlier run.
-        self._tracker = None
+        self._tracker = self._memory = None
         self.__dict__.pop("tracked", None)
         reports.resolve(self.report_path, self.report_format)  # a bad report path fails first
         if not self.deferrable:
+            if self.reschedule:
+                from airflow_provider_sms.sensors.delivery_memory import DeliveryMemory
+
+                self._memory = DeliveryMemory.for_task(context, self.tracked)
             try:
                 return super().execute(context)
             except (AirflowSensorTimeout, AirflowSkipException):
@@ -289,17 +293,6 @@ class SmsDeliverySensor(BaseSensorOperator):
                 raise AirflowSkipException(f"Skipping: {exc}") from exc
             raise
 
-    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
-        """Resume after the trigger; ``soft_fail`` / ``never_fail`` also cover the triggerer's own
-        timeout (before Airflow 3.2 the base class turns it into ``AirflowSensorTimeout`` without
-        applying them)."""
-        try:
-            return super().resume_execution(next_method, next_kwargs, context)
-        except AirflowSensorTimeout as exc:
-            if self.soft_fail or self.never_fail:
-                raise AirflowSkipException(f"Skipping: {exc}") from exc
-            raise
-
     def execute_complete(
         self, context: Context, event: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
@@ -310,7 +303,7 @@ class SmsDeliverySensor(BaseSensorOperator):
         """
         event = event or {}
         if event.get("status") == "error":
-            raise error_from_event(event, self.sms_conn_id)
+            raise error_from_event(event, self.sms_conn_id, "Delivery tracking")
         outcome = self.tracker.record(self.tracker.from_event(event.get("statuses") or []))
         if event.get("status") == "timeout" or not outcome.done:
             context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=outcome.to_dicts())

@@ -13,29 +13,23 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import (
-    AirflowSensorTimeout,
-    AirflowSkipException,
-    BaseSensorOperator,
-    PokeReturnValue,
-)
+from airflow.providers.common.compat.sdk import AirflowSensorTimeout, AirflowSkipException, PokeReturnValue
 
 from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF
-from airflow_provider_sms.exceptions import SmsError, SmsGatewayError, SmsValidationError
+from airflow_provider_sms.exceptions import SmsGatewayError, SmsValidationError
 from airflow_provider_sms.inbound import ReplyFilter, as_aware, normalize_numbers
+from airflow_provider_sms.sensors.base import SmsSensor
+from airflow_provider_sms.sensors.events import error_from_event
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
 
-    from airflow_provider_sms.hooks.base import SmsHook
 
-
-class SmsReplySensor(BaseSensorOperator):
+class SmsReplySensor(SmsSensor):
     """Wait for a reply from given numbers, after a given time, whose text matches a pattern.
 
     .. code-block:: python
@@ -77,26 +71,12 @@ class SmsReplySensor(BaseSensorOperator):
         max_backoff: float = DEFAULT_MAX_BACKOFF,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.sms_conn_id = sms_conn_id
+        super().__init__(sms_conn_id=sms_conn_id, deferrable=deferrable, max_backoff=max_backoff, **kwargs)
         self.numbers = numbers
         self.pattern = pattern
         self.since = since
         self.category = category
-        if deferrable is None:
-            from airflow.providers.common.compat.sdk import conf
-
-            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
-        self.deferrable = bool(deferrable)
-        self.max_backoff = float(max_backoff)
         self._filter: ReplyFilter | None = None
-
-    @cached_property
-    def hook(self) -> SmsHook:
-        """The gateway hook for ``sms_conn_id`` (read at run time)."""
-        from airflow_provider_sms.hooks import get_sms_hook
-
-        return get_sms_hook(self.sms_conn_id)
 
     def reply_filter(self, context: Context) -> ReplyFilter:
         """The rendered arguments, checked, as a :class:`ReplyFilter` (made once per run)."""
@@ -170,15 +150,6 @@ class SmsReplySensor(BaseSensorOperator):
             timeout=timedelta(seconds=self.timeout),
         )
 
-    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
-        """Resume after the trigger; ``soft_fail`` also covers the triggerer's own timeout."""
-        try:
-            return super().resume_execution(next_method, next_kwargs, context)
-        except AirflowSensorTimeout as exc:
-            if self.soft_fail or self.never_fail:
-                raise AirflowSkipException(f"Skipping: {exc}") from exc
-            raise
-
     def execute_complete(
         self, context: Context, event: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
@@ -192,11 +163,4 @@ class SmsReplySensor(BaseSensorOperator):
             if self.soft_fail or self.never_fail:
                 raise AirflowSkipException(f"Skipping: {message}")
             raise AirflowSensorTimeout(message)
-        from airflow_provider_sms import exceptions
-
-        name = str(event.get("error") or "")
-        text = f"Waiting for a reply stopped in the triggerer: {event.get('message') or 'unknown error'}"
-        cls = getattr(exceptions, name, None)
-        if isinstance(cls, type) and issubclass(cls, SmsGatewayError):
-            raise cls(text, conn_id=self.sms_conn_id)
-        raise SmsError(f"{text} ({name})" if name else text)
+        raise error_from_event(event, self.sms_conn_id, "Waiting for a reply")
