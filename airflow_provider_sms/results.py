@@ -18,6 +18,8 @@ LIST_TYPES: tuple[str, ...] = ("unsubscribers", "bounces")
 
 
 class _DictMixin:
+    __slots__ = ()  # the results are slotted: no per-object __dict__ (100,000 of them in a big send)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the result as a plain JSON-serialisable dict."""
         return asdict(self)  # type: ignore[call-overload]
@@ -29,7 +31,7 @@ class _DictMixin:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SendResult(_DictMixin):
     """One recipient's accepted message.
 
@@ -52,7 +54,7 @@ class SendResult(_DictMixin):
     category: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeliveryStatus(_DictMixin):
     """Where one message stands.
 
@@ -73,7 +75,7 @@ class DeliveryStatus(_DictMixin):
         return self.state in FINAL_STATES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BlacklistEntry(_DictMixin):
     """One number on a STOP (``unsubscribers``) or bounce (``bounces``) list."""
 

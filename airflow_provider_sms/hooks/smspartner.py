@@ -209,10 +209,11 @@ class SmsPartnerHook(SmsHook):
         cost = reply.get("cost")
         share = float(cost) / len(numbers) if cost is not None else None
         segments = reply.get("nb_sms")
+        message_id = str(reply.get("message_id"))  # one id for the request: one string, not one per number
         return BatchSendOutcome(
             sent=[
                 SendResult(
-                    message_id=str(reply.get("message_id")),
+                    message_id=message_id,
                     recipient=number,
                     credits_used=share,
                     segments=int(segments) if segments is not None else None,

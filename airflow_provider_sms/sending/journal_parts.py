@@ -24,7 +24,7 @@ UNKNOWN = "unknown"
 SNAPSHOT_ENTRIES = 1200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
     """What earlier tries recorded for one recipient.
 
@@ -46,7 +46,7 @@ class JournalEntry:
     tag: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedRequest:
     """One send request of this try: its recipients and its reconciliation tag."""
 

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from airflow_provider_sms.sending.async_batch import send_all_fastest
+from airflow_provider_sms.sending.heap import frozen_heap
 from airflow_provider_sms.sending.progress import Progress
 from airflow_provider_sms.sending.reconcile import apply_journal, reconcile
 
@@ -90,4 +91,5 @@ def send_remaining(shared: SendBatch, todo: list[str], report: BatchReport, *, m
     _ = hook.settings  # read the connection once, before the threads start
     settled = (len(report.sent), len(report.skipped), len(report.failed) + len(report.unconfirmed))
     progress = Progress(len(report.order) + len(shared.send.invalid), done=settled)
-    report.merge(send_all_fastest(shared, todo, tag, max_concurrency, progress))
+    with frozen_heap():
+        report.merge(send_all_fastest(shared, todo, tag, max_concurrency, progress))

@@ -1,0 +1,34 @@
+"""Keep Python's cyclic garbage collector off the heap that predates a large send.
+
+A task process holds a few hundred thousand objects (Airflow, the DAG, the providers) before it
+sends anything. A large send creates tens of thousands more (results, journal entries, request
+state), enough to trigger full collections that walk the whole heap again and again: measured at
+3,000 recipients, 64 in flight, two full collections cost 0.3 s of a 3.2 s send.
+:func:`frozen_heap` moves the objects that exist when the send starts to the collector's permanent
+generation (:func:`gc.freeze`) and gives them back when it ends (:func:`gc.unfreeze`), so
+collections during the send only look at what the send made. Nothing is lost: cyclic garbage among
+the older objects is collected after the send instead of during it. When something else in the
+process has already frozen objects (Airflow's executors do before forking), it is left alone.
+"""
+
+from __future__ import annotations
+
+import gc
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Freeze the existing heap for the duration of the block (no-op if already frozen)."""
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
