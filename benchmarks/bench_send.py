@@ -25,7 +25,7 @@ from typing import Any
 from common import BenchTI, MemoryStateStore, ProcessEmulator, setup_airflow_env
 
 LATENCY_MS = 50
-RECIPIENTS = 1000
+RECIPIENTS = 3000
 SEQUENTIAL = 200
 QUICK_RECIPIENTS = 200
 IN_FLIGHT = (8, 16, 64)
@@ -140,16 +140,18 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             os.environ[f"AIRFLOW_CONN_BENCH_{vendor.upper()}"] = emulator.connection_json(vendor)
         emulator.fresh()
         rows.append(_sequential_loop(emulator, _numbers(min(count, SEQUENTIAL), 10_000_000)))
-        for n in IN_FLIGHT:
+        for n in IN_FLIGHT:  # side by side: the raw client, then the operator, at each level
             emulator.fresh()
             rows.append(_raw(emulator, _numbers(count, 11_000_000 + n * 10_000), n))
-        for n in IN_FLIGHT:
             emulator.fresh()
             rows.append(_operator(emulator, "primotexto", _numbers(count, 20_000_000 + n * 10_000), n))
         emulator.fresh()
         rows.append(_operator(emulator, "smspartner", _numbers(count, 30_000_000), 8))
     base = rows[0]["per_second"] or 1
+    raw = {item["in_flight"]: item["per_second"] for item in rows if item.get("kind") == "raw"}
     for item in rows:
+        if item.get("kind") == "operator" and raw.get(item["in_flight"]):
+            item["notes"] += f"; {100 * item['per_second'] / raw[item['in_flight']]:.0f} % of raw aiohttp"
         ideal = item.get("in_flight", 1) * 1000 / LATENCY_MS
         item["notes"] += f"; {item['per_second'] / base:.1f}x the sequential loop"
         if item.get("kind") != "batch":

@@ -57,13 +57,16 @@ class BenchTI:
 
 
 class MemoryStateStore(dict):
-    """An in-memory stand-in for ``task_state_store`` (the retry journal's home)."""
+    """An in-memory stand-in for ``task_state_store`` (the retry journal's home). Values are kept
+    as JSON text, as the real store keeps them outside the task process (in the metadata
+    database): decoded copies held here would count against the memory benchmark."""
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return super().get(key, default)
+        text = super().get(key)
+        return default if text is None else json.loads(text)
 
     def set(self, key: str, value: Any, *, retention: Any = None) -> None:
-        self[key] = json.loads(json.dumps(value))
+        self[key] = json.dumps(value)
 
 
 class ProcessEmulator:
