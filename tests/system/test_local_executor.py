@@ -56,7 +56,7 @@ def test_reschedule_mode_frees_the_slot_between_pokes(local_stack, api, gateway,
     per_message_before = len(gateway.requests(vendor, "status"))
     figures_before = len(gateway.requests(vendor, "messages/stats"))
     started = time.monotonic()
-    gateway.configure(delivery_delay=12)  # several pokes while the 2 messages are pending
+    gateway.configure(delivery_delay=15)  # several pokes while the 2 messages are pending
     try:
         run_id = api.trigger("sys_reschedule", {"sms_conn_id": CONN_IDS[vendor]})
         state, seen = api.wait_for_run("sys_reschedule", run_id, timeout=240, poll=0.3)
@@ -76,8 +76,8 @@ def test_reschedule_mode_frees_the_slot_between_pokes(local_stack, api, gateway,
         # their per-message requests: 1 figures request per poke, per-message only when they move.
         pokes = len(gateway.requests(vendor, "messages/stats")) - figures_before
         per_message = len(gateway.requests(vendor, "status")) - per_message_before
-        assert pokes >= 4, pokes
-        assert per_message <= 3 * 2 < pokes * 2, (pokes, per_message)
+        assert pokes >= 3, pokes
+        assert per_message <= 5 < pokes * 2, (pokes, per_message)
 
 
 def test_failure_notifier_texts_the_on_call_phone(local_stack, api, gateway, record_time):

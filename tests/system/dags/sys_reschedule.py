@@ -1,8 +1,12 @@
-"""System test: send, then wait for delivery with the sensor in reschedule mode (slot freed between pokes)."""
+"""System test: send, then wait for delivery with the sensor in reschedule mode (slot freed between pokes).
+
+The sensor has retries: Airflow's scheduler can fail a reschedule-mode task when the executor's
+"success" for one poke is processed after the next poke was queued (apache/airflow#71172, open in
+3.2 and 3.3); a retry keeps the sensor's memory (task_state_store survives tries)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param
 
@@ -28,6 +32,8 @@ with DAG(
         sms_conn_id="{{ params.sms_conn_id }}",
         messages=send.output,
         mode="reschedule",
-        poke_interval=2,
+        poke_interval=3,
         timeout=180,
+        retries=2,
+        retry_delay=timedelta(seconds=1),
     )
