@@ -17,8 +17,8 @@ hook's pooled connections), the same call in both revisions. Each revision's sub
 ``PYTHONPATH`` pointing at its own tree, so it imports its own package (checked: the worker reports
 the file it imported).
 
-The table goes to stdout and, unless ``--no-write``, into the section "Architecture refactor:
-before/after" of ``docs/performance.md`` (the rest of that file is left as it is). Only the
+The table goes to stdout and, unless ``--no-write``, into the section "Send path: two revisions
+side by side" of ``docs/performance.md`` (the rest of that file is left as it is). Only the
 processes this script starts are stopped, by their pid.
 """
 
@@ -43,7 +43,7 @@ from common import BenchTI, MemoryStateStore, ProcessEmulator as Emulator, repla
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve()
 SEND_PATH = "/v2/notification/messages/send"
-SECTION = "## Architecture refactor: before/after"
+SECTION = "## Send path: two revisions side by side"
 DEFAULT_IN_FLIGHT = (8, 16, 64)
 WORKER_TIMEOUT = 900
 MAX_RECIPIENTS = 20_000
