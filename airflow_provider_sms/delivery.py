@@ -186,9 +186,10 @@ class DeliveryTracker:
     Final statuses are kept and never asked about again; each poll asks the gateway only about
     :meth:`pending` messages and classifies **every** message (:attr:`outcome`), with the statuses
     just read for the pending ones. A transient gateway error (rate limit, server or transport
-    failure) is not a verdict: the outcome stays as last seen, the failure is counted for
-    :meth:`next_delay`, and the next poll tries again. Any other error propagates. While the figures of
-    the messages' categories stand still, no message is asked about (:mod:`.delivery_gate`).
+    failure) is not a verdict: the outcome stays as last seen, the error is kept in
+    :attr:`last_error` (the trigger re-raises it to back off), and the next poll tries again. Any
+    other error propagates. While the figures of the messages' categories stand still, no message
+    is asked about (:mod:`.delivery_gate`).
 
     :param messages: every tracked message, as ``{"message_id", "recipient"}`` dicts.
     :param failure_states: final states that make the outcome a failure.
@@ -285,15 +286,6 @@ class DeliveryTracker:
         self.failures += 1
         self.last_error = exc
         return self.outcome
-
-    def next_delay(self, poke_interval: float, max_backoff: float = DEFAULT_MAX_BACKOFF) -> float:
-        """Seconds to wait before the next poll: ``poke_interval`` (at least
-        :data:`MIN_POLL_INTERVAL`) after an answered poll, :func:`backoff_delay` (at least the
-        gateway's ``Retry-After``, at most ``max_backoff``) after failed ones."""
-        if not self.failures:
-            return max(poke_interval, MIN_POLL_INTERVAL)
-        retry_after = self.last_error.retry_after if self.last_error is not None else None
-        return backoff_delay(self.failures, poke_interval, retry_after, max_backoff)
 
     # ------------------------------------------------------------------ polls
     def poll(self, hook: StatusSource | Callable[[], StatusSource]) -> DeliveryOutcome:

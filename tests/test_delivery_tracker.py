@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from airflow_provider_sms.delivery import DeliveryTracker, backoff_delay
+from airflow_provider_sms.delivery import DeliveryTracker
 from airflow_provider_sms.exceptions import SmsAuthenticationError, SmsRateLimitError
 from airflow_provider_sms.results import DeliveryStatus
 
@@ -54,16 +54,15 @@ def test_asks_only_pending_and_keeps_finals(mode):
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-def test_transient_error_keeps_the_last_outcome_and_backs_off(mode):
+def test_transient_error_keeps_the_last_outcome_and_is_counted(mode):
     limited = SmsRateLimitError("slow down", http_status=429, retry_after=7.0)
     hook = FakeHook(["delivered", "pending"], limited, limited, ["delivered"])
     tracker = DeliveryTracker([A, B])
     seen = run(tracker, hook, mode)
-    assert tracker.next_delay(1.0, 60) == 1.0
+    assert (tracker.failures, tracker.last_error) == (0, None)
     assert run(tracker, hook, mode) is seen
     assert run(tracker, hook, mode) is seen
     assert (tracker.failures, tracker.last_error) == (2, limited)
-    assert tracker.next_delay(1.0, 60) == backoff_delay(2, 1.0, 7.0, 60) == 7.0
     assert run(tracker, hook, mode).verdict == "success"
     assert (tracker.failures, tracker.last_error, tracker.polls) == (0, None, 4)
 
