@@ -75,17 +75,30 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_sms.operators.send",
                     "airflow_provider_sms.operators.blacklist",
+                    "airflow_provider_sms.operators.blacklist_export",
                     "airflow_provider_sms.operators.stats",
                 ],
             }
             for name in _INTEGRATIONS
         ],
+        # The reply sensor and trigger need a gateway that lists replies (Primotexto).
         "sensors": [
-            {"integration-name": name, "python-modules": ["airflow_provider_sms.sensors.delivery"]}
+            {
+                "integration-name": name,
+                "python-modules": ["airflow_provider_sms.sensors.delivery"]
+                + (["airflow_provider_sms.sensors.reply"] if name == "Primotexto" else []),
+            }
             for name in _INTEGRATIONS
         ],
         "triggers": [
-            {"integration-name": name, "python-modules": ["airflow_provider_sms.triggers.delivery"]}
+            {
+                "integration-name": name,
+                "python-modules": [
+                    "airflow_provider_sms.triggers.delivery",
+                    "airflow_provider_sms.triggers.inbound",
+                ]
+                + (["airflow_provider_sms.triggers.reply"] if name == "Primotexto" else []),
+            }
             for name in _INTEGRATIONS
         ],
         "notifications": ["airflow_provider_sms.notifications.sms.SmsNotifier"],

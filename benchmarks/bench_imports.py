@@ -26,21 +26,22 @@ RUNS = 7
 QUICK_RUNS = 3
 #: Target: each of these adds less than this share of ``import airflow.sdk``.
 TARGET_PERCENT = 5.0
-PUBLIC = (
-    "airflow_provider_sms.hooks.primotexto",
-    "airflow_provider_sms.hooks.smspartner",
-    "airflow_provider_sms.operators.send",
-    "airflow_provider_sms.operators.blacklist",
-    "airflow_provider_sms.operators.blacklist_export",
-    "airflow_provider_sms.operators.stats",
-    "airflow_provider_sms.sensors.delivery",
-    "airflow_provider_sms.sensors.reply",
-    "airflow_provider_sms.triggers.delivery",
-    "airflow_provider_sms.triggers.inbound",
-    "airflow_provider_sms.triggers.reply",
-    "airflow_provider_sms.notifications.sms",
-    "airflow_provider_sms.get_provider_info",
-)
+
+
+def _public_modules() -> tuple[str, ...]:
+    """Every module the provider's metadata lists (hooks, operators, sensors, triggers, notifier),
+    then ``get_provider_info`` itself."""
+    from airflow_provider_sms.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    listed = [
+        m for s in ("hooks", "operators", "sensors", "triggers") for e in info[s] for m in e["python-modules"]
+    ]
+    listed += [path.rpartition(".")[0] for path in info["notifications"]]
+    return (*dict.fromkeys(listed), "airflow_provider_sms.get_provider_info")
+
+
+PUBLIC = _public_modules()
 #: Rows: one module, every public module at once, then the emulator (not a DAG-time import).
 MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     *((name, (name,)) for name in PUBLIC),

@@ -10,20 +10,22 @@ import json
 import subprocess
 import sys
 
-#: The modules DAG files import (operators, sensors, triggers, notifier).
-DAG_FACING = (
-    "airflow_provider_sms.operators.send",
-    "airflow_provider_sms.operators.blacklist",
-    "airflow_provider_sms.operators.blacklist_export",
-    "airflow_provider_sms.operators.stats",
-    "airflow_provider_sms.sensors.delivery",
-    "airflow_provider_sms.sensors.reply",
-    "airflow_provider_sms.triggers.delivery",
-    "airflow_provider_sms.triggers.inbound",
-    "airflow_provider_sms.triggers.reply",
-    "airflow_provider_sms.notifications.sms",
+from airflow_provider_sms.get_provider_info import get_provider_info
+
+INFO = get_provider_info()
+#: The modules DAG files import: the operators, sensors, triggers and notifier the provider lists.
+DAG_FACING = tuple(
+    dict.fromkeys(
+        [
+            m
+            for section in ("operators", "sensors", "triggers")
+            for e in INFO[section]
+            for m in e["python-modules"]
+        ]
+        + [path.rpartition(".")[0] for path in INFO["notifications"]]
+    )
 )
-HOOKS = ("airflow_provider_sms.hooks.primotexto", "airflow_provider_sms.hooks.smspartner")
+HOOKS = tuple(m for e in INFO["hooks"] for m in e["python-modules"])
 WATCHED = (
     "requests",
     "urllib3",

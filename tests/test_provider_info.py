@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 from airflow_provider_sms.get_provider_info import get_provider_info
 from airflow_provider_sms.hooks import HOOK_CLASSES, hook_class_for
@@ -54,6 +56,39 @@ def test_every_listed_module_and_notifier_imports():
     for path in info["notifications"]:
         module, _, name = path.rpartition(".")
         assert getattr(importlib.import_module(module), name)
+
+
+def test_every_operator_sensor_and_trigger_module_is_listed():
+    """A module defining a concrete operator, sensor or trigger is in the provider's metadata (the
+    shared bases ``SmsBaseOperator``, ``SmsSensor`` and ``PollingTrigger`` are not public classes)."""
+    from airflow.sdk import BaseOperator
+    from airflow.triggers.base import BaseTrigger
+
+    import airflow_provider_sms
+
+    info = get_provider_info()
+    listed = {
+        m
+        for section in ("operators", "sensors", "triggers")
+        for e in info[section]
+        for m in e["python-modules"]
+    }
+    root = Path(airflow_provider_sms.__file__).parent
+    found = set()
+    for package in ("operators", "sensors", "triggers"):
+        for item in pkgutil.iter_modules([str(root / package)]):
+            module = importlib.import_module(f"airflow_provider_sms.{package}.{item.name}")
+            classes = [
+                c
+                for c in vars(module).values()
+                if isinstance(c, type)
+                and c.__module__ == module.__name__
+                and issubclass(c, (BaseOperator, BaseTrigger))
+                and c.__name__ not in ("SmsBaseOperator", "SmsSensor", "PollingTrigger")
+            ]
+            if classes:
+                found.add(module.__name__)
+    assert found == listed
 
 
 def test_airflow_discovers_the_provider_and_its_connection_types():
