@@ -48,6 +48,7 @@ from airflow_provider_sms.delivery import (
     describe_counts,
     failure_summary,
 )
+from airflow_provider_sms.delivery_gate import SummaryGate
 from airflow_provider_sms.exceptions import SmsDeliveryFailedError, SmsReportError, SmsValidationError
 from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
 from airflow_provider_sms.sensors.base import SmsSensor
@@ -148,9 +149,7 @@ class SmsDeliverySensor(SmsSensor):
         if self._tracker is None:
             if self._memory is None:
                 self._tracker = DeliveryTracker(self.tracked, self.failure_states)
-            else:
-                from airflow_provider_sms.delivery_gate import SummaryGate
-
+            else:  # a poke per process: the gate's clock must be wall time
                 self._tracker = DeliveryTracker(
                     self.tracked, self.failure_states, gate=SummaryGate(clock=time.time)
                 )
@@ -172,7 +171,10 @@ class SmsDeliverySensor(SmsSensor):
         tracker = self.tracker
         outcome = tracker.poll(lambda: self.hook)
         if self._memory is not None:
-            self._memory.forget() if outcome.done else self._memory.save(tracker)
+            if outcome.done:
+                self._memory.forget()
+            else:
+                self._memory.save(tracker)
         if tracker.last_error is not None:
             self.log.warning(
                 "Could not read delivery statuses (%s); trying again at the next poke",

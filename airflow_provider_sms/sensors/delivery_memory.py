@@ -37,7 +37,7 @@ KEY_PREFIX = "sms_delivery_sensor"
 GATE_PART, FINAL_PART = 0, 1
 
 
-def fingerprint(messages: Sequence[MessageRef]) -> str:
+def digest_of(messages: Sequence[MessageRef]) -> str:
     """A digest of the tracked messages, in order (positions in the memory refer to it)."""
     pairs = [[str(m.get("message_id")), m.get("recipient") or None] for m in messages]
     return hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode()).hexdigest()[:32]
@@ -52,7 +52,7 @@ class DeliveryMemory:
 
     def __init__(self, store: JournalStore, messages: Sequence[MessageRef]) -> None:
         self.store = store
-        self.fingerprint = fingerprint(messages)
+        self.fingerprint = digest_of(messages)
         self._final_saved = -1
 
     @classmethod
