@@ -26,7 +26,8 @@ def test_the_existing_heap_is_frozen_during_the_block_and_given_back():
         assert frozen >= len(older)
         made_during = [[] for _ in range(100)]
         assert all(gc.is_tracked(item) for item in made_during)  # new objects are still collected
-        assert gc.get_freeze_count() == frozen
+        # new objects do not join the frozen ones (frozen ones may still be freed by refcount)
+        assert gc.get_freeze_count() <= frozen
     assert gc.get_freeze_count() == 0
 
 
@@ -36,12 +37,15 @@ def test_given_back_when_the_block_raises():
     assert gc.get_freeze_count() == 0
 
 
-def test_someone_elses_freeze_is_left_alone():
+def test_someone_elses_freeze_is_left_alone(monkeypatch):
     gc.freeze()
-    frozen = gc.get_freeze_count()
+    calls = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
     with frozen_heap():
         pass
-    assert gc.get_freeze_count() == frozen
+    assert calls == []
+    assert gc.get_freeze_count() > 0
 
 
 def test_nothing_is_done_with_the_collector_disabled():
