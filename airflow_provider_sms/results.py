@@ -1,83 +1,30 @@
-"""Vendor-neutral results returned by both hooks.
-
-They are small frozen dataclasses; ``to_dict()`` gives plain JSON values, so operators push them to
-XCom unchanged and ``from_dict()`` reads them back (for example in the delivery sensor).
-"""
+"""Alias of :mod:`airflow_provider_sms.model.results` (the data model's former home), kept so that
+``from airflow_provider_sms.results import SendResult`` keeps working."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from airflow_provider_sms.model.results import (
+    FINAL_STATES,
+    INBOUND_KINDS,
+    LIST_TYPES,
+    BlacklistEntry,
+    DeliveryState,
+    DeliveryStatus,
+    InboundKind,
+    InboundMessage,
+    ListType,
+    SendResult,
+)
 
-#: Normalised delivery states (the vendor's raw state is kept beside it).
-DeliveryState = Literal["pending", "delivered", "error", "bounced", "unsubscribed"]
-FINAL_STATES: frozenset[DeliveryState] = frozenset({"delivered", "error", "bounced", "unsubscribed"})
-
-ListType = Literal["unsubscribers", "bounces"]
-LIST_TYPES: tuple[str, ...] = ("unsubscribers", "bounces")
-
-
-class _DictMixin:
-    __slots__ = ()  # the results are slotted: no per-object __dict__ (100,000 of them in a big send)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the result as a plain JSON-serialisable dict."""
-        return asdict(self)  # type: ignore[call-overload]
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]):  # type: ignore[no-untyped-def]
-        """Build the result from ``to_dict()`` output, ignoring unknown keys."""
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult(_DictMixin):
-    """One recipient's accepted message.
-
-    :param message_id: the gateway's id (Primotexto ``snapshotId``, SMS Partner ``message_id``),
-        always a string. On SMS Partner one id covers every number of one request.
-    :param recipient: the number in E.164.
-    :param credits_used: what the gateway charged for this recipient (Primotexto credits, SMS
-        Partner EUR cost split evenly across the request's numbers); ``None`` when not reported.
-    :param segments: SMS parts billed for this recipient.
-    :param vendor: ``"primotexto"`` or ``"smspartner"``.
-    :param category: the send's category (Primotexto) or tag, when it had one: the delivery sensor
-        then reads the category's figures before asking about each message.
-    """
-
-    message_id: str
-    recipient: str
-    credits_used: float | None = None
-    segments: int | None = None
-    vendor: str = ""
-    category: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryStatus(_DictMixin):
-    """Where one message stands.
-
-    :param state: normalised state, one of :data:`DeliveryState`.
-    :param vendor_state: the gateway's raw state (``"Delivered"``, ``"submitted"``...).
-    :param updated_at: ISO-8601 UTC time of the last change, when the gateway reports one.
-    """
-
-    message_id: str | None
-    recipient: str | None
-    state: DeliveryState
-    vendor_state: str | None = None
-    updated_at: str | None = None
-
-    @property
-    def is_final(self) -> bool:
-        """True once the message cannot change state any more (delivered or failed)."""
-        return self.state in FINAL_STATES
-
-
-@dataclass(frozen=True, slots=True)
-class BlacklistEntry(_DictMixin):
-    """One number on a STOP (``unsubscribers``) or bounce (``bounces``) list."""
-
-    id: str
-    recipient: str
+__all__ = [
+    "FINAL_STATES",
+    "INBOUND_KINDS",
+    "LIST_TYPES",
+    "BlacklistEntry",
+    "DeliveryState",
+    "DeliveryStatus",
+    "InboundKind",
+    "InboundMessage",
+    "ListType",
+    "SendResult",
+]

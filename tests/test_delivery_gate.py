@@ -8,10 +8,10 @@ import time
 import pytest
 from delivery_helpers import collect
 
-from airflow_provider_sms.delivery import DeliveryTracker
-from airflow_provider_sms.delivery_gate import SummaryGate
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.rules.messages import normalize_messages
+from airflow_provider_sms.tracking.delivery import DeliveryTracker
+from airflow_provider_sms.tracking.figures_gate import SummaryGate
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
 
 CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}

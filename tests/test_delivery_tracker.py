@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from airflow_provider_sms.delivery import DeliveryTracker
 from airflow_provider_sms.exceptions import SmsAuthenticationError, SmsRateLimitError
-from airflow_provider_sms.results import DeliveryStatus
+from airflow_provider_sms.model.results import DeliveryStatus
+from airflow_provider_sms.tracking.delivery import DeliveryTracker
 
 A = {"message_id": "1", "recipient": "+33612345601"}
 B = {"message_id": "2", "recipient": "+33612345602"}

@@ -40,7 +40,7 @@ from airflow_provider_sms.hooks.transport import (
     parse_code,
     scrub,
 )
-from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.request import SendRequest
 
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
 
     from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
-    from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.model.results import ListType
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
 
 __all__ = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.model.results import ListType
 
 #: How a send whose reply was lost can be settled with the gateway's records:
 #: ``"by_recipient"`` (the gateway names the latest message to a number), ``"by_request_tag"``

@@ -11,15 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_sms.exceptions import SmsNotFoundError, SmsValidationError
-from airflow_provider_sms.inbound import InboundMessage, epoch_of_object_id, iso_from_epoch
+from airflow_provider_sms.model.results import InboundMessage
+from airflow_provider_sms.rules.clock import epoch_of_object_id, iso_from_epoch
 
 if TYPE_CHECKING:
     import aiohttp
 
     from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
     from airflow_provider_sms.hooks.transport import Call
-    from airflow_provider_sms.inbound import InboundKind
-    from airflow_provider_sms.results import BlacklistEntry, ListType
+    from airflow_provider_sms.model.results import BlacklistEntry, InboundKind, ListType
 
 
 class InboundMixin:

@@ -34,7 +34,7 @@ from airflow_provider_sms.hooks.primotexto_api import (
     replies_call,
     status_call,
 )
-from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.text import count_segments, describe_chars
 
 if TYPE_CHECKING:
@@ -42,8 +42,7 @@ if TYPE_CHECKING:
 
     import aiohttp
 
-    from airflow_provider_sms.inbound import InboundMessage
-    from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.model.results import InboundMessage, ListType
     from airflow_provider_sms.rules.text import SegmentInfo
 
 

@@ -17,11 +17,11 @@ from airflow_provider_sms.exceptions import (
     SmsValidationError,
 )
 from airflow_provider_sms.hooks.transport import Call
-from airflow_provider_sms.inbound import InboundMessage, epoch_of_object_id, iso_from_epoch
-from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus
+from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus, InboundMessage
+from airflow_provider_sms.rules.clock import epoch_of_object_id, iso_from_epoch
 
 if TYPE_CHECKING:
-    from airflow_provider_sms.results import DeliveryState
+    from airflow_provider_sms.model.results import DeliveryState
 
 #: Characters Primotexto accepts in a message (its published list) plus space, LF and CR.
 PRIMOTEXTO_CHARS: frozenset[str] = frozenset(

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from airflow_provider_sms import metrics
 from airflow_provider_sms.exceptions import (
     SmsAuthenticationError,
     SmsGatewayError,
@@ -25,6 +24,7 @@ from airflow_provider_sms.exceptions import (
     SmsRateLimitError,
     SmsServerError,
 )
+from airflow_provider_sms.toolkit import metrics
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping

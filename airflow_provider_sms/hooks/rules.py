@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from airflow_provider_sms.exceptions import SmsValidationError
-from airflow_provider_sms.results import LIST_TYPES
+from airflow_provider_sms.model.results import LIST_TYPES
 from airflow_provider_sms.rules.request import validate_send
 from airflow_provider_sms.rules.schedule import step_problems
 from airflow_provider_sms.rules.text import count_segments, text_problems, too_many_segments
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
     from airflow_provider_sms.hooks.settings import ConnectionSettings
-    from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.model.results import ListType
     from airflow_provider_sms.rules.inputs import OnInvalid
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import ValidatedSend

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
     from airflow_provider_sms.hooks.settings import ConnectionSettings
     from airflow_provider_sms.hooks.transport import Call
-    from airflow_provider_sms.results import SendResult
+    from airflow_provider_sms.model.results import SendResult
     from airflow_provider_sms.rules.request import SendRequest
 
 

@@ -36,7 +36,7 @@ from airflow_provider_sms.hooks.smspartner_api import (
     status_from_entry,
     stop_list_call,
 )
-from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.text import GSM7
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from collections.abc import Generator, Mapping, Sequence
     from datetime import datetime
 
-    from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.model.results import ListType
 
 
 class SmsPartnerHook(SmsHook):

@@ -20,12 +20,12 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks.settings import ConnectionSettings, extra_error, parse_flag
 from airflow_provider_sms.hooks.transport import Call
-from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus
+from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from airflow_provider_sms.results import DeliveryState
+    from airflow_provider_sms.model.results import DeliveryState
 
 _AUTH, _CREDIT, _INVALID = SmsAuthenticationError, SmsInsufficientCreditError, SmsInvalidRequestError
 

@@ -27,7 +27,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_sms import metrics
 from airflow_provider_sms.exceptions import SmsGatewayError, SmsOutcomeUnknownError, SmsServerError
 from airflow_provider_sms.hooks.retry import (
     DEFAULT_MAX_ATTEMPTS as DEFAULT_MAX_ATTEMPTS,
@@ -40,6 +39,7 @@ from airflow_provider_sms.hooks.retry import (
 )
 from airflow_provider_sms.hooks.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from airflow_provider_sms.rules.numbers import mask_numbers_in
+from airflow_provider_sms.toolkit import metrics
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

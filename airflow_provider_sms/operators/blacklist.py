@@ -26,9 +26,9 @@ from airflow_provider_sms.operators.base import SmsBaseOperator
 from airflow_provider_sms.operators.blacklist_export import SmsBlacklistExportOperator
 from airflow_provider_sms.rules.inputs import normalize_recipients, split_recipients
 from airflow_provider_sms.rules.numbers import mask_number, normalize_number
-from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, Breaker, map_bounded
-from airflow_provider_sms.sending.progress import Progress
-from airflow_provider_sms.sending.throttle import (
+from airflow_provider_sms.toolkit.fanout import STOPPING_ERRORS, Breaker, map_bounded
+from airflow_provider_sms.toolkit.progress import Progress
+from airflow_provider_sms.toolkit.throttle import (
     DEFAULT_MAX_CONCURRENCY as _DEFAULT,
     option_problems,
     throughput,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_sms.hooks.base import SmsHook
-    from airflow_provider_sms.results import ListType
+    from airflow_provider_sms.model.results import ListType
 
 __all__ = [
     "SmsBlacklistAddOperator",

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.operators.base import SmsBaseOperator
-from airflow_provider_sms.result_files import resolve_format, to_storage_path, write_csv, write_json
+from airflow_provider_sms.outputs.files import resolve_format, to_storage_path, write_csv, write_json
 from airflow_provider_sms.rules.numbers import normalize_number
 
 if TYPE_CHECKING:
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
-    from airflow_provider_sms.results import BlacklistEntry, ListType
+    from airflow_provider_sms.model.results import BlacklistEntry, ListType
 
 #: CSV columns, in order.
 EXPORT_COLUMNS = ("recipient", "id", "list_type", "vendor", "exported_at")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_sms.exceptions import SmsJournalError, SmsValidationError
 from airflow_provider_sms.operators.base import SmsBaseOperator
-from airflow_provider_sms.reports import option_problems as report_problems
+from airflow_provider_sms.outputs.recipient_report import option_problems as report_problems
 from airflow_provider_sms.rules.inputs import ON_INVALID
 from airflow_provider_sms.rules.marketing import OUTSIDE_MARKETING_HOURS, window_problems
 from airflow_provider_sms.rules.options import (
@@ -35,7 +35,7 @@ from airflow_provider_sms.rules.options import (
 )
 from airflow_provider_sms.sending.guards import DEFAULT_CHECK_CREDITS_ABOVE as CREDITS_ABOVE, SpendGuard
 from airflow_provider_sms.sending.journal import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL
-from airflow_provider_sms.sending.throttle import (
+from airflow_provider_sms.toolkit.throttle import (
     DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY,
     option_problems as throughput_problems,
 )
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_sms.hooks.base import SmsHook
-    from airflow_provider_sms.reports import ReportFormat
+    from airflow_provider_sms.outputs.recipient_report import ReportFormat
     from airflow_provider_sms.rules.inputs import OnInvalid
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import ValidatedSend
@@ -68,7 +68,7 @@ class SmsSendOperator(SmsBaseOperator):
     and their results are returned (see ``docs/send-operator.md`` for the guarantee and its limits).
 
     Returns (XCom ``return_value``, pushed as well when the task fails) one
-    :class:`~airflow_provider_sms.results.SendResult` dict per accepted recipient, ready for
+    :class:`~airflow_provider_sms.model.results.SendResult` dict per accepted recipient, ready for
     ``SmsDeliverySensor(messages=send.output)``. Also pushes XCom ``"skipped"`` (``[{"recipient",
     "reason"}]``: blacklisted, invalid in skip mode, unconfirmed with ``on_unknown_outcome="skip"``),
     ``"failed"`` (``[{"recipient", "reason", "error"}]``) and ``"unconfirmed"`` (``[{"recipient",
@@ -254,12 +254,12 @@ class SmsSendOperator(SmsBaseOperator):
         # The sending engine is imported here, not with the module: DAG files import this one.
         from airflow_provider_sms.sending.batch import BatchReport, SendBatch
         from airflow_provider_sms.sending.category import send_category
-        from airflow_provider_sms.sending.fanout import Breaker
         from airflow_provider_sms.sending.guards import SpendEstimate, dry_run_summary
         from airflow_provider_sms.sending.journal import INTENT_WINDOW, SendJournal
         from airflow_provider_sms.sending.observe import SendObserver
         from airflow_provider_sms.sending.steps import resume, send_remaining
-        from airflow_provider_sms.sending.throttle import throughput
+        from airflow_provider_sms.toolkit.fanout import Breaker
+        from airflow_provider_sms.toolkit.throttle import throughput
 
         hook = self.hook
         validated = self.validate_inputs(hook, send_category(self.category, hook.capabilities, context))

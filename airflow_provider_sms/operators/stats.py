@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.operators.base import SmsBaseOperator
-from airflow_provider_sms.result_files import (
+from airflow_provider_sms.outputs.files import (
     append_csv,
     resolve_format,
     to_storage_path,

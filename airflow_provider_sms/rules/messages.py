@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_sms.exceptions import SmsValidationError
-from airflow_provider_sms.results import FINAL_STATES
+from airflow_provider_sms.model.results import FINAL_STATES
 from airflow_provider_sms.rules.numbers import mask_number, normalize_number
 
 #: One tracked message: ``{"message_id": str, "recipient": E.164 str | None}``.

@@ -10,6 +10,8 @@ Numbers are parsed with ``phonenumbers`` (national French ``06...`` accepted) to
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 MOBILE_REASON = "landline or non-mobile number (SMS needs a mobile)"
 _NUMBER_TEXT = re.compile(r"[0-9+()./\s-]+")
@@ -122,3 +124,26 @@ def mask_numbers_in(text: str) -> str:
         return mask_number(run)
 
     return _NUMBER_IN_TEXT.sub(mask, text)
+
+
+def normalize_numbers(raw: object) -> list[str]:
+    """One number, a list, or comma-separated text to E.164 (de-duplicated, order kept).
+
+    :raises ValueError: naming the position of each unreadable entry (never the number).
+    """
+    items: Iterable[Any] = raw.split(",") if isinstance(raw, str) else raw  # type: ignore[assignment]
+    if not isinstance(items, Iterable):
+        raise ValueError(f"numbers must be a number or a list of numbers, got {type(raw).__name__}")
+    found: list[str] = []
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        try:
+            number = normalize_number(str(item).strip())
+        except ValueError as exc:
+            problems.append(f"numbers[{index}] ({mask_number(str(item))}): {exc}")
+            continue
+        if number not in found:
+            found.append(number)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return found

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.base import BatchSendOutcome, SendRequest
     from airflow_provider_sms.sending.batch import BatchReport, SendBatch
-    from airflow_provider_sms.sending.progress import Progress
+    from airflow_provider_sms.toolkit.progress import Progress
 
 
 async def asend_all(

@@ -1,7 +1,7 @@
 """How SmsSendOperator sends one batch: chunk requests, per-recipient outcomes, early stop, final error.
 
 Every recipient of a batch ends in exactly one of three places: ``sent`` (a
-:class:`~airflow_provider_sms.results.SendResult`), ``skipped`` (``{"recipient", "reason"}``) or
+:class:`~airflow_provider_sms.model.results.SendResult`), ``skipped`` (``{"recipient", "reason"}``) or
 ``failed`` (``{"recipient", "reason", "error"}``). Reasons are short codes: skipped ``blacklisted``,
 ``invalid: ...``, ``outcome_unknown: ...``; failed ``rejected`` (the gateway refused this request),
 ``refused`` (an account-level refusal that stopped the batch), ``outcome_unknown`` (no reply),
@@ -32,18 +32,18 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks.exchange import run
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.sending.fanout import STOPPING_ERRORS, failure_entry, map_bounded
+from airflow_provider_sms.toolkit.fanout import STOPPING_ERRORS, failure_entry, map_bounded
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Sequence
 
     from airflow_provider_sms.hooks.base import BatchSendOutcome, SendRequest, SmsHook
-    from airflow_provider_sms.results import SendResult
+    from airflow_provider_sms.model.results import SendResult
     from airflow_provider_sms.rules.request import ValidatedSend
-    from airflow_provider_sms.sending.fanout import Breaker
     from airflow_provider_sms.sending.journal import PlannedRequest, SendJournal
-    from airflow_provider_sms.sending.progress import Progress
-    from airflow_provider_sms.sending.throttle import RateLimiter
+    from airflow_provider_sms.toolkit.fanout import Breaker
+    from airflow_provider_sms.toolkit.progress import Progress
+    from airflow_provider_sms.toolkit.throttle import RateLimiter
 
 #: Failed recipients named one by one in the task's error and log; the rest are counted.
 LISTED_FAILURES = 10

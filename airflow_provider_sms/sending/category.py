@@ -3,7 +3,7 @@
 A gateway that answers one category's figures in one request
 (:attr:`~airflow_provider_sms.hooks.capabilities.GatewayCapabilities.status_summary_by_category`)
 lets the delivery sensor poll 2,000 pending messages with one request while nothing moves, but only
-when the messages carry a category (:mod:`airflow_provider_sms.delivery_gate`). So
+when the messages carry a category (:mod:`airflow_provider_sms.tracking.figures_gate`). So
 :class:`~airflow_provider_sms.operators.send.SmsSendOperator` gives such a send a category of its
 task in its DAG run: the same on every try (a retry's messages and those an earlier try got
 accepted share it), different in every other DAG run or task. The map index is left out on purpose:
@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from airflow_provider_sms.sending.journal_store import scope_of
+from airflow_provider_sms.toolkit.task_store import scope_of
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -15,7 +15,7 @@ intents and outcomes, so no try sends again what an earlier try may have sent.
   :mod:`~airflow_provider_sms.sending.reconcile`). A crash therefore loses no information that
   matters: at worst, acceptances not yet flushed are found again by reconciliation.
 
-Where parts live: :mod:`~airflow_provider_sms.sending.journal_store`. Privacy: numbers are never
+Where parts live: :mod:`~airflow_provider_sms.toolkit.task_store`. Privacy: numbers are never
 stored in clear; each is replaced by a keyed hash (HMAC-SHA256 over the E.164 number, keyed by the
 task instance's scope, 64 bits kept), which the operator maps back to the numbers of its own input.
 This is pseudonymisation, not anonymisation: someone who knows the scope can test a candidate number.
@@ -39,11 +39,11 @@ from airflow_provider_sms.sending.journal_parts import (
     apply_part,
     snapshot_parts,
 )
-from airflow_provider_sms.sending.journal_store import (
+from airflow_provider_sms.toolkit.task_store import (
     KEY_PREFIX,
-    JournalStore,
-    TaskStateStoreJournal,
-    VariableJournal,
+    TaskStateStore,
+    TaskStore,
+    VariableStore,
     scope_of,
     store_for,
 )
@@ -53,18 +53,18 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
-    from airflow_provider_sms.results import SendResult
+    from airflow_provider_sms.model.results import SendResult
 
 __all__ = [
     "ACCEPTED",
     "KEY_PREFIX",
     "UNKNOWN",
     "JournalEntry",
-    "JournalStore",
+    "TaskStore",
     "PlannedRequest",
     "SendJournal",
-    "TaskStateStoreJournal",
-    "VariableJournal",
+    "TaskStateStore",
+    "VariableStore",
     "store_for",
 ]
 
@@ -94,7 +94,7 @@ class SendJournal:
 
     def __init__(
         self,
-        store: JournalStore,
+        store: TaskStore,
         *,
         salt: str,
         try_number: int = 1,

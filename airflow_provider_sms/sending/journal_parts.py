@@ -30,8 +30,8 @@ class JournalEntry:
 
     :param status: ``"accepted"`` or ``"unknown"``.
     :param message_id: the gateway's id (accepted only).
-    :param credits_used: as in :class:`~airflow_provider_sms.results.SendResult`.
-    :param segments: as in :class:`~airflow_provider_sms.results.SendResult`.
+    :param credits_used: as in :class:`~airflow_provider_sms.model.results.SendResult`.
+    :param segments: as in :class:`~airflow_provider_sms.model.results.SendResult`.
     :param at: epoch seconds when the request of unknown outcome was about to leave.
     :param try_number: the try that recorded it.
     :param tag: the reconciliation tag that request carried, if any.

@@ -1,6 +1,6 @@
 """What a send tells about itself when it ends, green or not: the summary log line, the Airflow
-metrics (:mod:`airflow_provider_sms.metrics`) and the per-recipient report
-(:mod:`airflow_provider_sms.reports`)."""
+metrics (:mod:`airflow_provider_sms.toolkit.metrics`) and the per-recipient report
+(:mod:`airflow_provider_sms.outputs.recipient_report`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_sms import metrics, reports
+from airflow_provider_sms.outputs import recipient_report as reports
+from airflow_provider_sms.toolkit import metrics
 
 if TYPE_CHECKING:
     from airflow_provider_sms.exceptions import SmsReportError

@@ -19,15 +19,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from airflow_provider_sms.exceptions import SmsError
-from airflow_provider_sms.results import SendResult
-from airflow_provider_sms.sending.fanout import map_bounded
+from airflow_provider_sms.model.results import SendResult
 from airflow_provider_sms.sending.journal import ACCEPTED
+from airflow_provider_sms.toolkit.fanout import map_bounded
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow_provider_sms.hooks.base import SmsHook
-    from airflow_provider_sms.results import DeliveryStatus
+    from airflow_provider_sms.model.results import DeliveryStatus
     from airflow_provider_sms.sending.batch import BatchReport, SendBatch
 
 #: A message the gateway reports for a number counts as ours when it changed at most this many

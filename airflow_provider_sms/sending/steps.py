@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from airflow_provider_sms.sending.async_batch import send_all_fastest
 from airflow_provider_sms.sending.heap import frozen_heap
-from airflow_provider_sms.sending.progress import Progress
 from airflow_provider_sms.sending.reconcile import apply_journal, reconcile
+from airflow_provider_sms.toolkit.progress import Progress
 
 if TYPE_CHECKING:
     from airflow_provider_sms.rules.request import ValidatedSend

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, AirflowSkipException, BaseSensorOperator
 
-from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL
+from airflow_provider_sms.tracking.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -58,7 +58,7 @@ class SmsSensor(BaseSensorOperator):
         self, started_at: datetime | float, run_duration: Callable[[], float], poke_count: int
     ) -> float:
         """In poke mode, pokes start ``poke_interval`` apart: the wait after a poke is shortened by
-        the time the poke took (at least :data:`~airflow_provider_sms.delivery.MIN_POLL_INTERVAL`)."""
+        the time the poke took (at least :data:`~airflow_provider_sms.tracking.delivery.MIN_POLL_INTERVAL`)."""
         interval = super()._get_next_poke_interval(started_at, run_duration, poke_count)
         if self.reschedule or not isinstance(started_at, float):
             return interval

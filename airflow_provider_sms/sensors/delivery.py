@@ -5,15 +5,15 @@ Same DAG code on both gateways (the connection's type picks the hook) and in eve
 * ``mode="poke"``: ``poke()`` asks only about the messages not final yet; final ones are kept on
   the sensor instance between pokes;
 * ``mode="reschedule"``: each poke is a new process; what earlier pokes learnt (final statuses,
-  the send's figures) is kept in the task's durable store (:mod:`.delivery_memory`), so a poke asks
+  the send's figures) is kept in the task's durable store (:mod:`~airflow_provider_sms.tracking.delivery_memory`), so a poke asks
   only about what is still pending;
 * ``deferrable=True`` (default: Airflow's ``[operators] default_deferrable``): one poke on the
   worker (bad input and already-final messages never reach the triggerer), then
   :class:`~airflow_provider_sms.triggers.delivery.SmsDeliveryTrigger` waits for the rest.
 
-Poke and trigger keep the same :class:`~airflow_provider_sms.delivery.DeliveryTracker` (what is
+Poke and trigger keep the same :class:`~airflow_provider_sms.tracking.delivery.DeliveryTracker` (what is
 pending, what is final, the transient-error rule) and decide with the same
-:func:`~airflow_provider_sms.delivery.classify`.
+:func:`~airflow_provider_sms.tracking.delivery.classify`.
 
 XCom: the statuses (``DeliveryStatus`` dicts, in input order) are the task's return value on
 success, and are pushed under ``return_value`` before the task fails on a failure state or times
@@ -39,8 +39,13 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
 )
 
-from airflow_provider_sms import metrics, reports
-from airflow_provider_sms.delivery import (
+from airflow_provider_sms.exceptions import SmsDeliveryFailedError, SmsReportError, SmsValidationError
+from airflow_provider_sms.outputs import recipient_report as reports
+from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
+from airflow_provider_sms.sensors.base import SmsSensor
+from airflow_provider_sms.sensors.events import error_from_event
+from airflow_provider_sms.toolkit import metrics
+from airflow_provider_sms.tracking.delivery import (
     DEFAULT_FAILURE_STATES,
     DEFAULT_MAX_BACKOFF,
     DeliveryOutcome,
@@ -48,21 +53,17 @@ from airflow_provider_sms.delivery import (
     describe_counts,
     failure_summary,
 )
-from airflow_provider_sms.delivery_gate import SummaryGate
-from airflow_provider_sms.exceptions import SmsDeliveryFailedError, SmsReportError, SmsValidationError
-from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
-from airflow_provider_sms.sensors.base import SmsSensor
-from airflow_provider_sms.sensors.events import error_from_event
+from airflow_provider_sms.tracking.figures_gate import SummaryGate
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from airflow.sdk import Context
 
-    from airflow_provider_sms.reports import ReportFormat
-    from airflow_provider_sms.results import DeliveryStatus
+    from airflow_provider_sms.model.results import DeliveryStatus
+    from airflow_provider_sms.outputs.recipient_report import ReportFormat
     from airflow_provider_sms.rules.messages import MessageRef, RefKey
-    from airflow_provider_sms.sensors.delivery_memory import DeliveryMemory
+    from airflow_provider_sms.tracking.delivery_memory import DeliveryMemory
 
 XCOM_RETURN_KEY = "return_value"
 
@@ -145,7 +146,7 @@ class SmsDeliverySensor(SmsSensor):
     @property
     def tracker(self) -> DeliveryTracker:
         """This run's tracker, made on first use from :attr:`tracked` (kept between pokes; in
-        reschedule mode, loaded from and saved to the task's :mod:`.delivery_memory`)."""
+        reschedule mode, loaded from and saved to the task's :mod:`~airflow_provider_sms.tracking.delivery_memory`)."""
         if self._tracker is None:
             if self._memory is None:
                 self._tracker = DeliveryTracker(self.tracked, self.failure_states)
@@ -227,7 +228,7 @@ class SmsDeliverySensor(SmsSensor):
         reports.resolve(self.report_path, self.report_format)  # a bad report path fails first
         if not self.deferrable:
             if self.reschedule:
-                from airflow_provider_sms.sensors.delivery_memory import DeliveryMemory
+                from airflow_provider_sms.tracking.delivery_memory import DeliveryMemory
 
                 self._memory = DeliveryMemory.for_task(context, self.tracked)
             try:

@@ -4,7 +4,7 @@ Succeeds with the matching replies as XCom (``InboundMessage`` dicts: ``kind``, 
 ``number`` in E.164, ``text``, ``category``, ``received_at``); at its ``timeout`` fails with
 ``AirflowSensorTimeout`` or, with ``soft_fail=True``, is skipped. Poke, reschedule and deferrable
 (:class:`~airflow_provider_sms.triggers.reply.SmsReplyTrigger`) apply the same
-:class:`~airflow_provider_sms.inbound.ReplyFilter`. Needs a gateway that lists replies
+:class:`~airflow_provider_sms.tracking.replies.ReplyFilter`. Needs a gateway that lists replies
 (``capabilities.replies_by_pull``: Primotexto); elsewhere it refuses to start.
 """
 
@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, AirflowSkipException, PokeReturnValue
 
-from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF
 from airflow_provider_sms.exceptions import SmsGatewayError, SmsValidationError
-from airflow_provider_sms.inbound import ReplyFilter, as_aware, normalize_numbers
+from airflow_provider_sms.rules.clock import as_aware
+from airflow_provider_sms.rules.numbers import normalize_numbers
 from airflow_provider_sms.sensors.base import SmsSensor
 from airflow_provider_sms.sensors.events import error_from_event
+from airflow_provider_sms.tracking.delivery import DEFAULT_MAX_BACKOFF
+from airflow_provider_sms.tracking.replies import ReplyFilter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -5,9 +5,9 @@ holds only JSON primitives, reads its connection without blocking the event loop
 gateway with the async hook (SMS Partner ``multi-status`` 500 pairs per request, Primotexto one
 ``/messages/stats`` request per category, and one request per message only when those figures
 move), and keeps the same
-:class:`~airflow_provider_sms.delivery.DeliveryTracker` as the sensor's ``poke()``: it asks only
+:class:`~airflow_provider_sms.tracking.delivery.DeliveryTracker` as the sensor's ``poke()``: it asks only
 about messages that are not final yet, and decides with the same
-:func:`~airflow_provider_sms.delivery.classify`.
+:func:`~airflow_provider_sms.tracking.delivery.classify`.
 
 The loop, its pacing (polls start ``poke_interval`` apart, a capped exponential backoff after a
 rate limit or a transient failure, never a spin) and its deadline are
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_sms.delivery import (
+from airflow_provider_sms.tracking.delivery import (
     DEFAULT_FAILURE_STATES,
     DEFAULT_MAX_BACKOFF,
     DeliveryTracker,
@@ -55,13 +55,13 @@ class SmsDeliveryTrigger(PollingTrigger):
         alone tells the whole story (``dag.test()`` drops ``defer(kwargs=...)`` on resume).
     :param failure_states: final states that make the outcome a failure.
     :param poke_interval: seconds from the start of one poll to the start of the next (at least
-        :data:`~airflow_provider_sms.delivery.MIN_POLL_INTERVAL`).
+        :data:`~airflow_provider_sms.tracking.delivery.MIN_POLL_INTERVAL`).
     :param deadline: Unix time after which the trigger stops and fires a ``timeout`` event; the
         sensor passes its own timeout here as well as to ``defer()``, so the outcome is the same
         whether the triggerer's timeout or this one fires first (and ``dag.test()``, whose
         in-process triggerer has no timeout, still ends).
     :param max_backoff: cap, in seconds, of the pause after failed polls (see
-        :func:`~airflow_provider_sms.delivery.backoff_delay`).
+        :func:`~airflow_provider_sms.tracking.delivery.backoff_delay`).
     """
 
     poll_name = "Delivery status poll"
@@ -121,7 +121,7 @@ class SmsDeliveryTrigger(PollingTrigger):
         return super()._timeout_event()
 
     async def _poll_once(self, hook: SmsHook) -> TriggerEvent | None:
-        """One :meth:`~airflow_provider_sms.delivery.DeliveryTracker.apoll`; the event once all are final."""
+        """One :meth:`~airflow_provider_sms.tracking.delivery.DeliveryTracker.apoll`; the event once all are final."""
         outcome = await self._tracker.apoll(hook)
         if self._tracker.last_error is not None:
             raise self._tracker.last_error  # transient (the tracker re-raises the others): back off

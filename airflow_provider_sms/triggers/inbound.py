@@ -9,7 +9,7 @@
 
 Each poll reads the replies (gateways with ``replies_by_pull``: Primotexto) and the STOP list
 (every gateway), and yields one event per message it has not turned into an event yet. What it
-has seen (:class:`~airflow_provider_sms.inbound.InboundCursor`) lives in the watched asset's state
+has seen (:class:`~airflow_provider_sms.tracking.replies.InboundCursor`) lives in the watched asset's state
 store when the triggerer injects one (Airflow 3.3+), so a restarted triggerer carries on where it
 stopped; without one (Airflow 3.0-3.2) it lives in memory, and after a restart every message the
 gateway still lists is an event again (at least once). ``docs/inbound.md`` has the guarantees.
@@ -26,16 +26,17 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL, backoff_delay
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError, SmsValidationError
 from airflow_provider_sms.hooks import aget_sms_hook
-from airflow_provider_sms.inbound import INBOUND_KINDS, InboundCursor
+from airflow_provider_sms.model.results import INBOUND_KINDS
+from airflow_provider_sms.tracking.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL, backoff_delay
+from airflow_provider_sms.tracking.replies import InboundCursor
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
 
     from airflow_provider_sms.hooks.base import SmsHook
-    from airflow_provider_sms.inbound import InboundKind, InboundMessage
+    from airflow_provider_sms.model.results import InboundKind, InboundMessage
 
 
 class SmsInboundTrigger(BaseEventTrigger):

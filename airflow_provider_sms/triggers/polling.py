@@ -6,9 +6,9 @@ the async hook, the pacing, the backoff, the deadline and the ``error`` event.
 
 Pacing: polls start ``poke_interval`` seconds apart (the pause after an answered poll is
 ``poke_interval`` minus the time the poll took); after a transient gateway failure the pause is
-:func:`~airflow_provider_sms.delivery.backoff_delay` (doubling, at least ``Retry-After``, at most
+:func:`~airflow_provider_sms.tracking.delivery.backoff_delay` (doubling, at least ``Retry-After``, at most
 ``max_backoff``) from the failed poll's end. Every pass that does not return sleeps at least
-:data:`~airflow_provider_sms.delivery.MIN_POLL_INTERVAL` and never past ``deadline``; at the
+:data:`~airflow_provider_sms.tracking.delivery.MIN_POLL_INTERVAL` and never past ``deadline``; at the
 deadline a ``timeout`` event fires. An :class:`~airflow_provider_sms.exceptions.SmsError` or an
 unexpected exception ends the wait with one event: ``status`` ``error``, ``error`` (exception class
 name), ``message`` (numbers masked, no secret) and, for gateway errors, ``http_status`` and ``code``.
@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL, backoff_delay
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError
 from airflow_provider_sms.hooks import aget_sms_hook
+from airflow_provider_sms.tracking.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL, backoff_delay
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable

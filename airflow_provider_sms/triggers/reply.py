@@ -1,4 +1,4 @@
-"""SmsReplyTrigger: wait in the triggerer for a reply matching a :class:`~airflow_provider_sms.inbound.ReplyFilter`.
+"""SmsReplyTrigger: wait in the triggerer for a reply matching a :class:`~airflow_provider_sms.tracking.replies.ReplyFilter`.
 
 What :class:`~airflow_provider_sms.sensors.reply.SmsReplySensor` defers to. It polls the replies
 with the async hook in :class:`~airflow_provider_sms.triggers.polling.PollingTrigger`'s loop (a
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_sms.delivery import DEFAULT_MAX_BACKOFF
-from airflow_provider_sms.inbound import ReplyFilter
+from airflow_provider_sms.tracking.delivery import DEFAULT_MAX_BACKOFF
+from airflow_provider_sms.tracking.replies import ReplyFilter
 from airflow_provider_sms.triggers.polling import PollingTrigger
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from task_fakes import MemoryStore
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.sending.async_batch import asend_all, send_all_fastest
 from airflow_provider_sms.sending.batch import SendBatch, send_all
-from airflow_provider_sms.sending.fanout import Breaker
-from airflow_provider_sms.sending.journal import SendJournal, TaskStateStoreJournal
+from airflow_provider_sms.sending.journal import SendJournal, TaskStateStore
+from airflow_provider_sms.toolkit.fanout import Breaker
 
 CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
@@ -25,7 +25,7 @@ def numbers(count: int, first: int = 41_000_000) -> list[str]:
 def batch(vendor: str, recipients: list[str], store: MemoryStore, **journal_kwargs) -> SendBatch:
     hook = get_sms_hook(CONN_IDS[vendor], max_attempts=2)
     validated = hook.validate_send(recipients, "Hi")
-    journal = SendJournal(TaskStateStoreJournal(store), salt="d/r/t/-1", try_number=1, **journal_kwargs)
+    journal = SendJournal(TaskStateStore(store), salt="d/r/t/-1", try_number=1, **journal_kwargs)
     return SendBatch(hook=hook, journal=journal, breaker=Breaker(threshold=1000), send=validated)
 
 
@@ -39,7 +39,7 @@ def run_path(vendor: str, recipients: list[str], path: str, concurrency: int = 4
     else:
         report = send_all(shared, todo, lambda i: None, concurrency)
     shared.journal.flush()
-    retry = SendJournal(TaskStateStoreJournal(store), salt="d/r/t/-1", try_number=2)
+    retry = SendJournal(TaskStateStore(store), salt="d/r/t/-1", try_number=2)
     retry.load()
     entries = {r: (e.status if (e := retry.lookup(r)) else None) for r in recipients}
     return report, entries

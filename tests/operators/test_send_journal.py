@@ -8,13 +8,13 @@ import pytest
 from task_fakes import MemoryStore
 
 from airflow_provider_sms.exceptions import SmsJournalError
-from airflow_provider_sms.results import SendResult
+from airflow_provider_sms.model.results import SendResult
 from airflow_provider_sms.sending.journal import (
     ACCEPTED,
     UNKNOWN,
     SendJournal,
-    TaskStateStoreJournal,
-    VariableJournal,
+    TaskStateStore,
+    VariableStore,
     store_for,
 )
 
@@ -34,7 +34,7 @@ def result(recipient: str, message_id: str = "m1") -> SendResult:
 
 
 def journal(store: MemoryStore, try_number: int = 1, **kwargs) -> SendJournal:
-    return SendJournal(TaskStateStoreJournal(store), salt="dag/run/task/-1", try_number=try_number, **kwargs)
+    return SendJournal(TaskStateStore(store), salt="dag/run/task/-1", try_number=try_number, **kwargs)
 
 
 def test_accepted_results_are_buffered_then_written_as_one_part():
@@ -110,7 +110,7 @@ def test_numbers_are_stored_as_keyed_hashes_only():
         assert number not in text
         assert number[1:] not in text
         assert number[3:] not in text
-    other_scope = SendJournal(TaskStateStoreJournal(MemoryStore()), salt="dag/run/task/0")
+    other_scope = SendJournal(TaskStateStore(MemoryStore()), salt="dag/run/task/0")
     assert other_scope.digest(A) != first.digest(A)  # one task instance's hashes say nothing of another's
 
 
@@ -139,12 +139,12 @@ def test_the_store_is_the_task_state_store_when_the_context_has_one():
     class TI:
         dag_id, run_id, task_id, map_index = "dag", "manual__2026-01-01T00:00:00+00:00", "send", 3
 
-    assert isinstance(store_for({"ti": TI(), "task_state_store": MemoryStore()}), TaskStateStoreJournal)
+    assert isinstance(store_for({"ti": TI(), "task_state_store": MemoryStore()}), TaskStateStore)
     fallback = store_for({"ti": TI()})
-    assert isinstance(fallback, VariableJournal)
+    assert isinstance(fallback, VariableStore)
     assert fallback.key(12).startswith("sms_send_journal.")
     assert len(fallback.key(12)) < 250
-    other = VariableJournal(("dag", "manual__2026-01-01T00:00:00+00:00", "send", 4))
+    other = VariableStore(("dag", "manual__2026-01-01T00:00:00+00:00", "send", 4))
     assert other.key(0) != fallback.key(0)  # one key space per map index
 
 
@@ -190,17 +190,17 @@ def test_a_long_journal_is_compacted_into_a_snapshot_the_next_try_starts_from():
     assert second.parts > head
     third = journal(store, try_number=3)
     reads = []
-    original = TaskStateStoreJournal.read
+    original = TaskStateStore.read
 
     def spy(self, part):
         reads.append(part)
         return original(self, part)
 
-    TaskStateStoreJournal.read = spy
+    TaskStateStore.read = spy
     try:
         third.load()
     finally:
-        TaskStateStoreJournal.read = original
+        TaskStateStore.read = original
     assert reads[0] == head
     assert len(reads) <= 3  # the snapshot and the missing key after it
     assert state(third, everyone) == state(second, everyone)
@@ -217,7 +217,7 @@ def test_a_crash_before_the_head_moves_loses_nothing():
         first.record_accepted([result(number)])
     first.record_unknown(everyone[25:], at=5.0, tag="t")
 
-    class NoHead(TaskStateStoreJournal):
+    class NoHead(TaskStateStore):
         def write_head(self, part):
             raise RuntimeError("worker killed")
 

@@ -25,7 +25,7 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.send import SmsSendOperator
-from airflow_provider_sms.sending.journal import SendJournal, TaskStateStoreJournal
+from airflow_provider_sms.sending.journal import SendJournal, TaskStateStore
 
 SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
 
@@ -195,7 +195,7 @@ def test_repeated_server_errors_stop_the_batch_then_the_retry_finishes_it(emulat
 
 
 def _journal_unknown(store: MemoryStore, recipient: str, at: float) -> None:
-    journal = SendJournal(TaskStateStoreJournal(store), salt="dag/run/send/-1")
+    journal = SendJournal(TaskStateStore(store), salt="dag/run/send/-1")
     journal.record_unknown([recipient], at)
 
 

@@ -14,7 +14,7 @@ from test_send_operator import CONN_IDS, make, numbers, run
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_REJECTED
 from airflow_provider_sms.exceptions import SmsDeliveryFailedError, SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
-from airflow_provider_sms.result_files import to_storage_path
+from airflow_provider_sms.outputs.files import to_storage_path
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
 
 

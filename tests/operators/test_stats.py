@@ -12,7 +12,7 @@ from airflow.sdk import ObjectStoragePath
 from airflow_provider_sms.emulator import SMSPARTNER_API_KEY
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.operators.stats import SmsAccountStatsOperator, build_stats_record
-from airflow_provider_sms.result_files import append_csv, resolve_format, to_storage_path
+from airflow_provider_sms.outputs.files import append_csv, resolve_format, to_storage_path
 
 
 def stats(conn_id, **kwargs):

@@ -13,7 +13,7 @@ from airflow_provider_sms.exceptions import SmsConfigurationError, SmsValidation
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.blacklist import SmsBlacklistAddOperator
 from airflow_provider_sms.operators.send import SmsSendOperator
-from airflow_provider_sms.sending.throttle import RateLimiter, throughput
+from airflow_provider_sms.toolkit.throttle import RateLimiter, throughput
 
 
 def connection(monkeypatch, emulator, vendor: str, **extra) -> str:

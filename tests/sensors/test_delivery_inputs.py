@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-from airflow_provider_sms.delivery import (
+from airflow_provider_sms.exceptions import SmsValidationError
+from airflow_provider_sms.model.results import DeliveryStatus, SendResult
+from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
+from airflow_provider_sms.tracking.delivery import (
     DEFAULT_FAILURE_STATES,
     classify,
     failure_summary,
     merge_statuses,
 )
-from airflow_provider_sms.exceptions import SmsValidationError
-from airflow_provider_sms.results import DeliveryStatus, SendResult
-from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
 
 A = {"message_id": "11", "recipient": "+33612345678", "credits_used": 1.0, "segments": 1, "vendor": "x"}
 B = {"message_id": "12", "recipient": "+33612345679", "credits_used": 1.0, "segments": 1, "vendor": "x"}

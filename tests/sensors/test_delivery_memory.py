@@ -9,13 +9,13 @@ import json
 import pytest
 from task_fakes import MemoryStore
 
-from airflow_provider_sms.delivery import DeliveryTracker
-from airflow_provider_sms.delivery_gate import SummaryGate
-from airflow_provider_sms.sending import journal_store
-from airflow_provider_sms.sending.journal_store import TaskStateStoreJournal
 from airflow_provider_sms.sensors import base as sensor_base
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
-from airflow_provider_sms.sensors.delivery_memory import KEY_PREFIX, DeliveryMemory
+from airflow_provider_sms.toolkit import task_store as journal_store
+from airflow_provider_sms.toolkit.task_store import TaskStateStore
+from airflow_provider_sms.tracking.delivery import DeliveryTracker
+from airflow_provider_sms.tracking.delivery_memory import KEY_PREFIX, DeliveryMemory
+from airflow_provider_sms.tracking.figures_gate import SummaryGate
 from airflow_provider_sms.version_compat import get_base_airflow_version_tuple
 
 MESSAGES = [
@@ -39,7 +39,7 @@ def _tracker_after_one_delivery() -> DeliveryTracker:
 
 
 def _memory(store: MemoryStore, messages=MESSAGES) -> DeliveryMemory:
-    return DeliveryMemory(TaskStateStoreJournal(store, KEY_PREFIX), messages)
+    return DeliveryMemory(TaskStateStore(store, KEY_PREFIX), messages)
 
 
 def test_final_statuses_and_figures_come_back_in_the_next_poke():
@@ -161,13 +161,13 @@ def test_reschedule_memory_in_variables_before_airflow_3_3(airflow_db, emulator,
 
     monkeypatch.setattr(journal_store, "_task_state_store", lambda context: None)
     written: list[str] = []
-    original = journal_store.VariableJournal.write
+    original = journal_store.VariableStore.write
 
     def spy(self, part, value):
         written.append(self.key(part))
         original(self, part, value)
 
-    monkeypatch.setattr(journal_store.VariableJournal, "write", spy)
+    monkeypatch.setattr(journal_store.VariableStore, "write", spy)
     emulator.configure(delivery_delay=1.5)
     dag_run = _run("emu_smspartner", 2)
     assert _states(dag_run) == {"send": "success", "wait": "success"}

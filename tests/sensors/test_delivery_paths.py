@@ -11,7 +11,6 @@ import time
 
 from delivery_helpers import context, send, wait_until_final
 
-from airflow_provider_sms.delivery import DEFAULT_FAILURE_STATES, classify
 from airflow_provider_sms.emulator import (
     NUMBER_BOUNCED,
     NUMBER_ERROR,
@@ -21,6 +20,7 @@ from airflow_provider_sms.emulator import (
 from airflow_provider_sms.exceptions import SmsDeliveryFailedError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
+from airflow_provider_sms.tracking.delivery import DEFAULT_FAILURE_STATES, classify
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
 
 OK = "+33612340031"

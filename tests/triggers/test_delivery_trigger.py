@@ -17,10 +17,10 @@ except ImportError:  # Airflow < 3.1
     from airflow.serialization.serde import deserialize, serialize
 from delivery_helpers import asked, key
 
-from airflow_provider_sms.delivery import MIN_POLL_INTERVAL, backoff_delay
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
 from airflow_provider_sms.exceptions import SmsAuthenticationError, SmsRateLimitError, SmsServerError
 from airflow_provider_sms.hooks import get_sms_hook
+from airflow_provider_sms.tracking.delivery import MIN_POLL_INTERVAL, backoff_delay
 from airflow_provider_sms.triggers import polling
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
 from airflow_provider_sms.triggers.polling import PollingTrigger

@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 
-from airflow_provider_sms.delivery import MIN_POLL_INTERVAL
+from airflow_provider_sms.tracking.delivery import MIN_POLL_INTERVAL
 from airflow_provider_sms.triggers.reply import SmsReplyTrigger
 
 CUSTOMER, OTHER = "+33639980041", "+33639980042"

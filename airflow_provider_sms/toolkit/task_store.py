@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 KEY_PREFIX = "sms_send_journal"
 
 
-class JournalStore(Protocol):
+class TaskStore(Protocol):
     """Where journal parts live: a durable key/value store scoped to one task instance."""
 
     kind: str
@@ -45,7 +45,7 @@ class JournalStore(Protocol):
         """Point readers at part ``part`` (a snapshot that holds all earlier state)."""
 
 
-class TaskStateStoreJournal:
+class TaskStateStore:
     """Journal parts in Airflow 3.3's ``task_state_store`` (kept after success, see module doc).
 
     :param accessor: ``context["task_state_store"]`` (``get(key, default)`` / ``set(key, value)``).
@@ -75,7 +75,7 @@ class TaskStateStoreJournal:
         """Keep the parts: the store's retention settings govern them (observable in the UI)."""
 
 
-class VariableJournal:
+class VariableStore:
     """Journal parts in Airflow Variables, for Airflow 3.0 to 3.2 (deleted after success).
 
     Keys are ``sms_send_journal.<digest>.<part>`` where ``digest`` is a SHA-256 prefix of the
@@ -150,9 +150,9 @@ def scope_of(context: Context) -> tuple[str, str, str, int]:
     return (ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
 
 
-def store_for(context: Context, prefix: str = KEY_PREFIX, purpose: str = "retry journal") -> JournalStore:
+def store_for(context: Context, prefix: str = KEY_PREFIX, purpose: str = "retry journal") -> TaskStore:
     """The durable store for this task instance: ``task_state_store`` if present, else Variables."""
     accessor = _task_state_store(context)
     if accessor is not None:
-        return TaskStateStoreJournal(accessor, prefix)
-    return VariableJournal(scope_of(context), prefix, purpose)
+        return TaskStateStore(accessor, prefix)
+    return VariableStore(scope_of(context), prefix, purpose)

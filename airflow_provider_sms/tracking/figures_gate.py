@@ -3,7 +3,7 @@
 A gateway with :attr:`~airflow_provider_sms.hooks.capabilities.GatewayCapabilities.status_summary_by_category`
 answers one category's figures (sent, delivered, errors...) in one request. Every change of a
 message's state moves one of them, so while they are unchanged since the last poll nothing tracked
-has moved, and the :class:`~airflow_provider_sms.delivery.DeliveryTracker` asks about no message.
+has moved, and the :class:`~airflow_provider_sms.tracking.delivery.DeliveryTracker` asks about no message.
 It does a per-message pass when the figures move, on the first poll, and at least every
 :data:`FULL_PASS_EVERY_POLLS` polls or :data:`FULL_PASS_EVERY_SECONDS` seconds (a safety net for
 figures that lag: ``docs/vendor-apis.md`` A45).

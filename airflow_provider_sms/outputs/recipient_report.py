@@ -2,7 +2,7 @@
 
 Written by ``SmsSendOperator(report_path=...)`` (send outcomes) and
 ``SmsDeliverySensor(report_path=...)`` (delivery states) at the end of the task, also when it fails,
-to a local path or any ``ObjectStoragePath`` URL (:mod:`airflow_provider_sms.result_files`).
+to a local path or any ``ObjectStoragePath`` URL (:mod:`airflow_provider_sms.outputs.files`).
 Numbers are written in full unless ``mask_numbers``: the file is the user's own audit record.
 """
 
@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_sms.exceptions import SmsReportError, SmsValidationError
-from airflow_provider_sms.result_files import is_local, to_storage_path, write_csv
+from airflow_provider_sms.outputs.files import is_local, to_storage_path, write_csv
 from airflow_provider_sms.rules.numbers import mask_number
 
 if TYPE_CHECKING:

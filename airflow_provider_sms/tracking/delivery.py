@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from airflow_provider_sms.delivery_gate import SummaryGate
 from airflow_provider_sms.exceptions import (
     SmsGatewayError,
 )
-from airflow_provider_sms.results import FINAL_STATES, DeliveryStatus
+from airflow_provider_sms.model.results import FINAL_STATES, DeliveryStatus
 from airflow_provider_sms.rules.messages import MessageRef, RefKey, ref_key
 from airflow_provider_sms.rules.numbers import mask_number
+from airflow_provider_sms.tracking.figures_gate import SummaryGate
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -189,7 +189,7 @@ class DeliveryTracker:
     failure) is not a verdict: the outcome stays as last seen, the error is kept in
     :attr:`last_error` (the trigger re-raises it to back off), and the next poll tries again. Any
     other error propagates. While the figures of the messages' categories stand still, no message
-    is asked about (:mod:`.delivery_gate`).
+    is asked about (:mod:`.figures_gate`).
 
     :param messages: every tracked message, as ``{"message_id", "recipient"}`` dicts.
     :param failure_states: final states that make the outcome a failure.

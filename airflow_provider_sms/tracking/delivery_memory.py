@@ -19,16 +19,16 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from airflow_provider_sms.sending.journal_store import store_for
+from airflow_provider_sms.toolkit.task_store import store_for
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow.sdk import Context
 
-    from airflow_provider_sms.delivery import DeliveryTracker
     from airflow_provider_sms.rules.messages import MessageRef
-    from airflow_provider_sms.sending.journal_store import JournalStore
+    from airflow_provider_sms.toolkit.task_store import TaskStore
+    from airflow_provider_sms.tracking.delivery import DeliveryTracker
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,11 @@ def digest_of(messages: Sequence[MessageRef]) -> str:
 class DeliveryMemory:
     """Load a tracker's state before a poke, save it after, forget it once the wait is over.
 
-    :param store: where the parts live (see :func:`~airflow_provider_sms.sending.journal_store.store_for`).
+    :param store: where the parts live (see :func:`~airflow_provider_sms.toolkit.task_store.store_for`).
     :param messages: the tracked messages, in order.
     """
 
-    def __init__(self, store: JournalStore, messages: Sequence[MessageRef]) -> None:
+    def __init__(self, store: TaskStore, messages: Sequence[MessageRef]) -> None:
         self.store = store
         self.fingerprint = digest_of(messages)
         self._final_saved = -1
