@@ -2,9 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-_INTEGRATIONS = ("Primotexto", "SMS Partner")
+
+@dataclass(frozen=True)
+class GatewayEntry:
+    """One gateway as the provider's metadata lists it (the one registry of gateways).
+
+    :param replies_by_pull: the gateway lists replies, so the reply sensor and trigger work on it
+        (the hook's ``capabilities.replies_by_pull``; a test holds the two together).
+    """
+
+    name: str
+    conn_type: str
+    hook_class: str
+    default_host: str
+    doc_url: str
+    range_and_sandbox: bool = False
+    replies_by_pull: bool = False
+
+    @property
+    def hook_module(self) -> str:
+        return self.hook_class.rpartition(".")[0]
+
+
+GATEWAYS: tuple[GatewayEntry, ...] = (
+    GatewayEntry(
+        name="Primotexto",
+        conn_type="primotexto",
+        hook_class="airflow_provider_sms.hooks.primotexto.PrimotextoHook",
+        default_host="https://api.primotexto.com",
+        doc_url="https://www.primotexto.com/api/",
+        replies_by_pull=True,
+    ),
+    GatewayEntry(
+        name="SMS Partner",
+        conn_type="smspartner",
+        hook_class="airflow_provider_sms.hooks.smspartner.SmsPartnerHook",
+        default_host="https://api.smspartner.fr",
+        doc_url="https://docpartner.dev/",
+        range_and_sandbox=True,
+    ),
+)
+
+OPERATORS = (
+    "airflow_provider_sms.operators.send",
+    "airflow_provider_sms.operators.blacklist",
+    "airflow_provider_sms.operators.blacklist_export",
+    "airflow_provider_sms.operators.stats",
+)
+SENSORS = ("airflow_provider_sms.sensors.delivery",)
+TRIGGERS = ("airflow_provider_sms.triggers.delivery", "airflow_provider_sms.triggers.inbound")
+#: Modules only for gateways that list replies.
+REPLY_SENSORS = ("airflow_provider_sms.sensors.reply",)
+REPLY_TRIGGERS = ("airflow_provider_sms.triggers.reply",)
 
 
 def _conn_fields(gamme: bool) -> dict[str, Any]:
@@ -60,62 +112,33 @@ def get_provider_info() -> dict[str, Any]:
         "figures through the Primotexto and SMS Partner gateways.",
         "versions": ["0.1.0"],
         "integrations": [
-            {"integration-name": name, "external-doc-url": url, "tags": ["service"]}
-            for name, url in zip(
-                _INTEGRATIONS, ("https://www.primotexto.com/api/", "https://docpartner.dev/"), strict=False
-            )
+            {"integration-name": g.name, "external-doc-url": g.doc_url, "tags": ["service"]} for g in GATEWAYS
         ],
-        "hooks": [
-            {"integration-name": "Primotexto", "python-modules": ["airflow_provider_sms.hooks.primotexto"]},
-            {"integration-name": "SMS Partner", "python-modules": ["airflow_provider_sms.hooks.smspartner"]},
-        ],
-        "operators": [
-            {
-                "integration-name": name,
-                "python-modules": [
-                    "airflow_provider_sms.operators.send",
-                    "airflow_provider_sms.operators.blacklist",
-                    "airflow_provider_sms.operators.blacklist_export",
-                    "airflow_provider_sms.operators.stats",
-                ],
-            }
-            for name in _INTEGRATIONS
-        ],
-        # The reply sensor and trigger need a gateway that lists replies (Primotexto).
+        "hooks": [{"integration-name": g.name, "python-modules": [g.hook_module]} for g in GATEWAYS],
+        "operators": [{"integration-name": g.name, "python-modules": list(OPERATORS)} for g in GATEWAYS],
         "sensors": [
             {
-                "integration-name": name,
-                "python-modules": ["airflow_provider_sms.sensors.delivery"]
-                + (["airflow_provider_sms.sensors.reply"] if name == "Primotexto" else []),
+                "integration-name": g.name,
+                "python-modules": [*SENSORS, *(REPLY_SENSORS if g.replies_by_pull else ())],
             }
-            for name in _INTEGRATIONS
+            for g in GATEWAYS
         ],
         "triggers": [
             {
-                "integration-name": name,
-                "python-modules": [
-                    "airflow_provider_sms.triggers.delivery",
-                    "airflow_provider_sms.triggers.inbound",
-                ]
-                + (["airflow_provider_sms.triggers.reply"] if name == "Primotexto" else []),
+                "integration-name": g.name,
+                "python-modules": [*TRIGGERS, *(REPLY_TRIGGERS if g.replies_by_pull else ())],
             }
-            for name in _INTEGRATIONS
+            for g in GATEWAYS
         ],
         "notifications": ["airflow_provider_sms.notifications.sms.SmsNotifier"],
         "connection-types": [
             {
-                "hook-class-name": "airflow_provider_sms.hooks.primotexto.PrimotextoHook",
-                "hook-name": "Primotexto",
-                "connection-type": "primotexto",
-                "conn-fields": _conn_fields(gamme=False),
-                "ui-field-behaviour": _ui("https://api.primotexto.com"),
-            },
-            {
-                "hook-class-name": "airflow_provider_sms.hooks.smspartner.SmsPartnerHook",
-                "hook-name": "SMS Partner",
-                "connection-type": "smspartner",
-                "conn-fields": _conn_fields(gamme=True),
-                "ui-field-behaviour": _ui("https://api.smspartner.fr"),
-            },
+                "hook-class-name": g.hook_class,
+                "hook-name": g.name,
+                "connection-type": g.conn_type,
+                "conn-fields": _conn_fields(gamme=g.range_and_sandbox),
+                "ui-field-behaviour": _ui(g.default_host),
+            }
+            for g in GATEWAYS
         ],
     }

@@ -1,17 +1,42 @@
-"""The house rules, checked on the source: small modules, no import cycle, vendor knowledge only in
-the hooks (and the emulator), nothing pointing outside the repository."""
+"""The house rules, checked on the source: the layers (no module imports a higher one), no import
+cycle, no function above the complexity cap, vendor knowledge only in the hooks (and the emulator),
+a package root that holds only what Airflow and users import, nothing pointing outside the
+repository. ``docs/architecture.md`` describes the layers."""
 
 from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "airflow_provider_sms"
-MAX_LINES = 350
+#: Cyclomatic complexity (mccabe, as ruff's C901 counts it) no function may exceed, emulator aside.
+MAX_COMPLEXITY = 15
+#: The layers, from pure to Airflow-facing: a module may import its own layer and the ones below.
+LAYERS: dict[str, int] = {
+    "exceptions": 0,
+    "version_compat": 0,
+    "get_provider_info": 0,
+    "model": 1,
+    "results": 1,
+    "rules": 2,
+    "toolkit": 2,
+    "hooks": 3,
+    "sending": 4,
+    "tracking": 4,
+    "outputs": 4,
+    "operators": 5,
+    "sensors": 5,
+    "triggers": 5,
+    "notifications": 5,
+    "transfers": 5,
+    "emulator": 6,
+}
+#: What the package root may hold: the modules Airflow and DAG authors import directly.
+ROOT_MODULES = {"__init__.py", "get_provider_info.py", "exceptions.py", "version_compat.py", "results.py"}
 #: Where a gateway's name may decide something: its hook, its emulator part, and the registries
 #: that list the gateways (connection type -> hook class, provider metadata).
 VENDOR_AWARE = ("hooks/", "emulator/", "get_provider_info.py")
@@ -44,36 +69,90 @@ def _runtime_imports(path: Path) -> set[str]:
     return {name for name in found if name.startswith("airflow_provider_sms")}
 
 
-@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_no_module_over_the_size_limit(path):
-    assert len(path.read_text().splitlines()) <= MAX_LINES
+def _all_imports(path: Path) -> set[str]:
+    """Every package module ``path`` names in an import, wherever the import stands (type-only
+    and function-local imports are dependencies too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("airflow_provider_sms.")}
 
 
-def test_no_import_cycle():
-    modules = {_name(p): p for p in _modules()}
-    graph = {
-        name: {m for m in _runtime_imports(path) if m in modules and m != name}
-        for name, path in modules.items()
-    }
-    # A package's __init__ importing its own submodules is how Python packages work, not a cycle.
-    state: dict[str, int] = {}
-    cycles: list[list[str]] = []
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    return LAYERS.get(parts[1]) if len(parts) > 1 else 0
 
-    def visit(node: str, stack: list[str]) -> None:
-        state[node] = 1
-        for nxt in sorted(graph[node]):
-            if node.startswith(nxt + "."):
-                continue  # importing a module imports its parent package first
-            if state.get(nxt) == 1:
-                cycles.append([*stack[stack.index(nxt) :], nxt] if nxt in stack else [node, nxt])
-            elif nxt not in state:
-                visit(nxt, [*stack, nxt])
-        state[node] = 2
 
-    for name in sorted(graph):
-        if name not in state:
-            visit(name, [name])
-    assert cycles == []
+def test_every_module_has_a_layer():
+    assert [m for m in map(_name, _modules()) if _layer(m) is None] == []
+
+
+def test_no_module_imports_a_higher_layer():
+    offenders = []
+    for path in _modules():
+        name = _name(path)
+        own = _layer(name)
+        for imported in sorted(_all_imports(path)):
+            theirs = _layer(imported)
+            if own is not None and theirs is not None and theirs > own:
+                offenders.append(f"{name} (layer {own}) imports {imported} (layer {theirs})")
+    assert offenders == []
+
+
+def test_the_package_root_holds_only_what_users_import():
+    assert {p.name for p in PACKAGE.glob("*.py")} <= ROOT_MODULES
+
+
+def test_no_function_above_the_complexity_cap():
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--select",
+            "C901",
+            "--output-format",
+            "concise",
+            "--config",
+            f"lint.mccabe.max-complexity={MAX_COMPLEXITY}",
+            "--exclude",
+            "emulator",
+            "--no-cache",
+            str(PACKAGE),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert found.returncode == 0, found.stdout
+
+
+#: File names more than one module carries, each one concern seen from several layers.
+SHARED_NAMES = {
+    "base.py": "each Airflow face's base class (hooks, operators, sensors)",
+    "delivery.py": "delivery tracking: the engine, its sensor and its trigger",
+    "reply.py": "waiting for a reply: the sensor and its trigger",
+    "inbound.py": "inbound SMS: the trigger, and the emulator's side of it",
+    "numbers.py": "phone numbers: the rules, and the emulator's check of them",
+    "primotexto.py": "one gateway: its hook and its emulator",
+    "smspartner.py": "one gateway: its hook and its emulator",
+    "results.py": "the data model, and its alias at the package root",
+}
+
+
+def test_no_two_modules_share_a_name_across_concerns():
+    """Two modules may share a file name only as one concern at two layers (listed above)."""
+    by_name: dict[str, list[str]] = {}
+    for path in _modules():
+        if path.name != "__init__.py":
+            by_name.setdefault(path.name, []).append(_name(path))
+    shared = {name for name, modules in by_name.items() if len(modules) > 1}
+    assert shared <= set(SHARED_NAMES), {n: by_name[n] for n in shared - set(SHARED_NAMES)}
 
 
 def _vendor_decisions(path: Path) -> list[str]:

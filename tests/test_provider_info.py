@@ -112,3 +112,35 @@ def test_airflow_discovers_the_provider_and_its_connection_types():
     ).stdout
     assert "primotexto" in hooks
     assert "smspartner" in hooks
+
+
+def test_one_list_of_gateways_agrees_with_the_hooks():
+    """``GATEWAYS`` is the registry: its default host and reply capability are the hooks' own, and
+    the reply sensor and trigger are listed for exactly the gateways that list replies."""
+    from airflow_provider_sms.get_provider_info import GATEWAYS, REPLY_SENSORS, REPLY_TRIGGERS
+
+    info = get_provider_info()
+    for gateway in GATEWAYS:
+        hook_class = hook_class_for(gateway.conn_type)
+        assert gateway.default_host == hook_class.default_host
+        assert gateway.replies_by_pull == hook_class.capabilities.replies_by_pull
+        sensors = next(s["python-modules"] for s in info["sensors"] if s["integration-name"] == gateway.name)
+        triggers = next(
+            t["python-modules"] for t in info["triggers"] if t["integration-name"] == gateway.name
+        )
+        listed = set(REPLY_SENSORS) <= set(sensors) and set(REPLY_TRIGGERS) <= set(triggers)
+        assert listed == hook_class.capabilities.replies_by_pull
+
+
+def test_a_gateway_hook_missing_a_contract_method_cannot_be_built():
+    import pytest
+
+    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.hooks.primotexto import PrimotextoHook
+
+    class Incomplete(SmsHook):
+        conn_type = "incomplete"
+
+    with pytest.raises(TypeError, match="abstract"):
+        Incomplete("any")
+    assert PrimotextoHook("any").sms_conn_id == "any"

@@ -1,75 +1,70 @@
-"""The interface both gateway hooks share (:class:`SmsHook`), so every operator works on either.
+"""SmsHook: the machinery both gateway hooks share, on top of the gateway contract.
 
-Connection parsing lives in :mod:`~airflow_provider_sms.hooks.settings`, HTTP transport, safe
-retries and error mapping in :mod:`~airflow_provider_sms.hooks.transport`. A gateway hook declares
-what its gateway can do (:class:`~airflow_provider_sms.hooks.capabilities.GatewayCapabilities`),
-adds its own text and schedule rules to the generic ones, and describes its endpoints, error codes
-and replies. Nothing outside the hooks needs to know which vendor it talks to.
+:class:`~airflow_provider_sms.hooks.gateway.Gateway` says what a gateway must provide; this class
+does the rest once for all of them: the connection (:mod:`~airflow_provider_sms.hooks.settings`),
+the HTTP transport with its safe retries (:mod:`~airflow_provider_sms.hooks.transport`, composed
+in as ``transport``), validation before any request, the send (one exchange per request, driven
+by ``requests`` or aiohttp), and inbound SMS. Nothing outside the hooks needs to know which
+vendor it talks to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseHook
 
 from airflow_provider_sms.exceptions import (
     SmsConfigurationError,
     SmsError,
-    SmsGatewayError,
+    SmsNotFoundError,
     SmsRecipientBlacklistedError,
     SmsValidationError,
 )
 from airflow_provider_sms.hooks.connection_form import ConnectionFormMixin
-from airflow_provider_sms.hooks.inbound import InboundMixin
-from airflow_provider_sms.hooks.rules import GatewayRules
-from airflow_provider_sms.hooks.sending import BatchSendOutcome, SendMixin
-from airflow_provider_sms.hooks.settings import (
-    ConnectionSettings,
-    aget_connection,
-    build_settings,
-    redact_in_logs,
-)
+from airflow_provider_sms.hooks.exchange import adrive, drive
+from airflow_provider_sms.hooks.gateway import Gateway
+from airflow_provider_sms.hooks.settings import aget_connection, build_settings, redact_in_logs
 from airflow_provider_sms.hooks.transport import (
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_POOL_SIZE,
     Call,
     GatewayTransport,
-    parse_code,
     scrub,
 )
-from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.model.results import LIST_TYPES, InboundMessage
+from airflow_provider_sms.rules.clock import epoch_of_object_id, iso_from_epoch
+from airflow_provider_sms.rules.guards import SendGuards
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.rules.request import SendRequest
+from airflow_provider_sms.rules.request import validate_send
+from airflow_provider_sms.rules.text import text_problems, too_many_segments
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from datetime import datetime
 
+    import aiohttp
     import requests
     from airflow.sdk import Connection
 
-    from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
-    from airflow_provider_sms.model.results import ListType
+    from airflow_provider_sms.hooks.settings import ConnectionSettings
+    from airflow_provider_sms.model.results import (
+        BatchSendOutcome,
+        BlacklistEntry,
+        DeliveryStatus,
+        InboundKind,
+        ListType,
+        SendResult,
+    )
+    from airflow_provider_sms.rules.inputs import OnInvalid
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
+    from airflow_provider_sms.rules.request import SendRequest, ValidatedSend
 
-__all__ = [
-    "DEFAULT_POOL_SIZE",
-    "BatchSendOutcome",
-    "BlacklistEntry",
-    "Call",
-    "DeliveryStatus",
-    "SendRequest",
-    "SendResult",
-    "SmsHook",
-    "parse_code",
-    "scrub",
-]
+__all__ = ["DEFAULT_POOL_SIZE", "Call", "SmsHook", "scrub"]
 
 
-class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, ConnectionFormMixin, BaseHook):
+class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
     """Base of :class:`PrimotextoHook` and :class:`SmsPartnerHook`: one interface for both gateways.
 
     Nothing is fetched at construction: the connection is read on the first call.
@@ -77,23 +72,10 @@ class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, Connectio
     :param sms_conn_id: the Airflow connection id.
     :param timeout: read timeout in seconds (overrides the connection's ``timeout`` extra).
     :param max_attempts: attempts for a call that is safe to repeat (1 = no retry).
-    :param pool_size: HTTP keep-alive connections kept per hook (bulk sends use several threads).
+    :param pool_size: HTTP keep-alive connections kept per hook (bulk sends use several at once).
     """
 
     conn_name_attr = "sms_conn_id"
-    default_conn_name: ClassVar[str]
-    conn_type: ClassVar[str]
-    hook_name: ClassVar[str]
-    #: Host used when the connection leaves it empty.
-    default_host: ClassVar[str]
-    #: Path prefix of the API version (``/v2`` or ``/v1``).
-    api_prefix: ClassVar[str]
-    #: What the gateway can do and its limits.
-    capabilities: ClassVar[GatewayCapabilities]
-    #: The settings type this gateway's connection parses into (typed extras).
-    settings_class: ClassVar[type[ConnectionSettings]] = ConnectionSettings
-    #: Vendor error code -> (exception class, meaning). Filled by each gateway.
-    error_codes: ClassVar[dict[int, tuple[type[SmsGatewayError], str]]] = {}
 
     def __init__(
         self,
@@ -121,6 +103,11 @@ class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, Connectio
     def max_recipients_per_send(self) -> int:
         """How many numbers one send request may carry."""
         return self.capabilities.max_recipients_per_send
+
+    @property
+    def list_types(self) -> tuple[ListType, ...]:
+        """The blacklists this gateway keeps."""
+        return self.capabilities.list_types
 
     # ------------------------------------------------------------------ connection
     @cached_property
@@ -150,11 +137,128 @@ class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, Connectio
         redact_in_logs(settings.api_key)
         return settings
 
+    # ------------------------------------------------------------------ transport (composed)
+    @cached_property
+    def transport(self) -> GatewayTransport:
+        """This hook's HTTP transport: its pooled sessions, retries and error mapping."""
+        return GatewayTransport(self)
+
     def get_conn(self) -> requests.Session:
         """Return the pooled HTTP session (created on first use)."""
         return self.session
 
-    # ------------------------------------------------------------------ shared public API
+    @property
+    def session(self) -> requests.Session:
+        """The keep-alive ``requests`` session (see :attr:`GatewayTransport.session`)."""
+        return self.transport.session
+
+    def call(self, call: Call) -> Any:
+        """Send ``call``; return the parsed reply (see :meth:`GatewayTransport.call`)."""
+        return self.transport.call(call)
+
+    async def acall(self, call: Call, session: aiohttp.ClientSession | None = None) -> Any:
+        """Async twin of :meth:`call`; pass ``session`` to reuse connections."""
+        return await self.transport.acall(call, session)
+
+    def async_session(self, pool_size: int | None = None) -> aiohttp.ClientSession:
+        """A new aiohttp session with this hook's timeouts and ``pool_size`` connections (default:
+        the hook's); use ``async with``."""
+        return self.transport.async_session(pool_size)
+
+    def close(self) -> None:
+        """Close pooled connections (safe to call twice, or before any request)."""
+        if "transport" in self.__dict__:
+            self.transport.close()
+
+    # ------------------------------------------------------------------ rules
+    def message_problems(self, text: object) -> list[str]:
+        """Everything this gateway would refuse in ``text`` (never quoted back); empty when fine."""
+        problems = text_problems(text)
+        if problems:
+            return problems
+        assert isinstance(text, str)
+        problems = self.character_problems(text)
+        info = self.segments_of(text)
+        limit = self.capabilities.max_segments
+        if info.segments > limit:
+            problems.append(
+                too_many_segments(info, self.hook_name, limit, self.capabilities.max_segments_source)
+            )
+        return problems
+
+    def validate_send(
+        self,
+        recipients: object,
+        message: object,
+        *,
+        sender: object = None,
+        send_at: object = None,
+        campaign_name: object = None,
+        category: object = None,
+        marketing: object = False,
+        on_invalid: OnInvalid | str = "fail",
+        now: datetime | None = None,
+        outside_marketing_hours: OutsideMarketingHours | str = "schedule",
+        marketing_window: MarketingWindow | None = None,
+        guards: SendGuards | None = None,
+    ) -> ValidatedSend:
+        """Check a whole send for this gateway before any request, then run the guards that need no
+        request (marketing window, spend budget); raise every problem at once.
+
+        ``sender`` defaults to the connection's ``sender`` extra. ``guards`` (default: the
+        marketing window given here, no spend limit) are :class:`~airflow_provider_sms.rules.guards.SendGuards`;
+        their credit check runs apart (:meth:`read_credits`), where a caller wants it. See
+        :func:`~airflow_provider_sms.rules.request.validate_send`.
+        """
+        if guards is None:
+            guards = SendGuards(outside_marketing_hours, marketing_window, check_credits=False)
+        problems = guards.problems(marketing=marketing is True)
+        try:
+            validated = validate_send(
+                recipients,
+                message,
+                gateway=self,
+                sender=sender if sender is not None else self.settings.sender,
+                send_at=send_at,
+                campaign_name=campaign_name,
+                category=category,
+                marketing=marketing,
+                on_invalid=on_invalid,
+                now=now,
+            )
+        except SmsValidationError as exc:
+            raise SmsValidationError([*problems, *exc.problems]) from None
+        if problems:
+            raise SmsValidationError(problems)
+        return guards.check(validated, self, now=now).send
+
+    @property
+    def price_per_segment(self) -> float | None:
+        """What one SMS segment costs, in :attr:`credit_unit` (an estimate; ``None``: unknown)."""
+        return self.capabilities.price_per_segment
+
+    @property
+    def credit_unit(self) -> str:
+        """The unit of the account's credits."""
+        return self.capabilities.credit_unit
+
+    def read_credits(self) -> Any:
+        """The account's remaining credit (``None`` when the gateway does not say)."""
+        return self.get_account_stats().get("credits")
+
+    def check_list_type(self, list_type: object) -> None:
+        """Refuse, before any request, a list type this gateway does not have."""
+        if list_type not in LIST_TYPES:
+            raise SmsValidationError([f"list_type must be one of {', '.join(LIST_TYPES)}, not {list_type!r}"])
+        if list_type not in self.list_types:
+            raise SmsValidationError(
+                [
+                    f"{self.hook_name} has no '{list_type}' list (it keeps only: "
+                    f"{', '.join(self.list_types)}); nothing was sent"
+                ]
+            )
+
+    # ------------------------------------------------------------------ sending
     def send_sms(
         self,
         recipient: str,
@@ -170,7 +274,7 @@ class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, Connectio
     ) -> SendResult:
         """Send one SMS to one number; return the gateway's acceptance.
 
-        Never retried once the request may have reached the gateway (see module docstring).
+        Never retried once the request may have reached the gateway.
 
         :raises SmsRecipientBlacklistedError: the number is on a STOP or bounce list.
         :raises SmsOutcomeUnknownError: the request left but no clear reply came back.
@@ -211,26 +315,15 @@ class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, Connectio
         The same rules as :class:`~airflow_provider_sms.operators.send.SmsSendOperator` apply
         first (:meth:`validate_send`): numbers go out, and come back, in E.164. ``sender`` defaults
         to the connection's ``sender`` extra; ``send_at`` (aware datetime or ISO-8601 text)
-        schedules the send. See :meth:`send_sms` for the retry rules. A marketing send outside
-        ``marketing_window`` (default: French hours) obeys ``outside_marketing_hours``.
+        schedules the send. A marketing send outside ``marketing_window`` (default: French hours)
+        obeys ``outside_marketing_hours``.
 
         :raises SmsValidationError: every problem at once, before any request.
         """
-        problems, entries = [], []
-        if isinstance(recipients, (str, bytes)) or not isinstance(recipients, Sequence):
-            problems.append(
-                f"recipients must be a list of numbers, got {type(recipients).__name__} "
-                "(use send_sms for one number)"
-            )
-        else:
-            entries = list(recipients)
-            if not 1 <= len(entries) <= self.max_recipients_per_send:
-                problems.append(
-                    f"{self.hook_name} sends to 1 to {self.max_recipients_per_send} number(s) per request"
-                )
+        problems = self._batch_shape_problems(recipients)
         try:
             validated = self.validate_send(
-                entries,
+                list(recipients) if _is_list(recipients) else [],
                 message,
                 sender=sender,
                 send_at=send_at,
@@ -249,16 +342,39 @@ class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, Connectio
             self.log.info("%s", validated.marketing_note)
         return self.send_request(validated.request)
 
-    def get_delivery_status(
-        self, message_id: str | None = None, recipient: str | None = None
-    ) -> DeliveryStatus:
-        """Return where one message stands."""
-        raise NotImplementedError
+    def _batch_shape_problems(self, recipients: object) -> list[str]:
+        if not _is_list(recipients):
+            return [
+                f"recipients must be a list of numbers, got {type(recipients).__name__} "
+                "(use send_sms for one number)"
+            ]
+        if not 1 <= len(recipients) <= self.max_recipients_per_send:  # type: ignore[arg-type]
+            return [f"{self.hook_name} sends to 1 to {self.max_recipients_per_send} number(s) per request"]
+        return []
 
-    def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
-        """Statuses of many messages (dicts with ``message_id`` and ``recipient``), batched."""
-        raise NotImplementedError
+    def send_request(self, request: SendRequest) -> BatchSendOutcome:
+        """Send a request built by :meth:`validate_send` (``ValidatedSend.request_for``); only its
+        size is checked here: the rules were applied when it was validated."""
+        self._check_size(request)
+        return drive(self._send_steps(request), self.call)
 
+    async def asend_request(
+        self, request: SendRequest, session: aiohttp.ClientSession | None = None
+    ) -> BatchSendOutcome:
+        """Async twin of :meth:`send_request` (aiohttp); pass ``session`` to reuse connections."""
+        self._check_size(request)
+        if session is None:
+            async with self.async_session() as own:
+                return await self.asend_request(request, own)
+        await self.aget_settings()
+        return await adrive(self._send_steps(request), lambda call: self.acall(call, session))
+
+    def _check_size(self, request: SendRequest) -> None:
+        size = self.capabilities.max_recipients_per_send
+        if not 1 <= len(request.recipients) <= size:
+            raise SmsValidationError([f"{self.hook_name} sends to 1 to {size} number(s) per request"])
+
+    # ------------------------------------------------------------------ delivery status
     async def aget_delivery_status(
         self, message_id: str | None = None, recipient: str | None = None
     ) -> DeliveryStatus:
@@ -266,40 +382,65 @@ class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, Connectio
         statuses = await self.aget_delivery_statuses([{"message_id": message_id, "recipient": recipient}])
         return statuses[0]
 
-    async def aget_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
-        """Async twin of :meth:`get_delivery_statuses`."""
-        raise NotImplementedError
-
-    def statuses_by_tag(self, tag: str) -> list[DeliveryStatus]:
-        """Every number sent under ``tag`` (where ``capabilities.reconciliation`` is ``"by_request_tag"``)."""
-        raise SmsValidationError([f"{self.hook_name} cannot list messages by tag; nothing was sent"])
-
-    def add_to_blacklist(self, recipient: str, list_type: ListType = "unsubscribers") -> bool:
-        """Put a number on a list; True if added, False if it was already there."""
-        raise NotImplementedError
-
-    def remove_from_blacklist(
-        self, recipient: str, list_type: ListType = "unsubscribers", *, entry_id: str | None = None
-    ) -> bool:
-        """Take a number off a list; True if removed, False if it was not there.
-
-        ``entry_id`` (from :meth:`get_blacklist`) saves a list read where the gateway deletes by
-        entry id (:attr:`GatewayCapabilities.blacklist_removal_by_entry_id`); ignored elsewhere.
-        """
-        raise NotImplementedError
-
+    # ------------------------------------------------------------------ lists and inbound
     def get_blacklist(self, list_type: ListType = "unsubscribers") -> list[BlacklistEntry]:
-        """Every number on a list."""
-        raise NotImplementedError
+        """Every live entry of a list."""
+        self.check_list_type(list_type)
+        return self._parse_blacklist(self.call(self._blacklist_call(list_type)))
 
-    def get_account_stats(self) -> dict[str, Any]:
-        """Account counters and remaining credit; always has a numeric ``credits`` key."""
-        raise NotImplementedError
+    def check_replies(self) -> None:
+        """Refuse, before any request, on a gateway that does not list replies."""
+        if not self.capabilities.replies_by_pull:
+            self._replies_call(None)  # the contract's refusal
 
-    def list_subaccounts(self, max_pages: int = 1000) -> list[dict[str, Any]]:
-        """Every sub-account (where :attr:`GatewayCapabilities.subaccounts`), without their keys."""
-        raise SmsValidationError([f"{self.hook_name} has no sub-accounts; nothing was sent"])
+    def get_replies(self, category: str | None = None) -> list[InboundMessage]:
+        """Every reply the gateway lists (for ``category`` when given), oldest first."""
+        self.check_replies()
+        return self._parse_replies(self.call(self._replies_call(category)), category)
 
+    async def aget_replies(self, category: str | None = None) -> list[InboundMessage]:
+        """Async twin of :meth:`get_replies`."""
+        self.check_replies()
+        return self._parse_replies(await self.acall(self._replies_call(category)), category)
+
+    def get_stops(self) -> list[InboundMessage]:
+        """The STOP list as inbound messages (``kind="stop"``, id = the list entry id)."""
+        self.check_list_type("unsubscribers")
+        return self._stops(self.call(self._blacklist_call("unsubscribers")))
+
+    async def aget_stops(self) -> list[InboundMessage]:
+        """Async twin of :meth:`get_stops`."""
+        return self._stops(await self.acall(self._blacklist_call("unsubscribers")))
+
+    def _stops(self, reply: Any) -> list[InboundMessage]:
+        return [
+            InboundMessage(
+                kind="stop",
+                message_id=entry.id,
+                number=entry.recipient,
+                received_at=iso_from_epoch(epoch_of_object_id(entry.id)),
+            )
+            for entry in self._parse_blacklist(reply)
+        ]
+
+    def get_inbound(
+        self, message_id: str, *, kind: InboundKind = "reply", category: str | None = None
+    ) -> InboundMessage:
+        """The inbound message an :class:`~airflow_provider_sms.triggers.inbound.SmsInboundTrigger`
+        event names (its ``kind``, ``message_id`` and ``category``), with the full number and text.
+
+        :raises SmsNotFoundError: the gateway no longer lists it (e.g. the number left the STOP list).
+        """
+        found = self.get_replies(category) if kind == "reply" else self.get_stops()
+        for message in found:
+            if message.message_id == str(message_id):
+                return message
+        raise SmsNotFoundError(
+            f"{self.hook_name}: no {kind} with id {message_id!r} is listed any more",
+            conn_id=self.sms_conn_id,
+        )
+
+    # ------------------------------------------------------------------ connection test
     def test_connection(self) -> tuple[bool, str]:
         """Check the connection with a read-only call (account stats / credits); no secret in the text.
 
@@ -314,3 +455,7 @@ class SmsHook(SendMixin, InboundMixin, GatewayRules, GatewayTransport, Connectio
             text = text.replace(f" (connection '{self.sms_conn_id}')", "")
             return False, scrub(text, secret)
         return True, f"Connected to {self.hook_name}; credits left: {stats.get('credits')}"
+
+
+def _is_list(recipients: object) -> bool:
+    return isinstance(recipients, Sequence) and not isinstance(recipients, (str, bytes))

@@ -2,7 +2,7 @@
 send; a driver does the I/O and feeds back each reply (or throws in each error).
 
 So one piece of logic (a gateway's send, the operator's per-request bookkeeping) serves both the
-blocking driver (:func:`run`) and the asyncio one (:func:`arun`): only the I/O differs.
+blocking driver (:func:`drive`) and the asyncio one (:func:`adrive`): only the I/O differs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def _resume(steps: Generator[S, Any, T], reply: Any, failure: BaseException | No
     return steps.throw(failure) if failure is not None else steps.send(reply)
 
 
-def run(steps: Generator[S, R, T], send: Callable[[S], R]) -> T:
+def drive(steps: Generator[S, R, T], send: Callable[[S], R]) -> T:
     """Drive ``steps`` with a blocking ``send``; return the generator's result."""
     try:
         step = next(steps)
@@ -37,8 +37,8 @@ def run(steps: Generator[S, R, T], send: Callable[[S], R]) -> T:
         return done.value  # type: ignore[no-any-return]
 
 
-async def arun(steps: Generator[S, R, T], send: Callable[[S], Awaitable[R]]) -> T:
-    """Drive ``steps`` with an awaitable ``send`` (the asyncio twin of :func:`run`)."""
+async def adrive(steps: Generator[S, R, T], send: Callable[[S], Awaitable[R]]) -> T:
+    """Drive ``steps`` with an awaitable ``send`` (the asyncio twin of :func:`drive`)."""
     try:
         step = next(steps)
         while True:

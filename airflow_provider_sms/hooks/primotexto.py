@@ -19,8 +19,8 @@ from airflow_provider_sms.exceptions import (
     SmsNotFoundError,
     SmsRecipientBlacklistedError,
 )
-from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook, parse_code
-from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
+from airflow_provider_sms.hooks.base import SmsHook
+from airflow_provider_sms.hooks.gateway import GatewayCapabilities
 from airflow_provider_sms.hooks.primotexto_api import (
     PRIMOTEXTO_CHARS,
     PRIMOTEXTO_ERROR_CODES,
@@ -34,7 +34,8 @@ from airflow_provider_sms.hooks.primotexto_api import (
     replies_call,
     status_call,
 )
-from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.hooks.transport import Call, parse_code
+from airflow_provider_sms.model.results import BatchSendOutcome, BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.text import count_segments, describe_chars
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from airflow_provider_sms.model.results import InboundMessage, ListType
+    from airflow_provider_sms.rules.request import SendRequest
     from airflow_provider_sms.rules.text import SegmentInfo
 
 
@@ -63,9 +65,6 @@ class PrimotextoHook(SmsHook):
     api_prefix = "/v2"
     capabilities = GatewayCapabilities(
         max_recipients_per_send=1,
-        status_batch_size=1,
-        status_needs_recipient=False,
-        status_by_recipient=True,
         list_types=("unsubscribers", "bounces"),
         blacklist_removal_by_entry_id=False,
         subaccounts=False,
@@ -238,12 +237,7 @@ class PrimotextoHook(SmsHook):
             return False
         return True
 
-    def get_blacklist(self, list_type: ListType = "unsubscribers") -> list[BlacklistEntry]:
-        """Every live entry of the account list (entries flagged ``deleted`` are left out)."""
-        self.check_list_type(list_type)
-        return parse_blacklist(self.call(blacklist_call(list_type)))
-
-    # ------------------------------------------------------------------ inbound (hooks/inbound.py)
+    # ------------------------------------------------------------------ inbound
     def _blacklist_call(self, list_type: ListType) -> Call:
         return blacklist_call(list_type)
 

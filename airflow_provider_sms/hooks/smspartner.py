@@ -19,11 +19,10 @@ from airflow_provider_sms.exceptions import (
     SmsRecipientBlacklistedError,
     SmsValidationError,
 )
-from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook, parse_code
-from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
+from airflow_provider_sms.hooks.base import SmsHook
+from airflow_provider_sms.hooks.gateway import GatewayCapabilities
 from airflow_provider_sms.hooks.smspartner_api import (
     MAX_NUMBERS_PER_SEND,
-    MAX_PAIRS_PER_STATUS,
     MAX_TAG_LENGTH,
     PARIS,
     SMSPARTNER_ERROR_CODES,
@@ -36,7 +35,8 @@ from airflow_provider_sms.hooks.smspartner_api import (
     status_from_entry,
     stop_list_call,
 )
-from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.hooks.transport import Call, parse_code
+from airflow_provider_sms.model.results import BatchSendOutcome, BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.text import GSM7
 
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from airflow_provider_sms.model.results import ListType
+    from airflow_provider_sms.rules.request import SendRequest
 
 
 class SmsPartnerHook(SmsHook):
@@ -64,9 +65,6 @@ class SmsPartnerHook(SmsHook):
     api_prefix = "/v1"
     capabilities = GatewayCapabilities(
         max_recipients_per_send=MAX_NUMBERS_PER_SEND,
-        status_batch_size=MAX_PAIRS_PER_STATUS,
-        status_needs_recipient=True,
-        status_by_recipient=False,
         list_types=("unsubscribers",),
         blacklist_removal_by_entry_id=True,
         subaccounts=True,
@@ -313,11 +311,6 @@ class SmsPartnerHook(SmsHook):
             return False
         self.log.debug("SMS Partner: removed %s from the STOP list", mask_number(recipient))
         return True
-
-    def get_blacklist(self, list_type: ListType = "unsubscribers") -> list[BlacklistEntry]:
-        """The whole STOP list (``/stop-sms/list``)."""
-        self.check_list_type(list_type)
-        return parse_stop_list(self.call(stop_list_call()))
 
     def _blacklist_call(self, list_type: ListType) -> Call:
         return stop_list_call()

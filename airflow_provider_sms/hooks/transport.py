@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     import aiohttp
     import requests
 
+    from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.hooks.settings import ConnectionSettings
 
 DEFAULT_POOL_SIZE = 32
@@ -128,32 +129,20 @@ def parse_code(value: Any) -> int | None:
 
 
 class GatewayTransport:
-    """Mixin of :class:`~airflow_provider_sms.hooks.base.SmsHook`: sends :class:`Call` objects.
+    """The HTTP side of one hook: sends :class:`Call` objects with ``requests`` or aiohttp.
 
-    The hook provides the connection (``settings`` / ``aget_settings``), where the key goes
-    (``_authenticate``) and how an error reply looks (``_vendor_error``).
+    Composed into :class:`~airflow_provider_sms.hooks.base.SmsHook` (``hook.transport``). The hook
+    provides the connection (``settings`` / ``aget_settings``), where the key goes
+    (``_authenticate``), how an error reply looks (``_vendor_error``, ``error_codes``) and the
+    retry and pool options.
     """
 
-    hook_name: ClassVar[str]
-    conn_type: ClassVar[str]
-    error_codes: ClassVar[dict[int, tuple[type[SmsGatewayError], str]]]
-    sms_conn_id: str
-    max_attempts: int
-    pool_size: int
-    #: Guards session creation and closing. Class-level, so it exists whatever ``__init__`` ran
-    #: (this is a mixin), and it is never copied or pickled with a hook; held only for a moment.
+    #: Guards session creation and closing; class-level, so a transport never holds a lock that
+    #: would stop its hook from being copied or pickled. Held only for a moment.
     _session_guard: ClassVar[threading.Lock] = threading.Lock()
 
-    if TYPE_CHECKING:
-
-        @property
-        def settings(self) -> ConnectionSettings: ...
-
-        @property
-        def log(self) -> Any: ...
-
-    async def aget_settings(self) -> ConnectionSettings:
-        raise NotImplementedError
+    def __init__(self, hook: SmsHook) -> None:
+        self.hook = hook
 
     @property
     def session(self) -> requests.Session:
@@ -170,7 +159,7 @@ class GatewayTransport:
                     from requests.adapters import HTTPAdapter
 
                     session = requests.Session()
-                    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.pool_size, max_retries=0)
+                    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self.hook.pool_size, max_retries=0)
                     session.mount("https://", adapter)
                     session.mount("http://", adapter)
                     self.__dict__["_http_session"] = session
@@ -183,26 +172,15 @@ class GatewayTransport:
         if session is not None:
             session.close()
 
-    # ------------------------------------------------------------------ vendor hooks (overridden)
-    def _authenticate(
-        self, call: Call, api_key: str
-    ) -> tuple[dict[str, str], dict[str, Any], dict[str, Any] | None]:
-        """Return headers, query params and body with the API key placed where the vendor wants it."""
-        raise NotImplementedError
-
-    def _vendor_error(self, http_status: int, payload: Any) -> tuple[int | None, str | None] | None:
-        """Return ``(code, vendor message)`` when ``payload`` is an error reply, else ``None``."""
-        raise NotImplementedError
-
     # ------------------------------------------------------------------ retry policy
     def retry_policy(self, call: Call) -> RetryPolicy:
         """The :class:`RetryPolicy` of ``call`` on this hook (both transports use it)."""
         return RetryPolicy(
-            max_attempts=self.max_attempts,
+            max_attempts=self.hook.max_attempts,
             idempotent=call.idempotent,
-            label=self.hook_name,
-            log=self.log,
-            metric_tags=(self.conn_type, self.sms_conn_id),
+            label=self.hook.hook_name,
+            log=self.hook.log,
+            metric_tags=(self.hook.conn_type, self.hook.sms_conn_id),
         )
 
     # ------------------------------------------------------------------ error mapping
@@ -215,8 +193,8 @@ class GatewayTransport:
         retry_after: float | None = None,
     ) -> SmsGatewayError:
         """Build the typed exception for a refused call (HTTP status and vendor code both count)."""
-        cls, meaning = classify_reply(http_status, code, self.error_codes, idempotent=call.idempotent)
-        secret = self.settings.api_key if "settings" in self.__dict__ else None
+        cls, meaning = classify_reply(http_status, code, self.hook.error_codes, idempotent=call.idempotent)
+        secret = self.hook.settings.api_key if "settings" in self.hook.__dict__ else None
         vendor_text = scrub(vendor_message, secret) if vendor_message else None
         if vendor_text and meaning:  # say it once, in its fuller form
             if vendor_text.lower() in meaning.lower():
@@ -242,15 +220,15 @@ class GatewayTransport:
             code=code,
             vendor_message=vendor_text,
             retry_after=retry_after,
-            conn_id=self.sms_conn_id,
+            conn_id=self.hook.sms_conn_id,
         )
 
     def _failed(self, call: Call) -> str:
-        return f"{self.hook_name} could not {call.operation} (connection '{self.sms_conn_id}')"
+        return f"{self.hook.hook_name} could not {call.operation} (connection '{self.hook.sms_conn_id}')"
 
     def _check_reply(self, call: Call, status: int, headers: Mapping[str, str], text: str) -> Any:
         payload = parse_json(text)
-        error = self._vendor_error(status, payload)
+        error = self.hook._vendor_error(status, payload)
         if status >= 400 or error is not None:
             code, vendor_message = error if error is not None else (None, None)
             raise self.error_for(
@@ -262,27 +240,29 @@ class GatewayTransport:
         """Map a transport failure; ``connected`` says whether the request may have left."""
         if not connected:
             text = f"{self._failed(call)}: could not connect ({type(exc).__name__})"
-            return NotSentError(text, conn_id=self.sms_conn_id)
+            return NotSentError(text, conn_id=self.hook.sms_conn_id)
         import requests
 
         reason = "timed out" if isinstance(exc, (TimeoutError, requests.Timeout)) else "connection failed"
         text = f"{self._failed(call)}: {reason} after the request was sent ({type(exc).__name__})"
         if not call.idempotent:
-            return SmsOutcomeUnknownError(text + _MAYBE_SENT, conn_id=self.sms_conn_id)
-        return SmsServerError(text, conn_id=self.sms_conn_id)
+            return SmsOutcomeUnknownError(text + _MAYBE_SENT, conn_id=self.hook.sms_conn_id)
+        return SmsServerError(text, conn_id=self.hook.sms_conn_id)
 
     def _log_reply(self, call: Call, status: int, started: float) -> None:
         elapsed_ms = (time.monotonic() - started) * 1000
-        metrics.timing("request.latency", elapsed_ms, gateway=self.conn_type, conn_id=self.sms_conn_id)
-        self.log.debug(
-            "%s %s %s -> %d in %.0f ms", self.hook_name, call.method, call.path, status, elapsed_ms
+        metrics.timing(
+            "request.latency", elapsed_ms, gateway=self.hook.conn_type, conn_id=self.hook.sms_conn_id
+        )
+        self.hook.log.debug(
+            "%s %s %s -> %d in %.0f ms", self.hook.hook_name, call.method, call.path, status, elapsed_ms
         )
 
     # ------------------------------------------------------------------ sync transport (requests)
     def call(self, call: Call) -> Any:
         """Send ``call`` and return the parsed JSON reply, retrying only where that is safe."""
-        request = build_request(call, self.settings, self._authenticate)
-        timeout = self.settings.timeout
+        request = build_request(call, self.hook.settings, self.hook._authenticate)
+        timeout = self.hook.settings.timeout
         for attempt in self.retry_policy(call).retrying():
             with attempt:
                 return self._call_once(call, request, timeout)
@@ -304,28 +284,29 @@ class GatewayTransport:
     # ------------------------------------------------------------------ async transport (aiohttp)
     async def acall(self, call: Call, session: aiohttp.ClientSession | None = None) -> Any:
         """Async twin of :meth:`call` (aiohttp); pass ``session`` to reuse connections."""
-        settings = await self.aget_settings()
+        settings = await self.hook.aget_settings()
         if session is None:
             async with self.async_session() as own:
                 return await self.acall(call, own)
-        request = build_request(call, settings, self._authenticate)
+        request = build_request(call, settings, self.hook._authenticate)
         async for attempt in self.retry_policy(call).async_retrying():
             with attempt:
                 return await self._acall_once(call, request, session)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def async_session(self) -> aiohttp.ClientSession:
-        """A new aiohttp session with this hook's timeouts and pool size (use ``async with``)."""
+    def async_session(self, pool_size: int | None = None) -> aiohttp.ClientSession:
+        """A new aiohttp session with the hook's timeouts and ``pool_size`` connections (default:
+        the hook's); use ``async with``."""
         import aiohttp
 
         connect, read = (
-            self.settings.timeout
-            if "settings" in self.__dict__
+            self.hook.settings.timeout
+            if "settings" in self.hook.__dict__
             else (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
         )
         session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read),
-            connector=aiohttp.TCPConnector(limit=self.pool_size),
+            connector=aiohttp.TCPConnector(limit=pool_size or self.hook.pool_size),
         )
         if hasattr(session, "_retry_connection"):  # aiohttp >= 3.10 silently resends a GET once
             session._retry_connection = False  # after a disconnect: the RetryPolicy decides alone

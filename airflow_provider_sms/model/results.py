@@ -6,14 +6,15 @@ XCom unchanged and ``from_dict()`` reads them back (for example in the delivery 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
-
-from airflow_provider_sms.rules.numbers import mask_number
 
 #: Normalised delivery states (the vendor's raw state is kept beside it).
 DeliveryState = Literal["pending", "delivered", "error", "bounced", "unsubscribed"]
 FINAL_STATES: frozenset[DeliveryState] = frozenset({"delivered", "error", "bounced", "unsubscribed"})
+
+#: The XCom key of a task's return value (Airflow's own), where operators push their results.
+XCOM_RETURN_KEY = "return_value"
 
 ListType = Literal["unsubscribers", "bounces"]
 LIST_TYPES: tuple[str, ...] = ("unsubscribers", "bounces")
@@ -113,13 +114,15 @@ class InboundMessage:
         """JSON-ready dict (full number and text: for XCom, never for logs)."""
         return asdict(self)
 
-    def event_payload(self, sms_conn_id: str) -> dict[str, Any]:
-        """What a trigger event may carry: no text, the number masked."""
-        return {
-            "kind": self.kind,
-            "message_id": self.message_id,
-            "number": mask_number(self.number),
-            "category": self.category,
-            "received_at": self.received_at,
-            "sms_conn_id": sms_conn_id,
-        }
+
+@dataclass
+class BatchSendOutcome:
+    """What a gateway did with one send request that may cover several recipients.
+
+    :param sent: one :class:`SendResult` per accepted recipient.
+    :param blacklisted: E.164 numbers the gateway refused because they are on a STOP or bounce
+        list; nothing was sent to them.
+    """
+
+    sent: list[SendResult] = field(default_factory=list)
+    blacklisted: list[str] = field(default_factory=list)

@@ -15,7 +15,6 @@ The message body is never logged; numbers are logged masked.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping
 from functools import cached_property
@@ -23,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseNotifier
 
-from airflow_provider_sms.exceptions import SmsError, SmsGatewayError, SmsValidationError
+from airflow_provider_sms.exceptions import SmsGatewayError, SmsValidationError
 from airflow_provider_sms.hooks import aget_sms_hook, get_sms_hook
-from airflow_provider_sms.rules.marketing import OUTSIDE_MARKETING_HOURS, window_problems
+from airflow_provider_sms.rules.guards import SendGuards
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.rules.options import choice_problems, flag_problems
+from airflow_provider_sms.rules.options import flag_problems
 from airflow_provider_sms.rules.text import count_segments
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_1_PLUS
 
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
+    from airflow_provider_sms.sending.run import SendRun
 
 #: The default message stays within this many SMS segments (GSM-7: 306 characters).
 DEFAULT_MAX_SEGMENTS = 2
@@ -144,8 +144,7 @@ class SmsNotifier(BaseNotifier):
     ) -> None:
         problems = [
             *flag_problems("marketing", marketing),
-            *choice_problems("outside_marketing_hours", outside_marketing_hours, OUTSIDE_MARKETING_HOURS),
-            *window_problems(marketing_window),
+            *SendGuards(outside_marketing_hours, marketing_window).problems(),
         ]
         if problems:
             raise SmsValidationError(problems)
@@ -159,8 +158,7 @@ class SmsNotifier(BaseNotifier):
         self.message = message
         self.sender = sender
         self.marketing = marketing
-        self.outside_marketing_hours = outside_marketing_hours
-        self.marketing_window = marketing_window
+        self.guards = SendGuards(outside_marketing_hours, marketing_window, check_credits=False)
         self._templates = {field: getattr(self, field) for field in self.template_fields}
 
     def _restore_templates(self) -> None:
@@ -190,7 +188,9 @@ class SmsNotifier(BaseNotifier):
     def notify(self, context: Context) -> None:
         """Send the SMS (sync; task callbacks and the DAG processor use this)."""
         try:
-            self._send(self.hook, context)
+            run = self._prepare(self.hook, context)
+            run.send_requests(list(run.send.recipients))
+            self._conclude(run)
         finally:
             # Keep no live HTTP session on the instance: it belongs to the DAG, which Airflow may
             # deep-copy later (Airflow 3.0's dag.test() does), and a session cannot be copied.
@@ -198,43 +198,37 @@ class SmsNotifier(BaseNotifier):
 
     async def async_notify(self, context: Context) -> None:
         """Send the SMS (async; the triggerer, e.g. deadline alerts): async connection lookup, then
-        the HTTP requests in a worker thread."""
-        hook = await aget_sms_hook(self.sms_conn_id)
-        await asyncio.to_thread(self._send, hook, context)
+        the requests on the triggerer's own event loop."""
+        run = self._prepare(await aget_sms_hook(self.sms_conn_id), context)
+        await run.asend_requests(list(run.send.recipients))
+        self._conclude(run)
 
-    def _send(self, hook: SmsHook, context: Context) -> None:
+    def _prepare(self, hook: SmsHook, context: Context) -> SendRun:
+        """Validate the notification and pass it through the guards (no request yet)."""
+        from airflow_provider_sms.sending.run import SendRun
+
         text = self.message if self.message is not None else default_message(context)
         checked = hook.validate_send(
-            self.recipients,
-            text,
-            sender=self.sender,
-            marketing=self.marketing,
-            outside_marketing_hours=self.outside_marketing_hours,
-            marketing_window=self.marketing_window,
+            self.recipients, text, sender=self.sender, marketing=self.marketing, guards=self.guards
         )
         if checked.marketing_note:
             self.log.info("SMS notification: %s", checked.marketing_note)
-        numbers = list(checked.recipients)
-        step = max(1, hook.max_recipients_per_send)
-        sent = 0
-        failed: list[str] = []
-        for start in range(0, len(numbers), step):
-            chunk = numbers[start : start + step]
-            try:
-                outcome = hook.send_request(checked.request_for(chunk))
-            except SmsError as exc:
-                failed.extend(f"{mask_number(number)} ({type(exc).__name__})" for number in chunk)
-                continue
-            sent += len(outcome.sent)
-            failed.extend(
-                f"{mask_number(number)} (on a STOP or bounce list)" for number in outcome.blacklisted
-            )
+        return SendRun.for_callback(hook, checked)
+
+    def _conclude(self, run: SendRun) -> None:
+        """Log how many got it; raise, naming the others masked, when not everyone did."""
+        report, total = run.report, len(run.send.recipients)
         self.log.info(
-            "SMS notification: sent to %d of %d recipient(s) via %s", sent, len(numbers), hook.hook_name
+            "SMS notification: sent to %d of %d recipient(s) via %s",
+            len(report.sent),
+            total,
+            run.hook.hook_name,
         )
+        failed = [f"{mask_number(f['recipient'])} ({f['error'].get('error')})" for f in report.failed]
+        failed += [f"{mask_number(s['recipient'])} (on a STOP or bounce list)" for s in report.skipped]
         if failed:
             raise SmsGatewayError(
-                f"SMS notification not sent to {len(failed)} of {len(numbers)} recipient(s) "
+                f"SMS notification not sent to {len(failed)} of {total} recipient(s) "
                 f"(connection '{self.sms_conn_id}'): {', '.join(failed[:20])}",
                 conn_id=self.sms_conn_id,
             )

@@ -22,6 +22,7 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
     SmsValidationError,
 )
+from airflow_provider_sms.model.results import XCOM_RETURN_KEY
 from airflow_provider_sms.operators.base import SmsBaseOperator
 from airflow_provider_sms.operators.blacklist_export import SmsBlacklistExportOperator
 from airflow_provider_sms.rules.inputs import normalize_recipients, split_recipients
@@ -165,7 +166,7 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
             counts["failed"],
         )
         if summary["failed"]:
-            context["ti"].xcom_push(key="return_value", value=summary)
+            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=summary)
             errors = [error for _, error in outcomes.values() if error is not None]
             stop = breaker.error if isinstance(breaker.error, SmsError) else None
             raise self._error(hook, summary, errors, stop)

@@ -22,18 +22,17 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_sms.exceptions import SmsJournalError, SmsValidationError
+from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.operators.base import SmsBaseOperator
 from airflow_provider_sms.outputs.recipient_report import option_problems as report_problems
+from airflow_provider_sms.rules.guards import DEFAULT_CHECK_CREDITS_ABOVE as CREDITS_ABOVE, SendGuards
 from airflow_provider_sms.rules.inputs import ON_INVALID
-from airflow_provider_sms.rules.marketing import OUTSIDE_MARKETING_HOURS, window_problems
 from airflow_provider_sms.rules.options import (
     choice_problems,
     count_problems,
     flag_problems,
     seconds_problems,
 )
-from airflow_provider_sms.sending.guards import DEFAULT_CHECK_CREDITS_ABOVE as CREDITS_ABOVE, SpendGuard
 from airflow_provider_sms.sending.journal import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL
 from airflow_provider_sms.toolkit.throttle import (
     DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY,
@@ -51,11 +50,10 @@ if TYPE_CHECKING:
     from airflow_provider_sms.rules.inputs import OnInvalid
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import ValidatedSend
-    from airflow_provider_sms.sending.journal import SendJournal
+    from airflow_provider_sms.sending.run import SendOptions
 
 OnUnknownOutcome = Literal["fail", "skip", "resend"]
 ON_UNKNOWN_OUTCOME: tuple[str, ...] = ("fail", "skip", "resend")
-XCOM_RETURN_KEY = "return_value"
 
 
 class SmsSendOperator(SmsBaseOperator):
@@ -180,7 +178,14 @@ class SmsSendOperator(SmsBaseOperator):
         self.journal_flush_interval = journal_flush_interval
         self.outside_marketing_hours = outside_marketing_hours
         self.marketing_window = marketing_window
-        self.spend_guard = SpendGuard(max_segments, max_credits, check_credits, check_credits_above)
+        self.guards = SendGuards(
+            outside_marketing_hours,
+            marketing_window,
+            max_segments,
+            max_credits,
+            check_credits,
+            check_credits_above,
+        )
         self.sms_dry_run = dry_run  # BaseOperator.dry_run() is a method
         self.report_path, self.report_format = report_path, report_format
         self.report_mask_numbers = report_mask_numbers
@@ -192,7 +197,7 @@ class SmsSendOperator(SmsBaseOperator):
     def hook(self) -> SmsHook:
         """The gateway hook, with a connection pool at least as large as ``max_concurrency``."""
         from airflow_provider_sms.hooks import get_sms_hook
-        from airflow_provider_sms.hooks.base import DEFAULT_POOL_SIZE
+        from airflow_provider_sms.hooks.transport import DEFAULT_POOL_SIZE
 
         wanted = self.max_concurrency if isinstance(self.max_concurrency, int) else 0
         return get_sms_hook(self.sms_conn_id, pool_size=max(DEFAULT_POOL_SIZE, wanted))
@@ -217,11 +222,7 @@ class SmsSendOperator(SmsBaseOperator):
             *seconds_problems("journal_flush_interval", self.journal_flush_interval),
             *flag_problems("marketing", self.marketing),
             *flag_problems("mask_message", self.mask_message),
-            *choice_problems(
-                "outside_marketing_hours", self.outside_marketing_hours, OUTSIDE_MARKETING_HOURS
-            ),
-            *window_problems(self.marketing_window),
-            *self.spend_guard.problems(),
+            *self.guards.problems(),
             *flag_problems("dry_run", self.sms_dry_run),
             *report_problems(self.report_format, self.report_mask_numbers),
         ]
@@ -240,8 +241,7 @@ class SmsSendOperator(SmsBaseOperator):
                 category=self.category if category is None else category,
                 marketing=self.marketing,
                 on_invalid=self.on_invalid_recipient,
-                outside_marketing_hours=self.outside_marketing_hours,
-                marketing_window=self.marketing_window,
+                guards=self.guards,
             )
         except SmsValidationError as exc:
             raise SmsValidationError([*problems, *exc.problems]) from None
@@ -252,97 +252,44 @@ class SmsSendOperator(SmsBaseOperator):
     # ------------------------------------------------------------------ execution
     def execute(self, context: Context) -> list[dict[str, Any]] | dict[str, Any]:
         # The sending engine is imported here, not with the module: DAG files import this one.
-        from airflow_provider_sms.sending.batch import BatchReport, SendBatch
         from airflow_provider_sms.sending.category import send_category
-        from airflow_provider_sms.sending.guards import SpendEstimate, dry_run_summary
-        from airflow_provider_sms.sending.journal import INTENT_WINDOW, SendJournal
-        from airflow_provider_sms.sending.observe import SendObserver
-        from airflow_provider_sms.sending.steps import resume, send_remaining
-        from airflow_provider_sms.toolkit.fanout import Breaker
-        from airflow_provider_sms.toolkit.throttle import throughput
+        from airflow_provider_sms.sending.run import SendRun
 
         hook = self.hook
-        validated = self.validate_inputs(hook, send_category(self.category, hook.capabilities, context))
-        estimate = self.spend_guard.check_budget(hook, validated)
-        if validated.marketing_note:
-            self.log.info("%s: %s", self.task_id, validated.marketing_note)
+        send = self.validate_inputs(hook, send_category(self.category, hook.capabilities, context))
+        if send.marketing_note:
+            self.log.info("%s: %s", self.task_id, send.marketing_note)
         if self.sms_dry_run:
-            summary = dry_run_summary(
-                hook, validated, estimate, self.spend_guard.check_account(hook, estimate)
-            )
-            self.log.info("%s: dry run, nothing sent: %s", self.task_id, estimate.describe())
-            return summary
-        observer = SendObserver(
-            hook, self.task_id, self.report_path, self.report_format, self.report_mask_numbers
-        )
-        report = BatchReport(validated.recipients)
-        for item in validated.invalid:
-            report.skip(item["recipient"], f"invalid: {item['reason']}")
-        self.log.info(
-            "%s via %s (connection %s): %d recipient(s), %d duplicate(s) merged, %d invalid skipped; "
-            "%d %s segment(s) per SMS; category %s",
-            self.task_id,
-            hook.hook_name,
-            self.sms_conn_id,
-            len(validated.recipients),
-            validated.duplicates,
-            len(validated.invalid),
-            validated.segments.segments,
-            validated.segments.encoding,
-            validated.request.category or "none",
-        )
-        per_request = hook.max_recipients_per_send
-        concurrency, limiter = throughput(hook.settings, self.max_concurrency, self.max_per_second)
-        journal = SendJournal.for_context(
-            context,
-            flush_every=self.journal_flush_every,
-            flush_interval=self.journal_flush_interval,
-            intent_window=min(INTENT_WINDOW, per_request * max(4, 4 * concurrency)),
-        )
-        shared = SendBatch(
-            hook=hook,
-            journal=journal,
-            breaker=Breaker(threshold=max(5, concurrency)),
-            send=validated,
-            limiter=limiter,
-        )
-        try:
-            todo = resume(
-                shared,
-                validated,
-                report,
-                on_unknown_outcome=self.on_unknown_outcome,
-                max_concurrency=concurrency,
-            )
+            return self.dry_run_summary(hook, send)
+        run = SendRun.open(hook, send, context, self.send_options())
+        with run.recording():
+            todo = run.resume()
             if todo:
-                self.spend_guard.check_account(hook, SpendEstimate.of(hook, validated, len(todo)))
-                send_remaining(shared, todo, report, max_concurrency=concurrency)
-        finally:
-            journal_error = self._final_flush(journal)
-            report_error = observer.finish(report, journal)
-        ti = context["ti"]
-        for key in ("skipped", "failed", "unconfirmed"):
-            ti.xcom_push(key=key, value=getattr(report, key))
-        if report.failed or report.unconfirmed:
-            # Say what went out even though the task fails: downstream all_done tasks can read it.
-            ti.xcom_push(key=XCOM_RETURN_KEY, value=report.results())
-            for line in report.failure_lines():
-                self.log.warning("not sent: %s", line)
-            if journal_error is not None:
-                raise journal_error
-            raise report.error(hook, shared.breaker)
-        if report_error is not None:
-            raise report_error
-        try:
-            journal.discard()
-        except Exception as exc:  # the batch succeeded: a leftover journal must not fail it
-            self.log.warning("Could not delete the retry journal (%s): %s", journal.kind, type(exc).__name__)
-        return report.results()
+                self.guards.check(send, hook, recipients=len(todo), read_credits=hook.read_credits)
+                run.send_requests(todo)
+        return run.finish(context["ti"])
 
-    def _final_flush(self, journal: SendJournal) -> SmsJournalError | None:
-        try:
-            journal.flush()
-        except SmsJournalError as exc:
-            self.log.error("%s", exc)
-            return exc
-        return None
+    def dry_run_summary(self, hook: SmsHook, send: ValidatedSend) -> dict[str, Any]:
+        """What the send would do (the guards run, the account's credits read), nothing sent."""
+        from airflow_provider_sms.sending.dry_run import dry_run_summary
+
+        guarded = self.guards.check(send, hook, read_credits=hook.read_credits)
+        assert guarded.estimate is not None
+        self.log.info("%s: dry run, nothing sent: %s", self.task_id, guarded.estimate.describe())
+        return dry_run_summary(hook, guarded)
+
+    def send_options(self) -> SendOptions:
+        """How this task sends (its rendered options)."""
+        from airflow_provider_sms.sending.run import SendOptions
+
+        return SendOptions(
+            task_id=self.task_id,
+            on_unknown_outcome=self.on_unknown_outcome,
+            max_concurrency=self.max_concurrency,
+            max_per_second=self.max_per_second,
+            journal_flush_every=self.journal_flush_every,
+            journal_flush_interval=self.journal_flush_interval,
+            report_path=self.report_path,
+            report_format=self.report_format,
+            report_mask_numbers=self.report_mask_numbers,
+        )

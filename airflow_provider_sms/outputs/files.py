@@ -67,14 +67,15 @@ def resolve_format(path: str | os.PathLike[str] | ObjectStoragePath, output_form
     return suffix if suffix in FORMATS else "json"
 
 
-def _prepare(path: ObjectStoragePath) -> None:
+def prepare_parent(path: ObjectStoragePath) -> None:
+    """Create a local path's parent folders (object stores need none)."""
     if is_local(path):
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def write_json(path: ObjectStoragePath, data: Any) -> None:
     """Write ``data`` as indented UTF-8 JSON, replacing the file."""
-    _prepare(path)
+    prepare_parent(path)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
 
 
@@ -119,7 +120,7 @@ def _ends_with_newline(path: ObjectStoragePath) -> bool:
 
 def write_csv(path: ObjectStoragePath, fieldnames: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     """Write ``rows`` under a header, replacing the file. Nested values become JSON text."""
-    _prepare(path)
+    prepare_parent(path)
     path.write_text(_csv_text(fieldnames, rows, header=True), encoding="utf-8")
 
 
@@ -138,7 +139,7 @@ def append_csv(
         existing = _header_of(current) if current else None
     columns = existing or list(fieldnames)
     text = _csv_text(columns, rows, header=existing is None)
-    _prepare(path)
+    prepare_parent(path)
     if existing is None:
         path.write_text(text, encoding="utf-8")
     elif current is None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_sms.exceptions import SmsReportError, SmsValidationError
-from airflow_provider_sms.outputs.files import is_local, to_storage_path, write_csv
+from airflow_provider_sms.outputs.files import prepare_parent, to_storage_path, write_csv
+from airflow_provider_sms.rules.clock import iso_from_epoch
 from airflow_provider_sms.rules.numbers import mask_number
 
 if TYPE_CHECKING:
@@ -60,10 +60,6 @@ def resolve(path: object, report_format: str | None) -> tuple[ObjectStoragePath,
     return to_storage_path(path), report_format  # type: ignore[arg-type]
 
 
-def _iso(at: float | None) -> str | None:
-    return datetime.fromtimestamp(at, tz=timezone.utc).isoformat() if at is not None else None
-
-
 def send_rows(report: BatchReport) -> list[dict[str, Any]]:
     """One row per recipient of a send: accepted, skipped, failed or unconfirmed."""
     rows = [
@@ -80,7 +76,7 @@ def send_rows(report: BatchReport) -> list[dict[str, Any]]:
             for i in items
         ]
     for row in rows:
-        row["timestamp"] = _iso(report.at.get(str(row["recipient"])))
+        row["timestamp"] = iso_from_epoch(report.at.get(str(row["recipient"])))
     return rows
 
 
@@ -108,8 +104,7 @@ def write(
     if report_format == "csv":
         write_csv(path, COLUMNS, rows)
         return path
-    if is_local(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    prepare_parent(path)
     text = "".join(json.dumps({k: row.get(k) for k in COLUMNS}, ensure_ascii=False) + "\n" for row in rows)
     path.write_text(text, encoding="utf-8")
     return path

@@ -62,20 +62,28 @@ def parse_number(raw: object, default_region: str) -> tuple[object, str | None]:
     if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
         return text, "invalid number for its country (too short)"
     if not phonenumbers.is_valid_number(number):
-        national = number.country_code_source == phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY
-        if not (national and default_region.upper() == "FR"):
+        number = _french_overseas(number, text, default_region)
+        if number is None:
             return text, "invalid number for its country"
-        for region in _FR_OVERSEAS:
-            number = phonenumbers.parse(text, region)
-            if phonenumbers.is_valid_number(number):
-                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-                break
-        else:
-            return text, "invalid number for its country"
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     kind = phonenumbers.number_type(number)
     if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return e164, MOBILE_REASON
     return e164, None
+
+
+def _french_overseas(number: Any, text: str, default_region: str) -> Any:
+    """A national number invalid in France read as one of the overseas departments', else ``None``."""
+    import phonenumbers
+
+    national = number.country_code_source == phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY
+    if not (national and default_region.upper() == "FR"):
+        return None
+    for region in _FR_OVERSEAS:
+        candidate = phonenumbers.parse(text, region)
+        if phonenumbers.is_valid_number(candidate):
+            return candidate
+    return None
 
 
 def normalize_number(raw: str, default_region: str = "FR") -> str:

@@ -10,18 +10,10 @@ number (only masked ones) nor the message text.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients
-from airflow_provider_sms.rules.marketing import (
-    FRENCH_MARKETING_WINDOW,
-    OUTSIDE_MARKETING_HOURS,
-    MarketingWindow,
-    apply_window,
-    window_problems,
-)
 from airflow_provider_sms.rules.options import choice_problems
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems, utc_now
 from airflow_provider_sms.rules.text import SegmentInfo, control_characters, describe_chars, shorten
@@ -31,7 +23,6 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from airflow_provider_sms.rules.inputs import OnInvalid
-    from airflow_provider_sms.rules.marketing import OutsideMarketingHours
 
 #: Longest campaign name or category accepted (neither gateway publishes one; an assumption).
 MAX_LABEL_LENGTH = 100
@@ -89,7 +80,7 @@ class ValidatedSend:
     :param segments: how the message travels.
     :param request: the options every request of this send carries (its ``recipients`` are all
         of them; :meth:`request_for` cuts it to one request's worth).
-    :param marketing_note: for a marketing send outside the marketing window, what was done
+    :param marketing_note: for a marketing send outside the marketing window, what its guard did
         (rescheduled to the next opening, or sent anyway); ``None`` otherwise.
     """
 
@@ -162,21 +153,18 @@ def validate_send(
     marketing: object = False,
     on_invalid: OnInvalid | str = "fail",
     now: datetime | None = None,
-    outside_marketing_hours: OutsideMarketingHours | str = "schedule",
-    marketing_window: MarketingWindow | None = None,
 ) -> ValidatedSend:
     """Check a whole send request and return it normalised, or raise every problem at once.
+
+    The guards (marketing window, spend, credits) run after, on the validated send
+    (:mod:`airflow_provider_sms.rules.guards`).
 
     :param recipients: one number, a comma-, semicolon- or newline-separated string of numbers, a
         list/tuple/set of numbers or of dicts with a ``"recipient"`` key, or a JSON list as text.
     :param gateway: the hook whose gateway will send (its own text and schedule rules apply).
     :param on_invalid: ``"fail"`` (a bad number is a problem) or ``"skip"`` (bad numbers go to
         ``invalid``; it still fails when no valid number remains).
-    :param now: the current time (default: the clock); ``send_at`` and the marketing window are
-        judged against it.
-    :param outside_marketing_hours: a marketing send outside ``marketing_window``: ``"schedule"``
-        (at the next opening, on the gateway's schedule step), ``"fail"`` or ``"allow"``.
-    :param marketing_window: default :data:`~airflow_provider_sms.rules.marketing.FRENCH_MARKETING_WINDOW`.
+    :param now: the current time (default: the clock); ``send_at`` is judged against it.
     :raises SmsValidationError: listing every problem; numbers appear masked, the message never.
     """
     problems: list[str] = []
@@ -186,43 +174,11 @@ def validate_send(
     problems.extend(gateway.message_problems(message))
     problems.extend(sender_problems(sender))
     problems.extend(label_problems("campaign_name", campaign_name))
-    category_problems = label_problems("category", category)
-    if not category_problems and isinstance(category, str):
-        category_problems = gateway.category_problems(category)
-    problems.extend(category_problems)
+    problems.extend(_category_problems(gateway, category))
     if not isinstance(marketing, bool):
         problems.append(f"marketing must be True or False, got {type(marketing).__name__}")
-    problems.extend(
-        choice_problems("outside_marketing_hours", outside_marketing_hours, OUTSIDE_MARKETING_HOURS)
-    )
-    problems.extend(window_problems(marketing_window))
-    current = utc_now(now)
-    schedule_problems = send_at_problems(send_at, current)
+    when, schedule_problems = _schedule(gateway, send_at, utc_now(now))
     problems.extend(schedule_problems)
-    try:
-        when = parse_send_at(send_at)
-    except ValueError:
-        when = None  # already reported
-    if when is not None:
-        problems.extend(gateway.schedule_problems(when))
-    note = None
-    if (
-        marketing is True
-        and not schedule_problems
-        and isinstance(marketing_window, (MarketingWindow, type(None)))
-    ):
-        try:
-            moved, window_refusals, note = apply_window(
-                when,
-                current,
-                window=marketing_window or FRENCH_MARKETING_WINDOW,
-                outside=outside_marketing_hours,
-            )
-        except SmsValidationError as exc:  # a holiday country the holidays package does not know
-            moved, window_refusals = when, exc.problems
-        problems.extend(window_refusals)
-        if moved is not None and moved != when:
-            when = first_accepted(gateway, moved)
     if problems:
         raise SmsValidationError(problems)
     assert isinstance(message, str)
@@ -240,16 +196,23 @@ def validate_send(
             send_at=when,
             marketing=bool(marketing),
         ),
-        marketing_note=note,
     )
 
 
-def first_accepted(gateway: GatewayRules, when: datetime) -> datetime:
-    """The first minute at or after ``when`` the gateway's schedule rules accept (its step)."""
-    start = when.replace(second=0, microsecond=0)
-    start = start if start == when else start + timedelta(minutes=1)
-    for minute in range(60):
-        candidate = start + timedelta(minutes=minute)
-        if not gateway.schedule_problems(candidate):
-            return candidate
-    return when
+def _category_problems(gateway: GatewayRules, category: object) -> list[str]:
+    problems = label_problems("category", category)
+    if not problems and isinstance(category, str):
+        problems = gateway.category_problems(category)
+    return problems
+
+
+def _schedule(gateway: GatewayRules, send_at: object, now: datetime) -> tuple[datetime | None, list[str]]:
+    """``send_at`` in UTC and what is wrong with it (generic rules, then the gateway's)."""
+    problems = send_at_problems(send_at, now)
+    try:
+        when = parse_send_at(send_at)
+    except ValueError:
+        return None, problems  # already reported
+    if when is not None:
+        problems.extend(gateway.schedule_problems(when))
+    return when, problems

@@ -1,7 +1,7 @@
 """The send operator's fast path: every request of a batch from one event loop over aiohttp.
 
-Same requests, same per-request bookkeeping as the threaded :func:`~.batch.send_all` (both drive
-:func:`~.batch.chunk_steps`: intent journaled before each request, outcomes classified and journaled
+Same requests, same per-request bookkeeping as the threaded :func:`~.batch.send_requests_threaded` (both drive
+:func:`~.batch.journaled_request`: intent journaled before each request, outcomes classified and journaled
 alike); only the I/O differs. ``max_concurrency`` workers take requests in turn, so at most that many
 are in flight. The journal store is synchronous and is called from the loop: its writes are rare
 (one intent write covers a window of requests, outcomes are flushed every ``journal_flush_every``
@@ -13,31 +13,37 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from airflow_provider_sms.hooks.exchange import arun
-from airflow_provider_sms.sending.batch import ChunkResults, chunk_steps, plan, send_all
+from airflow_provider_sms.hooks.exchange import adrive
+from airflow_provider_sms.sending.batch import (
+    RequestOutcomes,
+    journaled_request,
+    plan_requests,
+    send_requests_threaded,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from airflow_provider_sms.hooks.base import BatchSendOutcome, SendRequest
-    from airflow_provider_sms.sending.batch import BatchReport, SendBatch
+    from airflow_provider_sms.model.results import BatchSendOutcome
+    from airflow_provider_sms.rules.request import SendRequest
+    from airflow_provider_sms.sending.batch import BatchReport
+    from airflow_provider_sms.sending.run import SendRun
     from airflow_provider_sms.toolkit.progress import Progress
 
 
-async def asend_all(
-    shared: SendBatch,
+async def send_requests_async(
+    run: SendRun,
     todo: Sequence[str],
     tags: Callable[[int], str | None],
     max_concurrency: int,
     progress: Progress | None = None,
 ) -> BatchReport:
-    """Async twin of :func:`~.batch.send_all` (same arguments, same report)."""
-    requests = plan(shared, todo, tags)
-    results = ChunkResults(len(requests), progress)
-    hook, limiter = shared.hook, shared.limiter
+    """Async twin of :func:`~.batch.send_requests_threaded` (same arguments, same report)."""
+    requests = plan_requests(run, todo, tags)
+    results = RequestOutcomes(len(requests), progress)
+    hook, limiter = run.hook, run.limiter
     await hook.aget_settings()
-    hook.pool_size = max(hook.pool_size, max_concurrency)
-    async with hook.async_session() as session:
+    async with hook.async_session(pool_size=max(hook.pool_size, max_concurrency)) as session:
 
         async def send(wire: SendRequest) -> BatchSendOutcome:
             if limiter is not None:
@@ -48,23 +54,23 @@ async def asend_all(
 
         async def worker() -> None:
             for index, request in pending:  # one iterator shared by the workers: each takes the next
-                results.done(index, await arun(chunk_steps(shared, request), send))
+                results.done(index, await adrive(journaled_request(run, request), send))
 
         await asyncio.gather(*(worker() for _ in range(min(max_concurrency, len(requests)))))
     return results.report()
 
 
-def send_all_fastest(
-    shared: SendBatch,
+def send_requests(
+    run: SendRun,
     todo: Sequence[str],
     tags: Callable[[int], str | None],
     max_concurrency: int,
     progress: Progress | None = None,
 ) -> BatchReport:
-    """:func:`asend_all` on an event loop of its own; the threaded :func:`~.batch.send_all` when
+    """:func:`send_requests_async` on an event loop of its own; the threaded :func:`~.batch.send_requests_threaded` when
     called from a running loop (where ``asyncio.run`` is not allowed)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(asend_all(shared, todo, tags, max_concurrency, progress))
-    return send_all(shared, todo, tags, max_concurrency, progress)
+        return asyncio.run(send_requests_async(run, todo, tags, max_concurrency, progress))
+    return send_requests_threaded(run, todo, tags, max_concurrency, progress)

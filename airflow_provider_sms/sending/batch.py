@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import (
-    SmsAuthenticationError,
     SmsConfigurationError,
     SmsError,
     SmsGatewayError,
-    SmsInsufficientCreditError,
     SmsInvalidRequestError,
     SmsJournalError,
     SmsOutcomeUnknownError,
@@ -30,20 +27,20 @@ from airflow_provider_sms.exceptions import (
     SmsUnconfirmedError,
     SmsValidationError,
 )
-from airflow_provider_sms.hooks.exchange import run
+from airflow_provider_sms.hooks.exchange import drive
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.toolkit.fanout import STOPPING_ERRORS, failure_entry, map_bounded
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Sequence
 
-    from airflow_provider_sms.hooks.base import BatchSendOutcome, SendRequest, SmsHook
-    from airflow_provider_sms.model.results import SendResult
-    from airflow_provider_sms.rules.request import ValidatedSend
-    from airflow_provider_sms.sending.journal import PlannedRequest, SendJournal
+    from airflow_provider_sms.hooks.base import SmsHook
+    from airflow_provider_sms.model.results import BatchSendOutcome, SendResult
+    from airflow_provider_sms.rules.request import SendRequest
+    from airflow_provider_sms.sending.journal import PlannedRequest
+    from airflow_provider_sms.sending.run import SendRun
     from airflow_provider_sms.toolkit.fanout import Breaker
     from airflow_provider_sms.toolkit.progress import Progress
-    from airflow_provider_sms.toolkit.throttle import RateLimiter
 
 #: Failed recipients named one by one in the task's error and log; the rest are counted.
 LISTED_FAILURES = 10
@@ -174,44 +171,26 @@ class BatchReport:
         return SmsInvalidRequestError(summary, conn_id=hook.sms_conn_id)
 
 
-#: Errors after which every further send is pointless: the batch stops at once.
-_STOPPING = (SmsAuthenticationError, SmsInsufficientCreditError, SmsConfigurationError, SmsValidationError)
-
-
-@dataclass
-class SendBatch:
-    """What every chunk request of one execution shares.
-
-    :param limiter: the messages-per-second ceiling shared by every request (``None``: none).
-    """
-
-    hook: SmsHook
-    journal: SendJournal
-    breaker: Breaker
-    send: ValidatedSend
-    limiter: RateLimiter | None = None
-
-
-def send_chunk(shared: SendBatch, request: PlannedRequest, *, split: bool = True) -> BatchReport:
-    """Send one request with the blocking transport (:func:`chunk_steps`)."""
+def send_one_request(run: SendRun, request: PlannedRequest, *, split: bool = True) -> BatchReport:
+    """Send one request with the blocking transport (:func:`journaled_request`)."""
 
     def send(wire: SendRequest) -> BatchSendOutcome:
-        if shared.limiter is not None:
-            shared.limiter.wait(len(wire.recipients))
-        return shared.hook.send_request(wire)
+        if run.limiter is not None:
+            run.limiter.wait(len(wire.recipients))
+        return run.hook.send_request(wire)
 
-    return run(chunk_steps(shared, request, split=split), send)
+    return drive(journaled_request(run, request, split=split), send)
 
 
-def chunk_steps(
-    shared: SendBatch, request: PlannedRequest, *, split: bool = True
+def journaled_request(
+    run: SendRun, request: PlannedRequest, *, split: bool = True
 ) -> Generator[SendRequest, BatchSendOutcome, BatchReport]:
     """One request; every error becomes per-recipient outcomes, each one journaled.
 
     The request's intent is made durable first (:meth:`SendJournal.ensure_intent`); a journal
     that cannot be written stops the batch before anything leaves. A generator: it yields the
     request(s) to send and receives the hook's outcome (or has its error thrown in), so the blocking
-    (:func:`send_chunk`) and the asyncio (:mod:`~airflow_provider_sms.sending.async_batch`) drivers
+    (:func:`send_one_request`) and the asyncio (:mod:`~airflow_provider_sms.sending.async_batch`) drivers
     classify and journal every outcome with this same code.
 
     :param split: when the gateway refuses a multi-number request, look for the number at fault
@@ -219,7 +198,7 @@ def chunk_steps(
     """
     chunk = list(request.recipients)
     outcome = BatchReport(())
-    breaker, journal = shared.breaker, shared.journal
+    breaker, journal = run.breaker, run.journal
     if not breaker.stopped:
         try:
             journal.ensure_intent(request)
@@ -230,7 +209,7 @@ def chunk_steps(
         return outcome.fail_all(chunk, "not_attempted", breaker.reason(), transient=not breaker.permanent)
     at = time.time()
     try:
-        sent = yield shared.send.request_for(chunk, reconciliation_tag=request.tag)
+        sent = yield run.send.request_for(chunk, reconciliation_tag=request.tag)
     except SmsOutcomeUnknownError as exc:
         journal.record_unknown(chunk, at, request.tag)
         breaker.failure(exc)
@@ -242,7 +221,7 @@ def chunk_steps(
     except SmsInvalidRequestError as exc:
         breaker.success()
         if split and len(chunk) > 1:
-            return (yield from split_refused(shared, request, exc))
+            return (yield from split_refused(run, request, exc))
         journal.record_not_sent(chunk)
         if isinstance(exc, SmsRecipientBlacklistedError) and len(chunk) == 1:
             outcome.skip(chunk[0], "blacklisted")
@@ -268,7 +247,7 @@ def chunk_steps(
 
 
 def split_refused(
-    shared: SendBatch, request: PlannedRequest, exc: SmsInvalidRequestError
+    run: SendRun, request: PlannedRequest, exc: SmsInvalidRequestError
 ) -> Generator[SendRequest, BatchSendOutcome, BatchReport]:
     """A multi-number request was refused (nothing was sent): find the number(s) at fault.
 
@@ -280,25 +259,25 @@ def split_refused(
     chunk = list(request.recipients)
     middle = len(chunk) // 2
     parts = (chunk[:middle], chunk[middle:])
-    journal = shared.journal
+    journal = run.journal
     halves = [journal.extra_request(part, request.tag) for part in parts]
     reports = []
     for half in halves:
-        reports.append((yield from chunk_steps(shared, half, split=False)))
+        reports.append((yield from journaled_request(run, half, split=False)))
     refused = [bool(r.failed) and all(f["reason"] == "rejected" for f in r.failed) for r in reports]
     report = BatchReport(())
     if all(refused):
         return report.fail_all(chunk, "rejected", failure_entry(exc), transient=False)
     for half, half_report, was_refused in zip(halves, reports, refused, strict=True):
         if was_refused and len(half.recipients) > 1:
-            report.merge((yield from split_refused(shared, half, exc)))
+            report.merge((yield from split_refused(run, half, exc)))
         else:
             report.merge(half_report)
     return report
 
 
-def send_all(
-    shared: SendBatch,
+def send_requests_threaded(
+    run: SendRun,
     todo: Sequence[str],
     tags: Callable[[int], str | None],
     max_concurrency: int,
@@ -309,23 +288,25 @@ def send_all(
     :param tags: the reconciliation tag of request ``index`` (``None`` where not needed).
     :param progress: counts each request's outcomes as it finishes (task-log progress lines).
     """
-    requests = plan(shared, todo, tags)
-    results = ChunkResults(len(requests), progress)
+    requests = plan_requests(run, todo, tags)
+    results = RequestOutcomes(len(requests), progress)
     map_bounded(
-        lambda i: results.done(i, send_chunk(shared, requests[i])), range(len(requests)), max_concurrency
+        lambda i: results.done(i, send_one_request(run, requests[i])), range(len(requests)), max_concurrency
     )
     return results.report()
 
 
-def plan(shared: SendBatch, todo: Sequence[str], tags: Callable[[int], str | None]) -> list[PlannedRequest]:
+def plan_requests(
+    run: SendRun, todo: Sequence[str], tags: Callable[[int], str | None]
+) -> list[PlannedRequest]:
     """``todo`` cut in requests of the gateway's size, planned in the journal."""
-    size = max(1, shared.hook.max_recipients_per_send)
+    size = max(1, run.hook.max_recipients_per_send)
     chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
-    return shared.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
+    return run.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
 
 
-class ChunkResults:
-    """The outcomes of a batch's requests, shared by :func:`send_all` and its async twin: each
+class RequestOutcomes:
+    """The outcomes of a batch's requests, run by :func:`send_requests_threaded` and its async twin: each
     counted in ``progress`` as it finishes, all merged in request order by :meth:`report`."""
 
     def __init__(self, requests: int, progress: Progress | None) -> None:

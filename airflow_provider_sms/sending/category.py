@@ -1,7 +1,7 @@
 """The category a send gets when its author gives none, where the gateway reads status by category.
 
 A gateway that answers one category's figures in one request
-(:attr:`~airflow_provider_sms.hooks.capabilities.GatewayCapabilities.status_summary_by_category`)
+(:attr:`~airflow_provider_sms.hooks.gateway.GatewayCapabilities.status_summary_by_category`)
 lets the delivery sensor poll 2,000 pending messages with one request while nothing moves, but only
 when the messages carry a category (:mod:`airflow_provider_sms.tracking.figures_gate`). So
 :class:`~airflow_provider_sms.operators.send.SmsSendOperator` gives such a send a category of its
@@ -25,7 +25,7 @@ from airflow_provider_sms.toolkit.task_store import scope_of
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
+    from airflow_provider_sms.hooks.gateway import GatewayCapabilities
 
 #: What every chosen category starts with (how to tell them from the ones users pick).
 PREFIX = "airflow"

@@ -33,20 +33,20 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_sms.exceptions import SmsJournalError
 from airflow_provider_sms.sending.journal_parts import (
     ACCEPTED,
+    ACCEPTED_KEY,
+    FORMAT,
+    FORMAT_KEY,
+    INTENTS_KEY,
+    NOT_SENT_KEY,
+    TRY,
     UNKNOWN,
+    UNKNOWN_KEY,
     JournalEntry,
     PlannedRequest,
     apply_part,
     snapshot_parts,
 )
-from airflow_provider_sms.toolkit.task_store import (
-    KEY_PREFIX,
-    TaskStateStore,
-    TaskStore,
-    VariableStore,
-    scope_of,
-    store_for,
-)
+from airflow_provider_sms.toolkit.task_store import TaskStore, scope_of, store_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -55,20 +55,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.model.results import SendResult
 
-__all__ = [
-    "ACCEPTED",
-    "KEY_PREFIX",
-    "UNKNOWN",
-    "JournalEntry",
-    "TaskStore",
-    "PlannedRequest",
-    "SendJournal",
-    "TaskStateStore",
-    "VariableStore",
-    "store_for",
-]
-
-JOURNAL_FORMAT = 2
 #: Parts read at the start of a try beyond which the journal is compacted into a snapshot.
 COMPACT_AFTER = 16
 DEFAULT_FLUSH_EVERY = 500
@@ -290,13 +276,13 @@ class SendJournal:
         with self._lock:
             if not (self._accepted or self._unknown or self._not_sent or self._intents):
                 return
-            value: dict[str, Any] = {"v": JOURNAL_FORMAT, "try": self.try_number, "a": self._accepted}
+            value: dict[str, Any] = {FORMAT_KEY: FORMAT, TRY: self.try_number, ACCEPTED_KEY: self._accepted}
             if self._unknown:
-                value["u"] = self._unknown
+                value[UNKNOWN_KEY] = self._unknown
             if self._not_sent:
-                value["n"] = sorted(self._not_sent)
+                value[NOT_SENT_KEY] = sorted(self._not_sent)
             if self._intents:
-                value["i"] = self._intents
+                value[INTENTS_KEY] = self._intents
             try:
                 self.store.write(self.parts, value)
             except Exception as exc:

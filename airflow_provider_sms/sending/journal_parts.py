@@ -1,16 +1,18 @@
 """The retry journal's parts: what one record holds, and how a reader folds parts into the state of
 every recipient. Pure: no store, no Airflow.
 
-A part is ``{"v": 2, "try": n, "a": accepted, "u": unknown, "n": not sent, "i": intents}``:
+A part is ``{"format": 3, "try": n, "accepted": ..., "unknown": ..., "not_sent": ..., "intents": ...}``:
 
-* ``a``: ``{hash: [message_id, credits, segments]}``, accepted by the gateway;
-* ``u``: ``{hash: [started_at, tag]}`` (format 1: ``started_at`` alone), a request that left
-  with no clear reply;
-* ``n``: ``[hash]``, plainly not sent (refused, blacklisted, not attempted);
-* ``i``: ``{request key: [tag, started_at, [hash]]}``, requests about to leave.
+* ``accepted``: ``{hash: [message_id, credits, segments]}``, accepted by the gateway;
+* ``unknown``: ``{hash: [started_at, tag]}`` (format 1: ``started_at`` alone), a request that
+  left with no clear reply;
+* ``not_sent``: ``[hash]``, plainly not sent (refused, blacklisted, not attempted);
+* ``intents``: ``{request key: [tag, started_at, [hash]]}``, requests about to leave.
 
-Within a part, ``n`` is older than ``i`` (a refused request is split and its halves' intents
-written after), and ``i`` older than ``a`` and ``u``. An acceptance is never demoted.
+Within a part, ``not_sent`` is older than ``intents`` (a refused request is split and its halves'
+intents written after), and ``intents`` older than ``accepted`` and ``unknown``. An acceptance is
+never demoted. Formats 1 and 2 wrote the same under one-letter keys (``v``, ``a``, ``u``, ``n``,
+``i``): a reader takes both, so a retry after an upgrade still finds what the earlier try sent.
 """
 
 from __future__ import annotations
@@ -20,6 +22,17 @@ from typing import Any
 
 ACCEPTED = "accepted"
 UNKNOWN = "unknown"
+FORMAT = 3
+#: This format's keys, and the one-letter keys formats 1 and 2 used for them.
+FORMAT_KEY, TRY, ACCEPTED_KEY, UNKNOWN_KEY, NOT_SENT_KEY, INTENTS_KEY = (
+    "format",
+    "try",
+    "accepted",
+    "unknown",
+    "not_sent",
+    "intents",
+)
+_FORMAT_2_KEYS = {FORMAT_KEY: "v", ACCEPTED_KEY: "a", UNKNOWN_KEY: "u", NOT_SENT_KEY: "n", INTENTS_KEY: "i"}
 #: Entries per snapshot part (about 40 bytes each: far below the stores' 64 KB advisory size).
 SNAPSHOT_ENTRIES = 1200
 
@@ -55,21 +68,27 @@ class PlannedRequest:
     tag: str | None = None
 
 
+def part_field(value: dict[str, Any], key: str) -> Any:
+    """A part's field under this format's key, or under the one-letter key of formats 1 and 2."""
+    found = value.get(key)
+    return found if found is not None else value.get(_FORMAT_2_KEYS.get(key, key))
+
+
 def apply_part(entries: dict[str, JournalEntry], value: dict[str, Any]) -> None:
     """Fold one part into ``entries`` (recipient hash -> what earlier tries recorded)."""
-    try_number = value.get("try")
+    try_number = value.get(TRY)
     # Within a part, "not sent" outcomes are older than its intents (a refused request is
     # split and its halves' intents written after), intents older than its other outcomes.
-    for digest in value.get("n") or ():
+    for digest in part_field(value, NOT_SENT_KEY) or ():
         if entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
             entries.pop(digest, None)
-    for tag, at, digests in (value.get("i") or {}).values():
+    for tag, at, digests in (part_field(value, INTENTS_KEY) or {}).values():
         for digest in digests:
             if entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
                 entries[digest] = JournalEntry(UNKNOWN, at=float(at), try_number=try_number, tag=tag)
-    for digest, (message_id, credits, segments) in (value.get("a") or {}).items():
+    for digest, (message_id, credits, segments) in (part_field(value, ACCEPTED_KEY) or {}).items():
         entries[digest] = JournalEntry(ACCEPTED, message_id, credits, segments, None, try_number)
-    for digest, recorded in (value.get("u") or {}).items():
+    for digest, recorded in (part_field(value, UNKNOWN_KEY) or {}).items():
         at, tag = recorded if isinstance(recorded, list) else (recorded, None)
         entry = entries.get(digest)
         if entry is None or entry.status != ACCEPTED:
@@ -86,9 +105,9 @@ def snapshot_parts(entries: dict[str, JournalEntry], try_number: int) -> list[di
         chunk = accepted[start : start + SNAPSHOT_ENTRIES]
         parts.append(
             {
-                "v": 2,
-                "try": try_number,
-                "a": {d: [e.message_id, e.credits_used, e.segments] for d, e in chunk},
+                FORMAT_KEY: FORMAT,
+                TRY: try_number,
+                ACCEPTED_KEY: {d: [e.message_id, e.credits_used, e.segments] for d, e in chunk},
             }
         )
     groups: dict[tuple[str | None, float], list[str]] = {}
@@ -100,10 +119,10 @@ def snapshot_parts(entries: dict[str, JournalEntry], try_number: int) -> list[di
         for start in range(0, len(digests), SNAPSHOT_ENTRIES):
             piece = digests[start : start + SNAPSHOT_ENTRIES]
             if batch and size + len(piece) > SNAPSHOT_ENTRIES:
-                parts.append({"v": 2, "try": try_number, "a": {}, "i": batch})
+                parts.append({FORMAT_KEY: FORMAT, TRY: try_number, ACCEPTED_KEY: {}, INTENTS_KEY: batch})
                 batch, size = {}, 0
             batch[f"snapshot.{number}.{start}"] = [tag, at, piece]
             size += len(piece)
     if batch:
-        parts.append({"v": 2, "try": try_number, "a": {}, "i": batch})
+        parts.append({FORMAT_KEY: FORMAT, TRY: try_number, ACCEPTED_KEY: {}, INTENTS_KEY: batch})
     return parts

@@ -5,7 +5,7 @@ have left, no clear reply came back). The hook's ``capabilities.reconciliation``
 
 * ``"by_request_tag"``: every request carried a tag of its own; the numbers the gateway lists under
   that tag were accepted, the others were not (sent again). When the tag is the user's
-  ``category`` (shared by other sends), only entries dated at or after the request count.
+  ``category`` (run by other sends), only entries dated at or after the request count.
 * ``"by_recipient"``: the gateway names the latest message to each number; one that changed after
   our request started is ours (accepted), none or an older one means ours never arrived.
 
@@ -15,11 +15,11 @@ Whatever cannot be settled (the lookup failed, or the gateway cannot tell) stays
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from airflow_provider_sms.exceptions import SmsError
 from airflow_provider_sms.model.results import SendResult
+from airflow_provider_sms.rules.clock import epoch_of_iso
 from airflow_provider_sms.sending.journal import ACCEPTED
 from airflow_provider_sms.toolkit.fanout import map_bounded
 
@@ -28,13 +28,15 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.model.results import DeliveryStatus
-    from airflow_provider_sms.sending.batch import BatchReport, SendBatch
+    from airflow_provider_sms.sending.batch import BatchReport, SendRun
 
 #: A message the gateway reports for a number counts as ours when it changed at most this many
 #: seconds before our unknown-outcome request started (clock skew between us and the gateway).
 RECONCILE_SKEW_SECONDS = 120.0
 
-Verdict = Literal["landed", "absent", "unconfirmed"]
+#: What the gateway's records say of one send of unknown outcome: it landed (accepted), it is
+#: absent (never arrived), or it stays unconfirmed.
+Attribution = Literal["landed", "absent", "unconfirmed"]
 
 
 @dataclass
@@ -51,23 +53,16 @@ class Reconciliation:
     unconfirmed: list[str] = field(default_factory=list)
 
 
-def _epoch(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def _verdict(hook: SmsHook, recipient: str, started_at: float) -> tuple[Verdict, DeliveryStatus | None]:
+def _by_recipient(
+    hook: SmsHook, recipient: str, started_at: float
+) -> tuple[Attribution, DeliveryStatus | None]:
     try:
         status = hook.get_delivery_status(recipient=recipient)
     except SmsError:
         return "unconfirmed", None
     if status.vendor_state == "not_found":
         return "absent", None
-    changed = _epoch(status.updated_at)
+    changed = epoch_of_iso(status.updated_at)
     if changed is not None and changed < started_at - RECONCILE_SKEW_SECONDS:
         return "absent", None  # the latest message to that number predates our request
     return "landed", status
@@ -83,11 +78,11 @@ class Unknown:
 
 
 def apply_journal(
-    shared: SendBatch, recipients: Sequence[str], report: BatchReport
+    run: SendRun, recipients: Sequence[str], report: BatchReport
 ) -> tuple[list[str], list[Unknown]]:
     """Read the journal of earlier tries: recover accepted recipients into ``report``; return the
     recipients never tried and those of unknown outcome."""
-    journal = shared.journal
+    journal = run.journal
     if not journal.load():
         return list(recipients), []
     todo: list[str] = []
@@ -103,8 +98,8 @@ def apply_journal(
                     recipient=recipient,
                     credits_used=entry.credits_used,
                     segments=entry.segments,
-                    vendor=shared.hook.conn_type,
-                    category=shared.send.request.category,
+                    vendor=run.hook.conn_type,
+                    category=run.send.request.category,
                 )
             )
         else:
@@ -114,7 +109,7 @@ def apply_journal(
 
 def _by_tag(
     hook: SmsHook, unknown: Sequence[Unknown], category: str | None, max_concurrency: int
-) -> list[tuple[Verdict, DeliveryStatus | None]]:
+) -> list[tuple[Attribution, DeliveryStatus | None]]:
     tags = list(dict.fromkeys(item.tag for item in unknown if item.tag))
 
     def listed(tag: str) -> dict[str, DeliveryStatus] | None:
@@ -124,18 +119,18 @@ def _by_tag(
             return None
 
     found = dict(zip(tags, map_bounded(listed, tags, max_concurrency), strict=True))
-    verdicts: list[tuple[Verdict, DeliveryStatus | None]] = []
+    attributions: list[tuple[Attribution, DeliveryStatus | None]] = []
     for item in unknown:
         statuses = found.get(item.tag) if item.tag else None
         if statuses is None:
-            verdicts.append(("unconfirmed", None))
+            attributions.append(("unconfirmed", None))
             continue
         status = statuses.get(item.recipient)
-        changed = _epoch(status.updated_at) if status is not None else None
+        changed = epoch_of_iso(status.updated_at) if status is not None else None
         if item.tag == category and changed is not None and changed < item.at - RECONCILE_SKEW_SECONDS:
-            status = None  # an older send under the user's shared tag, not ours
-        verdicts.append(("landed", status) if status is not None else ("absent", None))
-    return verdicts
+            status = None  # an older send under the user's run tag, not ours
+        attributions.append(("landed", status) if status is not None else ("absent", None))
+    return attributions
 
 
 def reconcile(
@@ -149,16 +144,18 @@ def reconcile(
     """Ask the gateway about sends of unknown outcome (see the module docstring)."""
     result = Reconciliation()
     how = hook.capabilities.reconciliation
-    verdicts: list[tuple[Verdict, DeliveryStatus | None]]
+    attributions: list[tuple[Attribution, DeliveryStatus | None]]
     if how == "by_request_tag":
-        verdicts = _by_tag(hook, unknown, category, max_concurrency)
+        attributions = _by_tag(hook, unknown, category, max_concurrency)
     elif how == "by_recipient":
-        verdicts = map_bounded(lambda item: _verdict(hook, item.recipient, item.at), unknown, max_concurrency)
+        attributions = map_bounded(
+            lambda item: _by_recipient(hook, item.recipient, item.at), unknown, max_concurrency
+        )
     else:
-        verdicts = [("unconfirmed", None)] * len(unknown)
-    for item, (verdict, status) in zip(unknown, verdicts, strict=True):
+        attributions = [("unconfirmed", None)] * len(unknown)
+    for item, (attribution, status) in zip(unknown, attributions, strict=True):
         recipient = item.recipient
-        if verdict == "landed" and status is not None:
+        if attribution == "landed" and status is not None:
             result.landed.append(
                 SendResult(
                     message_id=str(status.message_id or ""),
@@ -168,7 +165,7 @@ def reconcile(
                     category=category,
                 )
             )
-        elif verdict == "absent":
+        elif attribution == "absent":
             result.absent.append(recipient)
         else:
             result.unconfirmed.append(recipient)

@@ -40,6 +40,7 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_sms.exceptions import SmsDeliveryFailedError, SmsReportError, SmsValidationError
+from airflow_provider_sms.model.results import XCOM_RETURN_KEY
 from airflow_provider_sms.outputs import recipient_report as reports
 from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
 from airflow_provider_sms.sensors.base import SmsSensor
@@ -64,8 +65,6 @@ if TYPE_CHECKING:
     from airflow_provider_sms.outputs.recipient_report import ReportFormat
     from airflow_provider_sms.rules.messages import MessageRef, RefKey
     from airflow_provider_sms.tracking.delivery_memory import DeliveryMemory
-
-XCOM_RETURN_KEY = "return_value"
 
 
 class SmsDeliverySensor(SmsSensor):

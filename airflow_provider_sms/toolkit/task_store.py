@@ -75,6 +75,31 @@ class TaskStateStore:
         """Keep the parts: the store's retention settings govern them (observable in the UI)."""
 
 
+class MemoryStore:
+    """Parts kept in memory only, for a send that is never retried (a callback's)."""
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._parts: dict[int, dict[str, Any]] = {}
+        self._head = 0
+
+    def read(self, part: int) -> dict[str, Any] | None:
+        return self._parts.get(part)
+
+    def write(self, part: int, value: dict[str, Any]) -> None:
+        self._parts[part] = value
+
+    def read_head(self) -> int:
+        return self._head
+
+    def write_head(self, part: int) -> None:
+        self._head = part
+
+    def discard(self, parts: int) -> None:
+        self._parts.clear()
+
+
 class VariableStore:
     """Journal parts in Airflow Variables, for Airflow 3.0 to 3.2 (deleted after success).
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from airflow_provider_sms.rules.options import count_problems, limit_problems
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from airflow_provider_sms.hooks.settings import ConnectionSettings
 
 #: Requests in flight when neither the task nor the connection (``max_in_flight``) says.
 DEFAULT_MAX_CONCURRENCY = 8
@@ -82,8 +81,18 @@ class RateLimiter:
             await self.async_sleep(delay)
 
 
+class ThroughputDefaults(Protocol):
+    """Where a task's throughput defaults come from (a connection's settings)."""
+
+    @property
+    def max_in_flight(self) -> int | None: ...
+
+    @property
+    def max_per_second(self) -> float | None: ...
+
+
 def throughput(
-    settings: ConnectionSettings,
+    settings: ThroughputDefaults,
     max_concurrency: int | None,
     max_per_second: float | None,
     default_concurrency: int = DEFAULT_MAX_CONCURRENCY,

@@ -1,6 +1,6 @@
 """Skip per-message status requests while a send's figures stand still.
 
-A gateway with :attr:`~airflow_provider_sms.hooks.capabilities.GatewayCapabilities.status_summary_by_category`
+A gateway with :attr:`~airflow_provider_sms.hooks.gateway.GatewayCapabilities.status_summary_by_category`
 answers one category's figures (sent, delivered, errors...) in one request. Every change of a
 message's state moves one of them, so while they are unchanged since the last poll nothing tracked
 has moved, and the :class:`~airflow_provider_sms.tracking.delivery.DeliveryTracker` asks about no message.

@@ -29,6 +29,7 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from airflow_provider_sms.exceptions import SmsError, SmsGatewayError, SmsValidationError
 from airflow_provider_sms.hooks import aget_sms_hook
 from airflow_provider_sms.model.results import INBOUND_KINDS
+from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.tracking.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL, backoff_delay
 from airflow_provider_sms.tracking.replies import InboundCursor
 
@@ -139,7 +140,7 @@ class SmsInboundTrigger(BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll, yield one event per new message (saving the cursor after each), sleep; forever."""
-        from airflow_provider_sms.hooks.base import scrub  # here: DAG files import this module
+        from airflow_provider_sms.hooks.transport import scrub  # here: DAG files import this module
 
         cursor = await self._load()
         hook: SmsHook | None = None
@@ -171,7 +172,7 @@ class SmsInboundTrigger(BaseEventTrigger):
             for kind, messages in found.items():
                 for message in cursor.new(kind, messages):
                     self.log.info("Inbound %s %s from %s", kind, message.message_id, mask_of(message))
-                    yield TriggerEvent(message.event_payload(self.sms_conn_id))
+                    yield TriggerEvent(event_payload(message, self.sms_conn_id))
                     cursor.mark(kind, message.message_id)
                     await self._save(cursor)
                 changed = cursor.prune(kind, [m.message_id for m in messages]) or changed
@@ -182,4 +183,16 @@ class SmsInboundTrigger(BaseEventTrigger):
 
 def mask_of(message: InboundMessage) -> str:
     """The sender, masked (for the log line)."""
-    return str(message.event_payload("")["number"])
+    return str(event_payload(message, "")["number"])
+
+
+def event_payload(message: InboundMessage, sms_conn_id: str) -> dict[str, Any]:
+    """What an inbound event may carry: no text, the number masked."""
+    return {
+        "kind": message.kind,
+        "message_id": message.message_id,
+        "number": mask_number(message.number),
+        "category": message.category,
+        "received_at": message.received_at,
+        "sms_conn_id": sms_conn_id,
+    }

@@ -82,7 +82,7 @@ class PollingTrigger(BaseTrigger):
         return TriggerEvent(self._payload("timeout"))
 
     def _error_event(self, exc: BaseException) -> TriggerEvent:
-        from airflow_provider_sms.hooks.base import scrub  # here: DAG files import the triggers
+        from airflow_provider_sms.hooks.transport import scrub  # here: DAG files import the triggers
 
         payload = self._payload("error")
         payload.update(error=type(exc).__name__, message=scrub(exc))

@@ -67,13 +67,13 @@ def recording(hook, monkeypatch) -> tuple[list[float], list[str]]:
     """Make ``hook`` record its retry waits (both paths) instead of sleeping them, and its warnings."""
     waits: list[float] = []
     log = _LogRecorder(hook.log)
-    policy_of = hook.retry_policy
+    policy_of = hook.transport.retry_policy
 
     async def async_sleep(seconds: float) -> None:
         waits.append(seconds)
 
     monkeypatch.setattr(
-        hook,
+        hook.transport,
         "retry_policy",
         lambda call: replace(policy_of(call), sleep=waits.append, async_sleep=async_sleep, log=log),
     )
@@ -263,11 +263,11 @@ def test_close_is_safe_and_a_new_session_follows(slow_sessions, emulator):
     hook.close()
 
 
-def test_session_lock_does_not_depend_on_an_init(slow_sessions):
-    class Bare(GatewayTransport):  # no __init__ at all: the mixin must still be safe
+def test_session_lock_does_not_depend_on_the_hook(slow_sessions):
+    class Bare:  # a bare owner: the transport's lock is its own (class-level), not the hook's
         pool_size = 4
 
-    bare = Bare()
+    bare = GatewayTransport(Bare())  # type: ignore[arg-type]
     seen = _race(lambda: bare.session, threads=8)
     assert len({id(s) for s in seen}) == 1
     assert len(slow_sessions) == 1

@@ -9,10 +9,12 @@ import pytest
 from task_fakes import MemoryStore
 
 from airflow_provider_sms.hooks import get_sms_hook
-from airflow_provider_sms.sending.async_batch import asend_all, send_all_fastest
-from airflow_provider_sms.sending.batch import SendBatch, send_all
-from airflow_provider_sms.sending.journal import SendJournal, TaskStateStore
+from airflow_provider_sms.sending.async_batch import send_requests, send_requests_async
+from airflow_provider_sms.sending.batch import send_requests_threaded
+from airflow_provider_sms.sending.journal import SendJournal
+from airflow_provider_sms.sending.run import SendRun
 from airflow_provider_sms.toolkit.fanout import Breaker
+from airflow_provider_sms.toolkit.task_store import TaskStateStore
 
 CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
@@ -22,23 +24,23 @@ def numbers(count: int, first: int = 41_000_000) -> list[str]:
     return [f"+336{first + i:08d}" for i in range(count)]
 
 
-def batch(vendor: str, recipients: list[str], store: MemoryStore, **journal_kwargs) -> SendBatch:
+def batch(vendor: str, recipients: list[str], store: MemoryStore, **journal_kwargs) -> SendRun:
     hook = get_sms_hook(CONN_IDS[vendor], max_attempts=2)
     validated = hook.validate_send(recipients, "Hi")
     journal = SendJournal(TaskStateStore(store), salt="d/r/t/-1", try_number=1, **journal_kwargs)
-    return SendBatch(hook=hook, journal=journal, breaker=Breaker(threshold=1000), send=validated)
+    return SendRun(hook, validated, journal, concurrency=4, breaker=Breaker(threshold=1000))
 
 
 def run_path(vendor: str, recipients: list[str], path: str, concurrency: int = 4):
     """Send with the threaded or the asyncio path; return (report, journal entries as read by a retry)."""
     store = MemoryStore()
-    shared = batch(vendor, recipients, store)
-    todo = list(shared.send.recipients)
+    run = batch(vendor, recipients, store)
+    todo = list(run.send.recipients)
     if path == "async":
-        report = asyncio.run(asend_all(shared, todo, lambda i: None, concurrency))
+        report = asyncio.run(send_requests_async(run, todo, lambda i: None, concurrency))
     else:
-        report = send_all(shared, todo, lambda i: None, concurrency)
-    shared.journal.flush()
+        report = send_requests_threaded(run, todo, lambda i: None, concurrency)
+    run.journal.flush()
     retry = SendJournal(TaskStateStore(store), salt="d/r/t/-1", try_number=2)
     retry.load()
     entries = {r: (e.status if (e := retry.lookup(r)) else None) for r in recipients}
@@ -96,8 +98,8 @@ def test_the_async_path_sends_what_the_threaded_one_sends(emulator, vendor):
 def test_the_async_path_makes_each_intent_durable_before_its_request_leaves(emulator, monkeypatch):
     events: list[tuple[str, tuple[str, ...]]] = []
     store = MemoryStore()
-    shared = batch("primotexto", numbers(10), store, intent_window=2)
-    real_intent, real_send = shared.journal.ensure_intent, shared.hook.asend_request
+    run = batch("primotexto", numbers(10), store, intent_window=2)
+    real_intent, real_send = run.journal.ensure_intent, run.hook.asend_request
 
     def ensure_intent(request):
         real_intent(request)
@@ -107,9 +109,9 @@ def test_the_async_path_makes_each_intent_durable_before_its_request_leaves(emul
         events.append(("send", tuple(request.recipients)))
         return await real_send(request, session)
 
-    monkeypatch.setattr(shared.journal, "ensure_intent", ensure_intent)
-    monkeypatch.setattr(shared.hook, "asend_request", asend_request)
-    report = asyncio.run(asend_all(shared, list(shared.send.recipients), lambda i: None, 4))
+    monkeypatch.setattr(run.journal, "ensure_intent", ensure_intent)
+    monkeypatch.setattr(run.hook, "asend_request", asend_request)
+    report = asyncio.run(send_requests_async(run, list(run.send.recipients), lambda i: None, 4))
 
     assert len(report.sent) == 10
     for position, (kind, recipients) in enumerate(events):
@@ -119,10 +121,10 @@ def test_the_async_path_makes_each_intent_durable_before_its_request_leaves(emul
 
 def test_a_running_event_loop_falls_back_to_the_threaded_path(emulator):
     store = MemoryStore()
-    shared = batch("primotexto", numbers(3), store)
+    run = batch("primotexto", numbers(3), store)
 
     async def inside_a_loop():
-        return send_all_fastest(shared, list(shared.send.recipients), lambda i: None, 2)
+        return send_requests(run, list(run.send.recipients), lambda i: None, 2)
 
     assert len(asyncio.run(inside_a_loop()).sent) == 3
 

@@ -9,14 +9,9 @@ from task_fakes import MemoryStore
 
 from airflow_provider_sms.exceptions import SmsJournalError
 from airflow_provider_sms.model.results import SendResult
-from airflow_provider_sms.sending.journal import (
-    ACCEPTED,
-    UNKNOWN,
-    SendJournal,
-    TaskStateStore,
-    VariableStore,
-    store_for,
-)
+from airflow_provider_sms.sending.journal import SendJournal
+from airflow_provider_sms.sending.journal_parts import ACCEPTED, UNKNOWN
+from airflow_provider_sms.toolkit.task_store import TaskStateStore, VariableStore, store_for
 
 A, B, C = "+33612345601", "+33612345602", "+33612345603"
 

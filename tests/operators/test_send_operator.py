@@ -25,7 +25,8 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.send import SmsSendOperator
-from airflow_provider_sms.sending.journal import SendJournal, TaskStateStore
+from airflow_provider_sms.sending.journal import SendJournal
+from airflow_provider_sms.toolkit.task_store import TaskStateStore
 
 SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
 
@@ -293,10 +294,10 @@ def test_journal_writes_are_batched(emulator):
     # One intent write per window of 32 requests (8 in flight x 4), outcomes ride along with them,
     # and a final write: far fewer writes than requests.
     parts = [store.data[f"sms_send_journal.{i}"] for i in range(len(store.data))]
-    intents = [p for p in parts if p.get("i")]
+    intents = [p for p in parts if p.get("intents")]
     assert len(intents) == 8  # ceil(250 / 32)
     assert len(parts) <= len(intents) + 3
-    assert sum(len(p["a"]) for p in parts) == 250
+    assert sum(len(p["accepted"]) for p in parts) == 250
 
 
 def test_logs_hold_counts_and_masked_numbers_only(emulator, vendor, conn_id, capsys, caplog):

@@ -15,7 +15,6 @@ from collections import Counter
 import pytest
 from task_fakes import tries, xcom_value
 
-from airflow_provider_sms.sending import journal as journal_module
 from airflow_provider_sms.sending.category import task_category
 from airflow_provider_sms.toolkit import task_store as journal_store
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_3_PLUS
@@ -155,13 +154,13 @@ def test_variable_fallback_when_the_task_state_store_is_absent(airflow_db, emula
     """Airflow 3.0 to 3.2 have no ``task_state_store``: the journal falls back to Variables."""
     monkeypatch.setattr(journal_store, "_task_state_store", lambda context: None)
     written: list[tuple[str, dict]] = []
-    original_write = journal_module.VariableStore.write
+    original_write = journal_store.VariableStore.write
 
     def spy(self, part, value):
         written.append((self.key(part), value))
         original_write(self, part, value)
 
-    monkeypatch.setattr(journal_module.VariableStore, "write", spy)
+    monkeypatch.setattr(journal_store.VariableStore, "write", spy)
     emulator.add_fault("drop", vendor="primotexto", path=PRIMOTEXTO_SEND, after=100, count=1)
 
     dag_run = run("send_retry", "primotexto", 300)
