@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import SendRequest, ValidatedSend
 
-__all__ = ["DEFAULT_POOL_SIZE", "Call", "SmsHook", "scrub"]
+__all__ = ["SmsHook"]
 
 
 class SmsHook(ConnectionFormMixin, Gateway, BaseHook):

@@ -19,7 +19,7 @@ from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems,
 from airflow_provider_sms.rules.text import SegmentInfo, control_characters, describe_chars, shorten
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from airflow_provider_sms.rules.inputs import OnInvalid
@@ -50,9 +50,11 @@ class GatewayRules(Protocol):
 
 @dataclass(frozen=True)
 class SendRequest:
-    """One send request as a gateway sees it (what a hook's ``send_request`` takes).
+    """One send request as a gateway sees it (what a hook's ``send_request`` takes): one text to
+    some numbers (the sending engine plans requests by text, see :meth:`ValidatedSend.text_of`).
 
-    :param recipients: E.164 numbers, at most the gateway's ``max_recipients_per_send``.
+    :param recipients: E.164 numbers, at most the gateway's ``max_recipients_per_send``, each once.
+    :param message: the text every number of the request gets.
     :param sender: the sender name, already defaulted from the connection.
     :param send_at: aware UTC schedule, or ``None`` for now.
     :param reconciliation_tag: a tag unique to this request, where the gateway reconciles lost
@@ -73,7 +75,8 @@ class SendRequest:
 class ValidatedSend:
     """A send that passed :func:`validate_send`: the whole recipient list and the request options.
 
-    :param recipients: E.164 numbers, de-duplicated, in input order.
+    :param recipients: the send's recipients, in input order: each one SMS, named by its identity
+        (the E.164 number, unless ``rows`` says otherwise).
     :param invalid: ``{"index", "recipient" (masked), "reason"}`` per skipped number
         (``on_invalid="skip"`` only).
     :param duplicates: inputs dropped because an earlier one had the same E.164 number.
@@ -82,6 +85,9 @@ class ValidatedSend:
         of them; :meth:`request_for` cuts it to one request's worth).
     :param marketing_note: for a marketing send outside the marketing window, what its guard did
         (rescheduled to the next opening, or sent anyway); ``None`` otherwise.
+    :param rows: identity -> (E.164 number, text) where recipients carry their own text;
+        ``None`` (one text for all): each recipient's identity is its number, its text
+        ``request.message``.
     """
 
     recipients: tuple[str, ...]
@@ -90,15 +96,38 @@ class ValidatedSend:
     segments: SegmentInfo
     request: SendRequest
     marketing_note: str | None = None
+    rows: Mapping[str, tuple[str, str]] | None = None
 
     @property
     def send_at(self) -> datetime | None:
         """The schedule in UTC, or ``None`` for now."""
         return self.request.send_at
 
+    def number_of(self, recipient: str) -> str:
+        """The E.164 number of a recipient (named by its identity)."""
+        return recipient if self.rows is None else self.rows[recipient][0]
+
+    def text_of(self, recipient: str) -> str:
+        """The text a recipient gets."""
+        return self.request.message if self.rows is None else self.rows[recipient][1]
+
     def request_for(self, recipients: Sequence[str], reconciliation_tag: str | None = None) -> SendRequest:
-        """The request for some of this send's recipients."""
-        return replace(self.request, recipients=tuple(recipients), reconciliation_tag=reconciliation_tag)
+        """The request for some of this send's recipients, which share one text (the engine plans
+        requests by text) and whose numbers differ."""
+        if self.rows is None:
+            return replace(self.request, recipients=tuple(recipients), reconciliation_tag=reconciliation_tag)
+        return replace(
+            self.request,
+            recipients=tuple(self.rows[r][0] for r in recipients),
+            message=self.rows[recipients[0]][1],
+            reconciliation_tag=reconciliation_tag,
+        )
+
+    def identities(self, recipients: Sequence[str]) -> dict[str, str]:
+        """Number -> identity for the recipients of one request (their numbers differ)."""
+        if self.rows is None:
+            return {r: r for r in recipients}
+        return {self.rows[r][0]: r for r in recipients}
 
 
 def sender_problems(sender: object) -> list[str]:

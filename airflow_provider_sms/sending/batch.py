@@ -64,15 +64,15 @@ class BatchReport:
         self.at: dict[str, float] = {}
 
     # ------------------------------------------------------------------ recording
-    def add(self, result: SendResult) -> None:
-        """A recipient accepted by the gateway in this try."""
-        self._sent[result.recipient] = result
-        self.at[result.recipient] = time.time()
+    def add(self, result: SendResult, recipient: str | None = None) -> None:
+        """A recipient (its identity; default the result's number) accepted in this try."""
+        recipient = result.recipient if recipient is None else recipient
+        self._sent[recipient] = result
+        self.at[recipient] = time.time()
 
-    def recover(self, result: SendResult) -> None:
+    def recover(self, result: SendResult, recipient: str | None = None) -> None:
         """A recipient accepted in an earlier try (from the journal or the gateway's records)."""
-        self._sent[result.recipient] = result
-        self.at[result.recipient] = time.time()
+        self.add(result, recipient)
         self.recovered += 1
 
     def skip(self, recipient: str, reason: str) -> None:
@@ -237,12 +237,14 @@ def journaled_request(
         breaker.failure(exc)
         return outcome.fail_all(chunk, "outcome_unknown", failure_entry(exc), transient=True)
     breaker.success()
-    journal.record_accepted(sent.sent)
-    journal.record_not_sent(sent.blacklisted)
-    for result in sent.sent:
-        outcome.add(result)
-    for recipient in sent.blacklisted:
-        outcome.skip(recipient, "blacklisted")
+    identity = run.send.identities(chunk)  # the gateway answers by number
+    accepted = [identity[result.recipient] for result in sent.sent]
+    journal.record_accepted(sent.sent, accepted)
+    journal.record_not_sent([identity[number] for number in sent.blacklisted])
+    for recipient, result in zip(accepted, sent.sent, strict=True):
+        outcome.add(result, recipient)
+    for number in sent.blacklisted:
+        outcome.skip(identity[number], "blacklisted")
     return outcome
 
 
@@ -299,10 +301,38 @@ def send_requests_threaded(
 def plan_requests(
     run: SendRun, todo: Sequence[str], tags: Callable[[int], str | None]
 ) -> list[PlannedRequest]:
-    """``todo`` cut in requests of the gateway's size, planned in the journal."""
+    """``todo`` cut in requests of the gateway's size, one text per request and each number at
+    most once in a request, planned in the journal."""
     size = max(1, run.hook.max_recipients_per_send)
-    chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+    send = run.send
+    if send.rows is None:  # one text, each number once: plain slices
+        chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+    else:
+        by_text: dict[str, list[str]] = {}
+        for recipient in todo:
+            by_text.setdefault(send.text_of(recipient), []).append(recipient)
+        chunks = [chunk for group in by_text.values() for chunk in _cut(group, send.number_of, size)]
     return run.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
+
+
+def _cut(group: list[str], number_of: Callable[[str], str], size: int) -> list[list[str]]:
+    """``group`` in requests of at most ``size``, a number never twice in one request."""
+    chunks: list[list[str]] = []
+    numbers: list[set[str]] = []
+    first_open = 0
+    for recipient in group:
+        number = number_of(recipient)
+        index = first_open
+        while index < len(chunks) and (len(chunks[index]) >= size or number in numbers[index]):
+            index += 1
+        if index == len(chunks):
+            chunks.append([])
+            numbers.append(set())
+        chunks[index].append(recipient)
+        numbers[index].add(number)
+        while first_open < len(chunks) and len(chunks[first_open]) >= size:
+            first_open += 1
+    return chunks
 
 
 class RequestOutcomes:

@@ -225,11 +225,15 @@ class SendJournal:
             self._covered.update(planned.index for planned in window)
 
     # ------------------------------------------------------------------ outcomes
-    def record_accepted(self, results: Iterable[SendResult]) -> None:
-        """Buffer accepted results; write them when the buffer is full or old enough."""
+    def record_accepted(self, results: Sequence[SendResult], recipients: Sequence[str] | None = None) -> None:
+        """Buffer accepted results; write them when the buffer is full or old enough.
+
+        :param recipients: the identity of each result's recipient (default: its number).
+        """
+        names = recipients if recipients is not None else [result.recipient for result in results]
         with self._lock:
-            for result in results:
-                digest = self.digest(result.recipient)
+            for recipient, result in zip(names, results, strict=True):
+                digest = self.digest(recipient)
                 self._accepted[digest] = [result.message_id, result.credits_used, result.segments]
                 self._unknown.pop(digest, None)
                 self._not_sent.discard(digest)

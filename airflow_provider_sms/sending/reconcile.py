@@ -44,11 +44,13 @@ class Reconciliation:
     """What the gateway's records say about sends of unknown outcome.
 
     :param landed: accepted after all (not to be sent again).
+    :param landed_as: the identity of each ``landed`` recipient.
     :param absent: never arrived (safe to send again).
     :param unconfirmed: the gateway cannot tell.
     """
 
     landed: list[SendResult] = field(default_factory=list)
+    landed_as: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
     unconfirmed: list[str] = field(default_factory=list)
 
@@ -70,11 +72,21 @@ def _by_recipient(
 
 @dataclass(frozen=True)
 class Unknown:
-    """A recipient whose earlier send has no known outcome: when it left, under which tag."""
+    """A recipient whose earlier send has no known outcome: when it left, under which tag.
+
+    :param recipient: its identity in the journal and the report.
+    :param number: its E.164 number (default: the identity).
+    """
 
     recipient: str
     at: float
     tag: str | None = None
+    number: str = ""
+
+    @property
+    def phone(self) -> str:
+        """The number the gateway knows it by."""
+        return self.number or self.recipient
 
 
 def apply_journal(
@@ -95,15 +107,16 @@ def apply_journal(
             report.recover(
                 SendResult(
                     message_id=str(entry.message_id),
-                    recipient=recipient,
+                    recipient=run.send.number_of(recipient),
                     credits_used=entry.credits_used,
                     segments=entry.segments,
                     vendor=run.hook.conn_type,
                     category=run.send.request.category,
-                )
+                ),
+                recipient,
             )
         else:
-            unknown.append(Unknown(recipient, entry.at or 0.0, entry.tag))
+            unknown.append(Unknown(recipient, entry.at or 0.0, entry.tag, run.send.number_of(recipient)))
     return todo, unknown
 
 
@@ -125,7 +138,7 @@ def _by_tag(
         if statuses is None:
             attributions.append(("unconfirmed", None))
             continue
-        status = statuses.get(item.recipient)
+        status = statuses.get(item.phone)
         changed = epoch_of_iso(status.updated_at) if status is not None else None
         if item.tag == category and changed is not None and changed < item.at - RECONCILE_SKEW_SECONDS:
             status = None  # an older send under the user's run tag, not ours
@@ -149,17 +162,18 @@ def reconcile(
         attributions = _by_tag(hook, unknown, category, max_concurrency)
     elif how == "by_recipient":
         attributions = map_bounded(
-            lambda item: _by_recipient(hook, item.recipient, item.at), unknown, max_concurrency
+            lambda item: _by_recipient(hook, item.phone, item.at), unknown, max_concurrency
         )
     else:
         attributions = [("unconfirmed", None)] * len(unknown)
     for item, (attribution, status) in zip(unknown, attributions, strict=True):
         recipient = item.recipient
         if attribution == "landed" and status is not None:
+            result.landed_as.append(recipient)
             result.landed.append(
                 SendResult(
                     message_id=str(status.message_id or ""),
-                    recipient=recipient,
+                    recipient=item.phone,
                     segments=segments,
                     vendor=hook.conn_type,
                     category=category,

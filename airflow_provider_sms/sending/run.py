@@ -157,9 +157,9 @@ class SendRun:
             category=self.send.request.category,
             max_concurrency=self.concurrency,
         )
-        self.journal.record_accepted(settled.landed)
-        for result in settled.landed:
-            report.recover(result)
+        self.journal.record_accepted(settled.landed, settled.landed_as)
+        for recipient, result in zip(settled.landed_as, settled.landed, strict=True):
+            report.recover(result, recipient)
         for recipient in settled.unconfirmed if choice != "resend" else ():
             if choice == "skip":
                 report.skip(recipient, "outcome_unknown: the gateway could not confirm it; not resent")
