@@ -24,7 +24,13 @@ from airflow_provider_sms.rules.marketing import (
 )
 from airflow_provider_sms.rules.options import choice_problems
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems, utc_now
-from airflow_provider_sms.rules.text import SegmentInfo, control_characters, describe_chars, shorten
+from airflow_provider_sms.rules.text import (
+    SegmentInfo,
+    control_characters,
+    describe_chars,
+    lone_surrogate_problem,
+    shorten,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -147,6 +153,9 @@ def label_problems(name: str, value: object) -> list[str]:
     controls = control_characters(value)
     if controls:
         problems.append(f"{name} has control characters: {controls}")
+    surrogate = lone_surrogate_problem(name, value)
+    if surrogate:
+        problems.append(surrogate)
     return problems
 
 
