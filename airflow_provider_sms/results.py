@@ -1,5 +1,5 @@
 """Alias of :mod:`airflow_provider_sms.model.results` (the data model's former home), kept so that
-``from airflow_provider_sms.results import SendResult`` keeps working."""
+``from airflow_provider_sms.model.results import SendResult`` keeps working."""
 
 from __future__ import annotations
 

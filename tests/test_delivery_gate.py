@@ -139,3 +139,77 @@ def test_a_ref_without_category_turns_the_gate_off(value):
     refs = [{"message_id": "1", "recipient": None, "category": "a"}, {"message_id": "2", "category": value}]
     assert SummaryGate.categories(Source(), refs) == []
     assert asyncio.iscoroutinefunction(SummaryGate.askip)
+
+
+class _FailingFigures:
+    """A figures source whose figures read fails as ``error`` says; every status is pending."""
+
+    class capabilities:  # what the gate reads off a hook
+        status_summary_by_category = True
+
+    def __init__(self, error):
+        self.error, self.summary_calls, self.status_calls = error, 0, 0
+
+    def get_status_summary(self, category):
+        self.summary_calls += 1
+        raise self.error
+
+    async def aget_status_summary(self, category):
+        return self.get_status_summary(category)
+
+    def get_delivery_statuses(self, messages):
+        from airflow_provider_sms.model.results import DeliveryStatus
+
+        self.status_calls += 1
+        return [DeliveryStatus(m["message_id"], m["recipient"], "pending") for m in messages]
+
+    async def aget_delivery_statuses(self, messages):
+        return self.get_delivery_statuses(messages)
+
+
+def _errors():
+    from airflow_provider_sms.exceptions import SmsNotFoundError, SmsRateLimitError, SmsServerError
+
+    return [
+        SmsNotFoundError("no such category", http_status=404, code=16),
+        SmsServerError("HTTP 502", http_status=502),
+        SmsRateLimitError("HTTP 429", http_status=429),
+        ValueError("cannot convert float NaN to integer"),  # a reply of an unexpected shape
+    ]
+
+
+@pytest.mark.parametrize("error", _errors(), ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_a_failed_figures_read_falls_back_to_per_message_requests(error, use_async):
+    refs = [{"message_id": str(i), "recipient": f"+3361234567{i}", "category": "a"} for i in range(3)]
+    tracker, source = DeliveryTracker(refs), _FailingFigures(error)
+    for _ in range(3):
+        outcome = asyncio.run(tracker.apoll(source)) if use_async else tracker.poll(source)
+        assert tracker.last_error is None
+        assert len(outcome.pending) == 3
+    assert (source.summary_calls, source.status_calls) == (1, 3)  # read once, then skipped
+    note = tracker.gate.notice()
+    assert note == (
+        f"Could not read the delivery figures of the messages' categories ({type(error).__name__}); "
+        "asking about each message instead for the rest of this wait"
+    )
+    assert tracker.gate.notice() is None  # said once
+
+
+def test_a_gate_turned_off_stays_off_across_processes_and_in_the_trigger():
+    gate = SummaryGate()
+    gate.enabled = False
+    restored = SummaryGate()
+    restored.restore(gate.snapshot())
+    assert restored.enabled is False
+    assert restored.notice() is None  # the poke that turned it off has warned already
+    old = SummaryGate()
+    old.restore({"figures": None, "last_pass_at": 1.0, "skipped": 0})  # saved before the flag
+    assert old.enabled is True
+    trigger = SmsDeliveryTrigger(
+        sms_conn_id=CONN, messages=[{"message_id": "1", "recipient": None}], category_figures=False
+    )
+    assert trigger.serialize()[1]["category_figures"] is False
+    trigger._begin()
+    assert trigger._tracker.gate.enabled is False
+    assert SmsDeliveryTrigger(sms_conn_id=CONN, messages=[]).serialize()[1]["category_figures"] is True

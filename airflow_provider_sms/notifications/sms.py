@@ -27,7 +27,7 @@ from airflow_provider_sms.hooks import aget_sms_hook, get_sms_hook
 from airflow_provider_sms.rules.guards import SendGuards
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.options import flag_problems
-from airflow_provider_sms.rules.text import count_segments
+from airflow_provider_sms.rules.text import count_segments, unstorable_problems
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_1_PLUS
 
 if TYPE_CHECKING:
@@ -185,8 +185,16 @@ class SmsNotifier(BaseNotifier):
         """The gateway hook for the rendered ``sms_conn_id``."""
         return get_sms_hook(self.sms_conn_id)
 
+    def _refuse_unstorable(self) -> None:
+        """Refuse rendered fields holding a lone surrogate (no UTF-8 form: neither a connection
+        lookup nor a gateway can take it) with an ``SmsValidationError`` naming the field."""
+        problems = unstorable_problems({field: getattr(self, field) for field in self.template_fields})
+        if problems:
+            raise SmsValidationError(problems)
+
     def notify(self, context: Context) -> None:
         """Send the SMS (sync; task callbacks and the DAG processor use this)."""
+        self._refuse_unstorable()
         try:
             run = self._prepare(self.hook, context)
             run.send_requests(list(run.send.recipients))
@@ -199,6 +207,7 @@ class SmsNotifier(BaseNotifier):
     async def async_notify(self, context: Context) -> None:
         """Send the SMS (async; the triggerer, e.g. deadline alerts): async connection lookup, then
         the requests on the triggerer's own event loop."""
+        self._refuse_unstorable()
         run = self._prepare(await aget_sms_hook(self.sms_conn_id), context)
         await run.asend_requests(list(run.send.recipients))
         self._conclude(run)

@@ -13,6 +13,7 @@ from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.rules.inputs import split_recipients
 from airflow_provider_sms.rules.numbers import mask_number, normalize_number
+from airflow_provider_sms.rules.text import unstorable_problems
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -43,6 +44,16 @@ def _masked(raw: object) -> str:
         return mask_number(raw)
 
 
+def refuse_unstorable(task: Any) -> None:
+    """Raise :class:`~airflow_provider_sms.exceptions.SmsValidationError` naming each rendered
+    templated field of ``task`` that holds a lone surrogate: Airflow would crash saving it as a
+    rendered field (``UnicodeEncodeError``), and no gateway could take it. Call it once rendered,
+    before Airflow saves the rendered fields; nothing is quoted."""
+    problems = unstorable_problems({name: getattr(task, name, None) for name in task.template_fields})
+    if problems:
+        raise SmsValidationError(problems)
+
+
 class SmsBaseOperator(BaseOperator):
     """Base of the SMS operators: holds ``sms_conn_id`` and builds the hook its type names.
 
@@ -67,8 +78,11 @@ class SmsBaseOperator(BaseOperator):
 
         Hooked here rather than in ``render_template_fields`` because a mapped task renders its
         unmapped copy through this method; either way it runs before the rendered fields are saved.
+        A rendered value Airflow could not save (a lone surrogate) fails the task here, with an
+        :class:`~airflow_provider_sms.exceptions.SmsValidationError` naming the field.
         """
         super()._do_render_template_fields(*args, **kwargs)
+        refuse_unstorable(self)
         if not self.mask_recipients:
             return
         # A new dict, never a mutation: Airflow runs shallow copies of the DAG's operator.

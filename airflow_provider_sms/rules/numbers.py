@@ -21,6 +21,7 @@ _FICTION = {"+3363998": 12, "+447700900": 13}
 #: A run of digits that may be a phone number inside free text (log lines, vendor messages).
 _NUMBER_IN_TEXT = re.compile(r"\+?\d[\d .-]{6,}\d")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Fewest digits a run needs to be taken for a phone number (French mobiles have 9 after the 0).
 _MIN_PHONE_DIGITS = 9
 #: Regions tried for a national number that is invalid in France (overseas departments).
@@ -109,7 +110,8 @@ def mask_number(number: object) -> str:
         if isinstance(number, int) and not isinstance(number, bool):
             text = str(number)
         elif isinstance(number, str):
-            text = number.strip()
+            # A lone surrogate kept in the mask would make the error or log line unwritable.
+            text = number.strip() if number.isascii() else _LONE_SURROGATE.sub("?", number.strip())
         else:
             return "<none>" if number is None else f"<{type(number).__name__}>"
         if not text:

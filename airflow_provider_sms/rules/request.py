@@ -16,7 +16,13 @@ from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients
 from airflow_provider_sms.rules.options import choice_problems
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems, utc_now
-from airflow_provider_sms.rules.text import SegmentInfo, control_characters, describe_chars, shorten
+from airflow_provider_sms.rules.text import (
+    SegmentInfo,
+    control_characters,
+    describe_chars,
+    lone_surrogate_problem,
+    shorten,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -167,6 +173,9 @@ def label_problems(name: str, value: object) -> list[str]:
     controls = control_characters(value)
     if controls:
         problems.append(f"{name} has control characters: {controls}")
+    surrogate = lone_surrogate_problem(name, value)
+    if surrogate:
+        problems.append(surrogate)
     return problems
 
 

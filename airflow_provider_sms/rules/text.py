@@ -9,6 +9,8 @@ mentions them).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -121,17 +123,67 @@ ALLOWED_CONTROLS = frozenset("\n\r\t")
 
 
 def control_characters(text: str) -> str:
-    """The control characters (C0, DEL, C1) and lone surrogates in ``text``, as ``U+0000, U+001B``;
-    empty when there are none. Line breaks and tab are allowed."""
-    found = [
-        c
-        for c in text
-        if c not in ALLOWED_CONTROLS
-        and (ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF)
-    ]
+    """The control characters (C0, DEL, C1) in ``text``, as ``U+0000, U+001B``; empty when there
+    are none. Line breaks and tab are allowed. (Lone surrogates: :func:`lone_surrogate_problem`.)"""
+    found = [c for c in text if c not in ALLOWED_CONTROLS and (ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)]
     unique = list(dict.fromkeys(found))
     shown = ", ".join(f"U+{ord(c):04X}" for c in unique[:10])
     return shown + (f" and {len(unique) - 10} more" if len(unique) > 10 else "")
+
+
+def lone_surrogate_problem(name: str, text: str) -> str | None:
+    """The problem line for a ``text`` holding a lone surrogate (``"\\ud800"``: no UTF-8 form, so
+    neither Airflow's stores nor a gateway can take it), naming ``name`` and the first one's
+    position; ``None`` when there is none. Never quotes the text."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (
+            f"{name} holds characters that cannot be stored or sent "
+            f"(lone surrogate U+{ord(text[exc.start]):04X} at position {exc.start})"
+        )
+    return None
+
+
+#: How deep :func:`unstorable_problems` looks into nested lists and dicts.
+_MAX_DEPTH = 32
+
+
+def unstorable_problems(fields: Mapping[str, object]) -> list[str]:
+    """What in rendered templated ``fields`` (name -> value) Airflow could not store as its
+    rendered fields, nor send: strings with lone surrogates, also inside lists, tuples, sets and
+    dicts (keys too), and paths. One line per string, e.g. ``recipients[2] holds characters that
+    cannot be stored or sent (lone surrogate U+D800 at position 10)``; never quotes a value."""
+    problems: list[str] = []
+    for name, value in fields.items():
+        _walk(name, value, 0, problems)
+    return problems
+
+
+def _walk(path: str, value: object, depth: int, problems: list[str]) -> None:
+    if isinstance(value, str):
+        problem = lone_surrogate_problem(path, value)
+        if problem:
+            problems.append(problem)
+    elif isinstance(value, os.PathLike):
+        try:
+            _walk(path, str(value), depth, problems)
+        except Exception:  # an exotic path that cannot even be shown: Airflow's concern, not ours
+            return
+    elif depth >= _MAX_DEPTH:
+        return
+    elif isinstance(value, Mapping):
+        for index, (key, item) in enumerate(value.items()):
+            # A key is named only when it is a plain name (so never a phone number).
+            named = isinstance(key, str) and key.isascii() and key.isidentifier()
+            if not named:
+                _walk(f"{path} key #{index}", key, depth + 1, problems)
+            _walk(f"{path}[{key!r}]" if named else f"{path}[#{index}]", item, depth + 1, problems)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(value):
+            _walk(f"{path}[{index}]", item, depth + 1, problems)
 
 
 def text_problems(text: object) -> list[str]:
@@ -145,10 +197,16 @@ def text_problems(text: object) -> list[str]:
         return ["message is empty"]
     if not text.strip():
         return ["message is only whitespace"]
+    problems = []
     controls = control_characters(text)
     if controls:
-        return [f"message has control characters or invalid text: {controls} (only line breaks and tab)"]
-    return []
+        problems.append(
+            f"message has control characters or invalid text: {controls} (only line breaks and tab)"
+        )
+    surrogate = lone_surrogate_problem("message", text)
+    if surrogate:
+        problems.append(surrogate)
+    return problems
 
 
 def too_many_segments(info: SegmentInfo, gateway: str, limit: int, source: str) -> str:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, AirflowSkipException, BaseSensorOperator
 
+from airflow_provider_sms.exceptions import SmsValidationError
+from airflow_provider_sms.rules.text import unstorable_problems
 from airflow_provider_sms.tracking.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL
 
 if TYPE_CHECKING:
@@ -46,6 +48,14 @@ class SmsSensor(BaseSensorOperator):
         self.deferrable = bool(deferrable)
         self.max_backoff = float(max_backoff)
         self._next_poke_at: float | None = None
+
+    def _do_render_template_fields(self, *args: Any, **kwargs: Any) -> None:
+        """Render as usual, then refuse (``SmsValidationError`` naming the field) a rendered value
+        Airflow could not save as a rendered field: a lone surrogate (``UnicodeEncodeError``)."""
+        super()._do_render_template_fields(*args, **kwargs)
+        problems = unstorable_problems({name: getattr(self, name, None) for name in self.template_fields})
+        if problems:
+            raise SmsValidationError(problems)
 
     @cached_property
     def hook(self) -> SmsHook:

@@ -166,10 +166,13 @@ class SmsDeliverySensor(SmsSensor):
     def _poll(self) -> DeliveryOutcome:
         """Ask the gateway about the messages not known to be final; classify all of them.
 
-        A transient gateway error counts as "not final yet": the next poke tries again.
+        A transient gateway error counts as "not final yet": the next poke tries again. A failed
+        read of the categories' figures only turns that shortcut off (warned once).
         """
         tracker = self.tracker
         outcome = tracker.poll(lambda: self.hook)
+        if note := tracker.gate.notice():
+            self.log.warning("%s", note)
         if self._memory is not None:
             if outcome.done:
                 self._memory.forget()
@@ -263,6 +266,7 @@ class SmsDeliverySensor(SmsSensor):
                 poke_interval=self.poke_interval,
                 deadline=time.time() + self.timeout,
                 max_backoff=self.max_backoff,
+                category_figures=tracker.gate.enabled,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

@@ -7,12 +7,19 @@ has moved, and the :class:`~airflow_provider_sms.tracking.delivery.DeliveryTrack
 It does a per-message pass when the figures move, on the first poll, and at least every
 :data:`FULL_PASS_EVERY_POLLS` polls or :data:`FULL_PASS_EVERY_SECONDS` seconds (a safety net for
 figures that lag: ``docs/vendor-apis.md`` A45).
+
+The figures are a shortcut, never a verdict: when reading them fails (an unknown category, a 5xx,
+a rate limit, a reply of an unexpected shape), the gate turns itself off, and that poll and every
+later one of the wait ask about each message, as on a gateway without figures (whose errors the
+tracker handles as usual); :meth:`SummaryGate.notice` says so once.
 """
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
+
+from airflow_provider_sms.exceptions import SmsError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +34,8 @@ FULL_PASS_EVERY_SECONDS = 300.0
 MAX_CATEGORIES = 4
 
 Figures = tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+#: What a failed figures read may raise: a gateway error, or a reply the parser could not read.
+FIGURES_FAILURES = (SmsError, ValueError, TypeError, ArithmeticError, LookupError)
 
 
 class SummaryGate:
@@ -35,6 +44,7 @@ class SummaryGate:
     :param every_polls: a full pass at least every this many polls.
     :param every_seconds: a full pass at least this often.
     :param clock: monotonic time source (tests pass their own).
+    :param enabled: read the figures at all (``False``: an earlier read of this wait failed).
     """
 
     def __init__(
@@ -42,6 +52,7 @@ class SummaryGate:
         every_polls: int = FULL_PASS_EVERY_POLLS,
         every_seconds: float = FULL_PASS_EVERY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        enabled: bool = True,
     ) -> None:
         self.every_polls, self.every_seconds, self.clock = max(1, every_polls), every_seconds, clock
         self.last: Figures | None = None
@@ -50,6 +61,10 @@ class SummaryGate:
         self.skipped = 0
         #: Per-message passes skipped so far (for logs and benchmarks).
         self.skipped_total = 0
+        #: ``False`` once a figures read failed: per-message passes only, for the rest of the wait.
+        self.enabled = enabled
+        #: The error class of the read that turned the gate off, until :meth:`notice` reports it.
+        self._failure: str | None = None
 
     @staticmethod
     def categories(source: Any, refs: Sequence[MessageRef]) -> list[str]:
@@ -64,13 +79,41 @@ class SummaryGate:
 
     def skip(self, source: Any, refs: Sequence[MessageRef]) -> bool:
         """Read the figures of ``refs``' categories (when possible); True when nothing moved."""
-        chosen = self.categories(source, refs)
-        return bool(chosen) and self.can_skip({c: source.get_status_summary(c) for c in chosen})
+        chosen = self.categories(source, refs) if self.enabled else []
+        if not chosen:
+            return False
+        try:
+            figures = {c: source.get_status_summary(c) for c in chosen}
+        except FIGURES_FAILURES as exc:
+            return self._turn_off(exc)
+        return self.can_skip(figures)
 
     async def askip(self, source: Any, refs: Sequence[MessageRef]) -> bool:
         """Async twin of :meth:`skip` (``await source.aget_status_summary``)."""
-        chosen = self.categories(source, refs)
-        return bool(chosen) and self.can_skip({c: await source.aget_status_summary(c) for c in chosen})
+        chosen = self.categories(source, refs) if self.enabled else []
+        if not chosen:
+            return False
+        try:
+            figures = {c: await source.aget_status_summary(c) for c in chosen}
+        except FIGURES_FAILURES as exc:
+            return self._turn_off(exc)
+        return self.can_skip(figures)
+
+    def _turn_off(self, exc: Exception) -> bool:
+        """A figures read failed: per-message passes from now on (this poll's included)."""
+        self.enabled, self._failure, self.last, self._seen = False, type(exc).__name__, None, None
+        return False
+
+    def notice(self) -> str | None:
+        """The warning to log once the gate turned itself off (``None`` otherwise, and after the
+        first call): the error class only, no number."""
+        failure, self._failure = self._failure, None
+        if failure is None:
+            return None
+        return (
+            f"Could not read the delivery figures of the messages' categories ({failure}); "
+            "asking about each message instead for the rest of this wait"
+        )
 
     def can_skip(self, figures: dict[str, dict[str, int]]) -> bool:
         """True when the figures equal those of the last per-message pass and no safety-net pass
@@ -93,7 +136,12 @@ class SummaryGate:
         """The reference figures and the safety-net counters, as JSON (meaningful in another
         process only with a wall-clock ``clock``)."""
         figures = [[c, [list(pair) for pair in f]] for c, f in self.last] if self.last else None
-        return {"figures": figures, "last_pass_at": self.last_pass_at, "skipped": self.skipped}
+        return {
+            "figures": figures,
+            "last_pass_at": self.last_pass_at,
+            "skipped": self.skipped,
+            "enabled": self.enabled,
+        }
 
     def restore(self, saved: Mapping[str, Any]) -> None:
         """Take back a :meth:`snapshot`; anything malformed leaves the gate as new (a full pass)."""
@@ -106,5 +154,6 @@ class SummaryGate:
             )
             self.last_pass_at = float(saved.get("last_pass_at") or 0.0)
             self.skipped = int(saved.get("skipped") or 0)
+            self.enabled = saved.get("enabled") is not False
         except (TypeError, ValueError):
             self.last, self.last_pass_at, self.skipped = None, 0.0, 0

@@ -35,6 +35,7 @@ from airflow_provider_sms.tracking.delivery import (
     describe_counts,
     event_statuses,
 )
+from airflow_provider_sms.tracking.figures_gate import SummaryGate
 from airflow_provider_sms.triggers.polling import PollingTrigger
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class SmsDeliveryTrigger(PollingTrigger):
         in-process triggerer has no timeout, still ends).
     :param max_backoff: cap, in seconds, of the pause after failed polls (see
         :func:`~airflow_provider_sms.tracking.delivery.backoff_delay`).
+    :param category_figures: read the categories' figures first (:mod:`~airflow_provider_sms.tracking.figures_gate`);
+        ``False`` when the sensor's own read failed: every poll asks about each message.
     """
 
     poll_name = "Delivery status poll"
@@ -77,6 +80,7 @@ class SmsDeliveryTrigger(PollingTrigger):
         poke_interval: float = 60.0,
         deadline: float | None = None,
         max_backoff: float = DEFAULT_MAX_BACKOFF,
+        category_figures: bool = True,
     ) -> None:
         super().__init__(
             sms_conn_id=sms_conn_id, poke_interval=poke_interval, deadline=deadline, max_backoff=max_backoff
@@ -88,6 +92,7 @@ class SmsDeliveryTrigger(PollingTrigger):
         ]
         self.final_statuses = [as_status(s).to_dict() for s in final_statuses or []]
         self.failure_states = [str(s) for s in failure_states]
+        self.category_figures = bool(category_figures)
 
     def __repr__(self) -> str:
         """Counts only: the kwargs hold phone numbers, and a repr may end up in a log."""
@@ -105,11 +110,17 @@ class SmsDeliveryTrigger(PollingTrigger):
                 "poke_interval": self.poke_interval,
                 "deadline": self.deadline,
                 "max_backoff": self.max_backoff,
+                "category_figures": self.category_figures,
             },
         )
 
     def _begin(self) -> None:
-        self._tracker = DeliveryTracker(self.messages, self.failure_states, self.final_statuses)
+        self._tracker = DeliveryTracker(
+            self.messages,
+            self.failure_states,
+            self.final_statuses,
+            gate=SummaryGate(enabled=self.category_figures),
+        )
         self._progress = ""
 
     def _payload(self, status: str) -> dict[str, Any]:
@@ -123,6 +134,8 @@ class SmsDeliveryTrigger(PollingTrigger):
     async def _poll_once(self, hook: SmsHook) -> TriggerEvent | None:
         """One :meth:`~airflow_provider_sms.tracking.delivery.DeliveryTracker.apoll`; the event once all are final."""
         outcome = await self._tracker.apoll(hook)
+        if note := self._tracker.gate.notice():
+            self.log.warning("%s", note)
         if self._tracker.last_error is not None:
             raise self._tracker.last_error  # transient (the tracker re-raises the others): back off
         if outcome.done:
