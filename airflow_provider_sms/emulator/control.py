@@ -12,7 +12,7 @@ from airflow_provider_sms.emulator.replies import BAD_JSON, FAULTS, STATE, json_
 from airflow_provider_sms.emulator.state import VENDORS
 
 PREFIX = "/_emulator"
-_CONFIG_FIELDS = ("delivery_delay", "latency_ms", "credits")
+_CONFIG_FIELDS = ("delivery_delay", "latency_ms", "credits", "clock_offset", "tag_page_size")
 
 
 def _bad_request(message: str) -> web.Response:
@@ -30,11 +30,26 @@ async def _json_body(request: web.Request) -> Any:
     return parse_body(await request.read())
 
 
+async def _object_body(request: web.Request, fields: tuple[str, ...]) -> dict[str, Any] | web.Response:
+    """The JSON object body with only ``fields`` in it, or the 400 reply saying what is wrong."""
+    body = await _json_body(request)
+    if body is BAD_JSON or not isinstance(body, dict):
+        return _bad_request("the body must be a JSON object")
+    unknown = set(body) - set(fields)
+    if unknown:
+        return _bad_request(f"unknown field(s): {', '.join(sorted(unknown))}")
+    return body
+
+
 async def health(request: web.Request) -> web.Response:
     """``GET /_emulator/health``: liveness plus a few counters and the settings in force."""
     state = request.app[STATE]
     with state.lock:
-        counts = {"requests": len(state.request_log), "messages": len(state.messages)}
+        counts = {
+            "requests": len(state.request_log),
+            "messages": len(state.messages),
+            "pending_commits": state.pending_commits,
+        }
     return json_reply({"status": "ok", **counts, "config": state.describe()})
 
 
@@ -89,13 +104,11 @@ async def config_get(request: web.Request) -> web.Response:
 
 
 async def config_set(request: web.Request) -> web.Response:
-    """``POST /_emulator/config`` ``{"delivery_delay", "latency_ms", "credits"}`` (each optional)."""
-    body = await _json_body(request)
-    if body is BAD_JSON or not isinstance(body, dict):
-        return _bad_request("the body must be a JSON object")
-    unknown = set(body) - set(_CONFIG_FIELDS)
-    if unknown:
-        return _bad_request(f"unknown field(s): {', '.join(sorted(unknown))}")
+    """``POST /_emulator/config`` ``{"delivery_delay", "latency_ms", "credits", "clock_offset",
+    "tag_page_size"}`` (each optional)."""
+    body = await _object_body(request, _CONFIG_FIELDS)
+    if isinstance(body, web.Response):
+        return body
     try:
         return json_reply(request.app[STATE].configure(**body))
     except ValueError as exc:
@@ -105,12 +118,9 @@ async def config_set(request: web.Request) -> web.Response:
 async def inbound(request: web.Request) -> web.Response:
     """``POST /_emulator/inbound`` ``{"vendor", "number", "text", "category"}``: a reply from a number
     (a text starting with STOP also lists the number); 201 with what was stored."""
-    body = await _json_body(request)
-    if body is BAD_JSON or not isinstance(body, dict):
-        return _bad_request("the body must be a JSON object")
-    unknown = set(body) - {"vendor", "number", "text", "category"}
-    if unknown:
-        return _bad_request(f"unknown field(s): {', '.join(sorted(unknown))}")
+    body = await _object_body(request, ("vendor", "number", "text", "category"))
+    if isinstance(body, web.Response):
+        return body
     try:
         stored = inject(
             request.app[STATE],

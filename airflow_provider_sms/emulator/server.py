@@ -11,6 +11,7 @@ import ipaddress
 import json
 import socket
 import threading
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -27,9 +28,16 @@ from airflow_provider_sms.emulator import (
 from airflow_provider_sms.emulator.faults import FaultSet, make_rule
 from airflow_provider_sms.emulator.middleware import api_middleware
 from airflow_provider_sms.emulator.primotexto import PRIMOTEXTO_API_KEY
-from airflow_provider_sms.emulator.replies import FAULTS, STATE
+from airflow_provider_sms.emulator.replies import FAULTS, STATE, stamp_date
 from airflow_provider_sms.emulator.smspartner import SMSPARTNER_API_KEY
-from airflow_provider_sms.emulator.state import PRIMOTEXTO, SMSPARTNER, VENDORS, EmulatorState, Settings
+from airflow_provider_sms.emulator.state import (
+    PRIMOTEXTO,
+    SMSPARTNER,
+    TAG_PAGE_SIZE,
+    VENDORS,
+    EmulatorState,
+    Settings,
+)
 
 _API_KEYS = {PRIMOTEXTO: PRIMOTEXTO_API_KEY, SMSPARTNER: SMSPARTNER_API_KEY}
 
@@ -39,6 +47,7 @@ def build_app(state: EmulatorState, faults: FaultSet) -> web.Application:
     app = web.Application(middlewares=[api_middleware], client_max_size=8 * 1024 * 1024)
     app[STATE] = state
     app[FAULTS] = faults
+    app.on_response_prepare.append(stamp_date)
     primotexto.add_routes(app)
     primotexto_account.add_routes(app)
     inbound.add_routes(app)
@@ -81,6 +90,9 @@ class GatewayEmulator:
     :param latency_ms: delay added to every ``/v1`` and ``/v2`` request.
     :param credits: starting Primotexto credits and SMS Partner balance (EUR), each.
     :param subaccounts: number of SMS Partner sub-accounts to seed.
+    :param clock_offset: seconds the gateway's clock is ahead of real time (negative: behind); it
+        shifts every time the APIs report or check (``Date`` header included).
+    :param tag_page_size: entries per page of SMS Partner ``bulk-status-by-tag``.
     :param allow_remote: allow binding a non-loopback interface.
     """
 
@@ -93,6 +105,8 @@ class GatewayEmulator:
         latency_ms: float = 0,
         credits: float = 10000.0,
         subaccounts: int = 47,
+        clock_offset: float = 0.0,
+        tag_page_size: int = TAG_PAGE_SIZE,
         allow_remote: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -101,8 +115,16 @@ class GatewayEmulator:
             raise ValueError(f"subaccounts must be an integer >= 0; got {subaccounts!r}")
         self.host = host
         self.port = port
-        self.state = EmulatorState(Settings(delivery_delay, latency_ms, credits, subaccounts))
-        self.state.configure(delivery_delay=delivery_delay, latency_ms=latency_ms, credits=credits)
+        live = {
+            "delivery_delay": delivery_delay,
+            "latency_ms": latency_ms,
+            "credits": credits,
+            "clock_offset": clock_offset,
+            "tag_page_size": tag_page_size,
+        }
+        self.state = EmulatorState(Settings(subaccounts=subaccounts))
+        self.state.configure(**live)  # checks the values
+        self.state.initial = replace(self.state.settings)
         self.faults = FaultSet()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -220,6 +242,7 @@ class GatewayEmulator:
         after: int = 0,
         count: int | None = None,
         latency_ms: float | None = None,
+        commit_delay: float | None = None,
         retry_after: float | None = None,
         http_status: int | None = None,
         code: int | None = None,
@@ -230,15 +253,19 @@ class GatewayEmulator:
         """Add a fault rule (see ``docs/emulator.md``); raises :class:`ValueError` on bad arguments.
 
         :param kind: ``latency``, ``server_error``, ``rate_limit``, ``drop``, ``accept_then_drop``,
-            ``accept_then_error`` or ``vendor_error``. ``accept_then_error`` handles the request (a
-            send is accepted, charged and recorded), then answers HTTP ``http_status`` (default 500)
-            with an empty body instead of the vendor's reply.
+            ``accept_then_error``, ``vendor_error`` or ``commit_delay``. ``accept_then_error``
+            handles the request (a send is accepted, charged and recorded), then answers HTTP
+            ``http_status`` (default 500) with an empty body instead of the vendor's reply.
+            ``commit_delay`` answers as usual but commits a send (records, charges, shows it to
+            status calls) ``commit_delay`` seconds after its request arrived; it adds up with the
+            other rules like ``latency``.
         :param vendor: only requests to this API (``primotexto`` / ``smspartner``).
         :param path: only requests whose URL path contains this string.
         :param method: only this HTTP method.
         :param after: let this many matching requests through untouched first.
         :param count: act on this many requests, then stop (``None``: all that follow).
         :param latency_ms: delay of a ``latency`` rule (required there, refused elsewhere).
+        :param commit_delay: seconds of a ``commit_delay`` rule (required there, refused elsewhere).
         :param retry_after: ``Retry-After`` seconds of a ``rate_limit`` reply (default 1).
         :param http_status: status of the reply (``server_error``, ``rate_limit``,
             ``accept_then_error``, ``vendor_error``).
@@ -260,6 +287,7 @@ class GatewayEmulator:
                 after=after,
                 count=count,
                 latency_ms=latency_ms,
+                commit_delay=commit_delay,
                 retry_after=retry_after,
                 http_status=http_status,
                 code=code,
@@ -278,10 +306,19 @@ class GatewayEmulator:
         delivery_delay: float | None = None,
         latency_ms: float | None = None,
         credits: float | None = None,
+        clock_offset: float | None = None,
+        tag_page_size: int | None = None,
     ) -> None:
-        """Change live settings; ``credits`` sets both balances. Messages already accepted keep
-        the delivery delay that was in force when they were accepted."""
-        self.state.configure(delivery_delay=delivery_delay, latency_ms=latency_ms, credits=credits)
+        """Change live settings (``None``: unchanged); ``credits`` sets both balances. Messages
+        already accepted keep the delivery delay that was in force when they were accepted;
+        ``clock_offset`` shifts the dates reported for them too."""
+        self.state.configure(
+            delivery_delay=delivery_delay,
+            latency_ms=latency_ms,
+            credits=credits,
+            clock_offset=clock_offset,
+            tag_page_size=tag_page_size,
+        )
 
     def requests(self, vendor: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         """Requests received (oldest first, last 100,000), API keys redacted."""
