@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_provider_sms.emulator import external
 from airflow_provider_sms.emulator.faults import rule_from_json
 from airflow_provider_sms.emulator.inbound import inject
 from airflow_provider_sms.emulator.replies import BAD_JSON, FAULTS, STATE, json_reply, parse_body
@@ -13,6 +14,8 @@ from airflow_provider_sms.emulator.state import VENDORS
 
 PREFIX = "/_emulator"
 _CONFIG_FIELDS = ("delivery_delay", "latency_ms", "credits", "clock_offset", "tag_page_size")
+_INJECT_FIELDS = ("vendor", "number", "text", "seconds_ago", "state", "category", "sender")
+_STATE_FIELDS = ("vendor", "message_id", "state", "number", "seconds_ago")
 
 
 def _bad_request(message: str) -> web.Response:
@@ -134,11 +137,55 @@ async def inbound(request: web.Request) -> web.Response:
     return json_reply(stored, 201)
 
 
+async def message_add(request: web.Request) -> web.Response:
+    """``POST /_emulator/messages`` ``{"vendor", "number", "text", "seconds_ago", "state", "category",
+    "sender"}`` (``vendor`` and ``number`` required): a message another system sent; 201 with it."""
+    body = await _object_body(request, _INJECT_FIELDS)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        kwargs = {k: v for k, v in body.items() if k not in ("vendor", "number", "state")}
+        record = external.inject_message(
+            request.app[STATE],
+            body.get("vendor", ""),
+            body.get("number", ""),
+            state_name=body.get("state"),
+            **kwargs,
+        )
+    except (TypeError, ValueError) as exc:
+        return _bad_request(str(exc))
+    return json_reply(record, 201)
+
+
+async def message_state(request: web.Request) -> web.Response:
+    """``POST /_emulator/messages/state`` ``{"vendor", "message_id", "state", "number",
+    "seconds_ago"}``: a message reaches ``state`` at that time; 404 when there is no such message."""
+    body = await _object_body(request, _STATE_FIELDS)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        record = external.set_message_state(
+            request.app[STATE],
+            body.get("vendor", ""),
+            body.get("message_id", ""),
+            body.get("state", ""),
+            number=body.get("number"),
+            seconds_ago=body.get("seconds_ago", 0.0),
+        )
+    except LookupError as exc:
+        return json_reply({"error": str(exc)}, 404)
+    except (TypeError, ValueError) as exc:
+        return _bad_request(str(exc))
+    return json_reply(record)
+
+
 def add_routes(app: web.Application) -> None:
     """Register the ``/_emulator`` routes."""
     app.router.add_get(f"{PREFIX}/health", health)
     app.router.add_get(f"{PREFIX}/requests", requests_)
     app.router.add_get(f"{PREFIX}/messages", messages)
+    app.router.add_post(f"{PREFIX}/messages", message_add)
+    app.router.add_post(f"{PREFIX}/messages/state", message_state)
     app.router.add_get(f"{PREFIX}/faults", faults_get)
     app.router.add_post(f"{PREFIX}/faults", faults_add)
     app.router.add_delete(f"{PREFIX}/faults", faults_clear)

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from airflow_provider_sms.emulator import (
     control,
+    external,
     inbound,
     primotexto,
     primotexto_account,
@@ -341,6 +342,59 @@ class GatewayEmulator:
     def inject_stop(self, vendor: str, number: str) -> dict[str, Any]:
         """A ``STOP`` reply from ``number``: the number joins the gateway's STOP list."""
         return inbound.inject(self.state, vendor, number, "STOP")
+
+    def inject_message(
+        self,
+        vendor: str,
+        number: str,
+        *,
+        text: str = external.DEFAULT_TEXT,
+        seconds_ago: float = 0.0,
+        state: str | None = None,
+        category: str | None = None,
+        sender: str | None = None,
+    ) -> dict[str, Any]:
+        """Record a message another system sent to ``number`` ``seconds_ago`` seconds ago (not charged).
+
+        :param state: ``None``: the number's usual fate, final ``delivery_delay`` after the
+            message's time; ``pending``: never final; ``delivered``, ``bounced``, ``error`` or
+            ``unsubscribed``: in that state since the message's time.
+        :param category: Primotexto category / SMS Partner tag (listed by ``bulk-status-by-tag``).
+        :returns: the message as :meth:`messages` shows it, ``message_id`` included (Primotexto
+            ``snapshotId``; SMS Partner ``message_id`` of a send of its own).
+        :raises ValueError: bad vendor, number (not a mobile), time, state or text.
+        """
+        return external.inject_message(
+            self.state,
+            vendor,
+            number,
+            text=text,
+            seconds_ago=seconds_ago,
+            state_name=state,
+            category=category,
+            sender=sender,
+        )
+
+    def set_message_state(
+        self,
+        vendor: str,
+        message_id: str | int,
+        state: str,
+        *,
+        number: str | None = None,
+        seconds_ago: float = 0.0,
+    ) -> dict[str, Any]:
+        """Put a message in ``state`` as of ``seconds_ago`` seconds ago (negative: in the future, pending
+        until then); its state date moves there. ``pending`` makes it pending for good.
+
+        :param message_id: Primotexto ``snapshotId``, SMS Partner ``message_id``.
+        :param number: the recipient; needed on SMS Partner when the send has several.
+        :returns: the message as :meth:`messages` shows it.
+        :raises LookupError: no such message. :raises ValueError: bad argument.
+        """
+        return external.set_message_state(
+            self.state, vendor, message_id, state, number=number, seconds_ago=seconds_ago
+        )
 
     def replies(self, vendor: str | None = None) -> list[dict[str, Any]]:
         """Replies injected so far, oldest first."""
