@@ -24,6 +24,7 @@ from airflow_provider_sms.emulator import (
     primotexto_account,
     smspartner,
     smspartner_account,
+    smspartner_bulk,
     smspartner_status,
 )
 from airflow_provider_sms.emulator.faults import FaultSet, make_rule
@@ -53,6 +54,7 @@ def build_app(state: EmulatorState, faults: FaultSet) -> web.Application:
     primotexto_account.add_routes(app)
     inbound.add_routes(app)
     smspartner.add_routes(app)
+    smspartner_bulk.add_routes(app)
     smspartner_status.add_routes(app)
     smspartner_account.add_routes(app)
     control.add_routes(app)
