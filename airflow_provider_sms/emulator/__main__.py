@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
@@ -18,6 +19,7 @@ from airflow_provider_sms.emulator.numbers import (
 from airflow_provider_sms.emulator.primotexto import PRIMOTEXTO_API_KEY
 from airflow_provider_sms.emulator.server import GatewayEmulator, is_loopback
 from airflow_provider_sms.emulator.smspartner import SMSPARTNER_API_KEY
+from airflow_provider_sms.emulator.state import TAG_PAGE_SIZE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,6 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--subaccounts", type=int, default=47, help="SMS Partner sub-accounts to seed (default: 47)"
     )
     parser.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        help="seconds the gateway's clock is ahead of real time, negative for behind (default: 0)",
+    )
+    parser.add_argument(
+        "--tag-page-size",
+        type=int,
+        default=TAG_PAGE_SIZE,
+        help=f"SMS Partner bulk-status-by-tag entries per page (default: {TAG_PAGE_SIZE})",
+    )
+    parser.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback host (the keys are public!)"
     )
     return parser
@@ -66,6 +80,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--port must be 0..65535")
     if args.subaccounts < 0:
         parser.error("--subaccounts must be >= 0")
+    if args.tag_page_size < 1:
+        parser.error("--tag-page-size must be >= 1")
+    if not math.isfinite(args.clock_offset):
+        parser.error("--clock-offset must be a finite number")
     return args
 
 
@@ -79,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         credits=args.credits,
         subaccounts=args.subaccounts,
+        clock_offset=args.clock_offset,
+        tag_page_size=args.tag_page_size,
         allow_remote=args.allow_remote,
     )
     stop = threading.Event()

@@ -5,9 +5,13 @@ recorded) and then lose the reply: the connection is dropped, or an HTTP 500 (or
 with an empty body comes back. They reproduce the case a client must not resend blindly: the SMS
 left, the reply did not.
 
-Rules are checked in the order they were added. Every matching ``latency`` rule that fires adds its
-delay; the first *terminal* rule (any other kind) that fires decides the reply, and the terminal
-rules after it neither see nor count that request.
+A ``commit_delay`` rule changes when a send's effects land, not the reply: the send is answered as
+usual but committed (recorded, charged, visible to status calls) ``commit_delay`` seconds after its
+request arrived (see :mod:`~airflow_provider_sms.emulator.commit`).
+
+Rules are checked in the order they were added. Every matching ``latency`` or ``commit_delay`` rule
+that fires adds its delay; the first *terminal* rule (any other kind) that fires decides the reply,
+and the terminal rules after it neither see nor count that request.
 
 A rule with a ``probability`` acts on each eligible request (past ``after``, before ``count`` is
 used up) with that probability, drawn from its own ``random.Random(seed)``: for one seed and one
@@ -31,7 +35,19 @@ DROP = "drop"
 ACCEPT_THEN_DROP = "accept_then_drop"
 ACCEPT_THEN_ERROR = "accept_then_error"
 VENDOR_ERROR = "vendor_error"
-KINDS = (LATENCY, SERVER_ERROR, RATE_LIMIT, DROP, ACCEPT_THEN_DROP, ACCEPT_THEN_ERROR, VENDOR_ERROR)
+COMMIT_DELAY = "commit_delay"
+KINDS = (
+    LATENCY,
+    SERVER_ERROR,
+    RATE_LIMIT,
+    DROP,
+    ACCEPT_THEN_DROP,
+    ACCEPT_THEN_ERROR,
+    VENDOR_ERROR,
+    COMMIT_DELAY,
+)
+#: Kinds that add up with the other rules instead of deciding the reply.
+NON_TERMINAL = (LATENCY, COMMIT_DELAY)
 
 _FIELDS = (
     "kind",
@@ -41,6 +57,7 @@ _FIELDS = (
     "after",
     "count",
     "latency_ms",
+    "commit_delay",
     "retry_after",
     "http_status",
     "code",
@@ -69,6 +86,7 @@ class FaultRule:
     after: int = 0
     count: int | None = None
     latency_ms: float | None = None
+    commit_delay: float | None = None
     retry_after: float | None = None
     http_status: int | None = None
     code: int | None = None
@@ -120,6 +138,7 @@ def make_rule(
     after: int = 0,
     count: int | None = None,
     latency_ms: float | None = None,
+    commit_delay: float | None = None,
     retry_after: float | None = None,
     http_status: int | None = None,
     code: int | None = None,
@@ -130,6 +149,31 @@ def make_rule(
     """Validate the arguments and build a rule. Raises :class:`ValueError` on a bad argument."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+    _check_matching(vendor, path, method, after, count)
+    _check_amount(kind, LATENCY, "latency_ms", latency_ms)
+    _check_amount(kind, COMMIT_DELAY, "commit_delay", commit_delay)
+    _check_reply(kind, retry_after, http_status, code, empty_body)
+    _check_chance(probability, seed)
+    return FaultRule(
+        kind=kind,
+        vendor=vendor,
+        path=path,
+        method=method.upper() if method else None,
+        after=after,
+        count=count,
+        latency_ms=latency_ms,
+        commit_delay=None if commit_delay is None else float(commit_delay),
+        retry_after=retry_after,
+        http_status=http_status,
+        code=code,
+        empty_body=empty_body,
+        probability=None if probability is None else float(probability),
+        seed=seed,
+    )
+
+
+def _check_matching(vendor: object, path: object, method: object, after: object, count: object) -> None:
+    """Which requests a rule looks at, and how many."""
     if vendor is not None and vendor not in VENDORS:
         raise ValueError(f"vendor must be one of {', '.join(VENDORS)} or None; got {vendor!r}")
     if path is not None and not isinstance(path, str):
@@ -139,12 +183,20 @@ def make_rule(
     _check_int("after", after, 0)
     if count is not None:
         _check_int("count", count, 0)
-    if kind == LATENCY:
-        if latency_ms is None:
-            raise ValueError("a latency fault needs latency_ms")
-        _check_number("latency_ms", latency_ms)
-    elif latency_ms is not None:
-        raise ValueError("latency_ms only applies to kind 'latency' (use a separate latency rule)")
+
+
+def _check_amount(kind: str, owner: str, name: str, value: object) -> None:
+    """``value`` is required by kind ``owner`` (a number >= 0) and refused by the other kinds."""
+    if kind == owner:
+        if value is None:
+            raise ValueError(f"a {owner} fault needs {name}")
+        _check_number(name, value)
+    elif value is not None:
+        raise ValueError(f"{name} only applies to kind {owner!r} (use a separate {owner} rule)")
+
+
+def _check_reply(kind: str, retry_after: Any, http_status: Any, code: Any, empty_body: Any) -> None:
+    """The fields shaping the reply of a terminal rule."""
     if retry_after is not None:
         _check_number("retry_after", retry_after)
     if http_status is not None:
@@ -159,6 +211,9 @@ def make_rule(
         raise ValueError(f"empty_body must be true or false; got {empty_body!r}")
     if empty_body and kind not in _BODY_KINDS:
         raise ValueError(f"empty_body only applies to kinds {', '.join(_BODY_KINDS)}")
+
+
+def _check_chance(probability: Any, seed: Any) -> None:
     if probability is not None:
         _check_number("probability", probability)
         if probability > 1:
@@ -167,21 +222,6 @@ def make_rule(
         if probability is None:
             raise ValueError("seed only applies to a rule with a probability")
         _check_int("seed", seed, 0)
-    return FaultRule(
-        kind=kind,
-        vendor=vendor,
-        path=path,
-        method=method.upper() if method else None,
-        after=after,
-        count=count,
-        latency_ms=latency_ms,
-        retry_after=retry_after,
-        http_status=http_status,
-        code=code,
-        empty_body=empty_body,
-        probability=None if probability is None else float(probability),
-        seed=seed,
-    )
 
 
 def rule_from_json(data: Any) -> FaultRule:
@@ -199,10 +239,11 @@ def rule_from_json(data: Any) -> FaultRule:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What the faults say about one request: extra delay and the terminal rule, if any."""
+    """What the faults say about one request: extra delay, commit delay, the terminal rule if any."""
 
     latency_ms: float = 0.0
     rule: FaultRule | None = None
+    commit_delay: float = 0.0
 
 
 NO_FAULT = Decision()
@@ -231,19 +272,21 @@ class FaultSet:
         """Fire the rules that match this request and return their combined effect."""
         if not self._rules:
             return NO_FAULT
-        latency = 0.0
+        latency = commit_delay = 0.0
         terminal: FaultRule | None = None
         with self._lock:
             for rule in self._rules:
-                if rule.kind != LATENCY and terminal is not None:
+                if rule.kind not in NON_TERMINAL and terminal is not None:
                     continue
                 if not rule.matches(vendor, method, path) or not rule.fire():
                     continue
                 if rule.kind == LATENCY:
                     latency += float(rule.latency_ms or 0.0)
+                elif rule.kind == COMMIT_DELAY:
+                    commit_delay += float(rule.commit_delay or 0.0)
                 else:
                     terminal = rule
-        return Decision(latency, terminal)
+        return Decision(latency, terminal, commit_delay)
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:

@@ -16,12 +16,16 @@ from typing import Any
 from aiohttp import web
 
 from airflow_provider_sms.emulator import primotexto, smspartner
+from airflow_provider_sms.emulator.commit import COMMIT_AT
 from airflow_provider_sms.emulator.faults import (
     ACCEPT_THEN_DROP,
     ACCEPT_THEN_ERROR,
+    COMMIT_DELAY,
     DROP,
+    LATENCY,
     RATE_LIMIT,
     SERVER_ERROR,
+    Decision,
     FaultRule,
 )
 from airflow_provider_sms.emulator.replies import BAD_JSON, FAULTS, PAYLOAD, STATE, json_reply, parse_body
@@ -110,12 +114,23 @@ async def _handle(vendor: str, request: web.Request, handler: Any) -> web.Stream
         return http_error(vendor, 500)
 
 
+def _delay_kinds(decision: Decision) -> str | None:
+    """``latency``, ``commit_delay`` or ``latency+commit_delay``: the delay rules that fired."""
+    kinds = [
+        kind
+        for kind, amount in ((LATENCY, decision.latency_ms), (COMMIT_DELAY, decision.commit_delay))
+        if amount > 0
+    ]
+    return "+".join(kinds) or None
+
+
 @web.middleware
 async def api_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Record, delay, fault-inject, then handle one vendor API request."""
     vendor = vendor_of(request.path)
     if vendor is None:
         return await handler(request)
+    received = asyncio.get_running_loop().time()
     state = request.app[STATE]
     raw = await request.read()
     body = parse_body(raw)
@@ -136,13 +151,14 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
         }
     )
     decision = request.app[FAULTS].decide(vendor, request.method, request.path)
+    if decision.commit_delay > 0:
+        request[COMMIT_AT] = received + decision.commit_delay
     delay = state.settings.latency_ms + decision.latency_ms
     if delay > 0:
         await asyncio.sleep(delay / 1000)
     rule = decision.rule
     if rule is None:
-        if decision.latency_ms > 0:
-            record["fault"] = "latency"
+        record["fault"] = _delay_kinds(decision)
         response = await _handle(vendor, request, handler)
     else:
         record["fault"] = rule.kind

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_provider_sms.emulator.commit import commit
 from airflow_provider_sms.emulator.encoding import (
     MAX_SEGMENTS,
     primotexto_invalid_chars,
@@ -107,8 +108,22 @@ def _ms(epoch: float) -> int:
 
 
 # -- sending ---------------------------------------------------------------------------------
+def _sender_error(sender: Any) -> int | None:
+    """The error code of a bad ``sender`` (``None`` or ``""``: no sender, fine)."""
+    if sender in (None, ""):
+        return None
+    if not isinstance(sender, str) or not _SENDER.fullmatch(sender):
+        return 20
+    if len(sender) < 3:
+        return 21
+    if len(sender) > 11:
+        return 22
+    return 23 if sender.isdigit() else None
+
+
 def _validate_send(body: dict[str, Any], now: float) -> web.Response | tuple[str, int, float | None]:
-    """Stateless checks; returns ``(e164, segments, scheduled_epoch)`` or an error reply."""
+    """Stateless checks at gateway time ``now``; returns ``(e164, segments, scheduled)`` (the
+    schedule on the gateway's clock) or an error reply."""
     number = body.get("number")
     if number is None or number == "":
         return error(10)
@@ -126,16 +141,9 @@ def _validate_send(body: dict[str, Any], now: float) -> web.Response | tuple[str
     segs = primotexto_segments(text)
     if segs > MAX_SEGMENTS:
         return error(32)
-    sender = body.get("sender")
-    if sender not in (None, ""):
-        if not isinstance(sender, str) or not _SENDER.fullmatch(sender):
-            return error(20)
-        if len(sender) < 3:
-            return error(21)
-        if len(sender) > 11:
-            return error(22)
-        if sender.isdigit():
-            return error(23)
+    sender_code = _sender_error(body.get("sender"))
+    if sender_code is not None:
+        return error(sender_code)
     date = body.get("date")
     scheduled: float | None = None
     if date is not None:
@@ -153,12 +161,12 @@ async def send(request: web.Request) -> web.StreamResponse:
     body = json_object(request)
     if isinstance(body, web.Response):
         return body
-    now = time.time()
-    checked = _validate_send(body, now)
+    state = request.app[STATE]
+    offset = state.settings.clock_offset
+    checked = _validate_send(body, time.time() + offset)
     if isinstance(checked, web.Response):
         return checked
     e164, segs, scheduled = checked
-    state = request.app[STATE]
     with state.lock:
         if e164 in state.blacklists["unsubscribers"]:
             return error(12)
@@ -168,27 +176,32 @@ async def send(request: web.Request) -> web.StreamResponse:
             return error(90)
         if state.primotexto_credits < segs:
             return error(71)
-        state.primotexto_credits -= segs
-        start = scheduled or now
+        snapshot_id = state.next_snapshot_id()
         fate = FATES.get(e164, "delivered")
-        message = Message(
-            vendor=PRIMOTEXTO,
-            message_id=state.next_snapshot_id(),
-            recipient=e164,
-            text=body["message"],
-            sender=body.get("sender") or None,
-            category=_opt_str(body.get("category")),
-            accepted_at=now,
-            start_at=start,
-            due_at=state.due_at(start, fate),
-            fate=fate,
-            segments=segs,
-            cost=float(segs),
-            marketing="/marketing/" in request.path,
-            campaign_name=_opt_str(body.get("campaignName")),
-        )
-        state.add_message(message)
-    return json_reply({"creditsUsed": float(segs), "snapshotId": message.message_id})
+
+        def apply(now: float) -> None:
+            state.primotexto_credits -= segs
+            start = now if scheduled is None else scheduled - offset
+            message = Message(
+                vendor=PRIMOTEXTO,
+                message_id=snapshot_id,
+                recipient=e164,
+                text=body["message"],
+                sender=body.get("sender") or None,
+                category=_opt_str(body.get("category")),
+                accepted_at=now,
+                start_at=start,
+                due_at=state.due_at(start, fate),
+                fate=fate,
+                segments=segs,
+                cost=float(segs),
+                marketing="/marketing/" in request.path,
+                campaign_name=_opt_str(body.get("campaignName")),
+            )
+            state.add_message(message)
+
+        commit(request, state, apply)
+    return json_reply({"creditsUsed": float(segs), "snapshotId": snapshot_id})
 
 
 def _opt_str(value: Any) -> str | None:
@@ -196,16 +209,17 @@ def _opt_str(value: Any) -> str | None:
 
 
 # -- status and statistics -------------------------------------------------------------------
-def status_body(message: Message, now: float) -> dict[str, Any]:
-    """The ``/messages/status`` object for one message."""
+def status_body(message: Message, now: float, offset: float = 0.0) -> dict[str, Any]:
+    """The ``/messages/status`` object for one message at real time ``now``; dates on the gateway's
+    clock (``offset`` seconds from real time)."""
     outcome = message.outcome(now)
-    sent = _ms(message.start_at)
+    sent = _ms(message.start_at + offset)
     body: dict[str, Any] = {"id": int(message.message_id), "state": message.vendor_state(now), "sent": sent}
     body["submitted"] = sent
     if outcome is not None and message.due_at is not None:
         if outcome == "delivered":
-            body["delivered"] = _ms(message.due_at)
-        body["stateDate"] = _ms(message.due_at)
+            body["delivered"] = _ms(message.due_at + offset)
+        body["stateDate"] = _ms(message.due_at + offset)
     else:
         body["stateDate"] = sent
     body["test"] = False
@@ -229,7 +243,7 @@ async def status(request: web.Request) -> web.StreamResponse:
         return error(10, "snapshotId or identifier is required")
     if message is None:
         return error(16)
-    return json_reply(status_body(message, time.time()))
+    return json_reply(status_body(message, time.time(), state.settings.clock_offset))
 
 
 def own_messages(state: EmulatorState) -> list[Message]:

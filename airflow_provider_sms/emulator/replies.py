@@ -1,8 +1,10 @@
-"""Shared plumbing for the route modules: app keys, the parsed request body, JSON replies."""
+"""Shared plumbing for the route modules: app keys, the parsed request body, JSON replies, and the
+``Date`` header every reply carries (the gateway's clock)."""
 
 from __future__ import annotations
 
 import json
+from email.utils import formatdate
 from functools import partial
 from typing import Any
 
@@ -25,6 +27,11 @@ _dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 def json_reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response in UTF-8 (the vendors send French text unescaped)."""
     return web.Response(text=_dumps(data), status=status, content_type="application/json", headers=headers)
+
+
+async def stamp_date(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare`` hook: ``Date`` on the gateway's clock (real time + ``clock_offset``)."""
+    response.headers["Date"] = formatdate(request.app[STATE].clock(), usegmt=True)
 
 
 def parse_body(raw: bytes) -> Any:

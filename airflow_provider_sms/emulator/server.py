@@ -11,6 +11,7 @@ import ipaddress
 import json
 import socket
 import threading
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -22,14 +23,23 @@ from airflow_provider_sms.emulator import (
     primotexto_account,
     smspartner,
     smspartner_account,
+    smspartner_bulk,
     smspartner_status,
 )
-from airflow_provider_sms.emulator.faults import FaultSet, make_rule
+from airflow_provider_sms.emulator.faults import FaultSet
 from airflow_provider_sms.emulator.middleware import api_middleware
 from airflow_provider_sms.emulator.primotexto import PRIMOTEXTO_API_KEY
-from airflow_provider_sms.emulator.replies import FAULTS, STATE
+from airflow_provider_sms.emulator.replies import FAULTS, STATE, stamp_date
+from airflow_provider_sms.emulator.scenario import ScenarioControls
 from airflow_provider_sms.emulator.smspartner import SMSPARTNER_API_KEY
-from airflow_provider_sms.emulator.state import PRIMOTEXTO, SMSPARTNER, VENDORS, EmulatorState, Settings
+from airflow_provider_sms.emulator.state import (
+    PRIMOTEXTO,
+    SMSPARTNER,
+    TAG_PAGE_SIZE,
+    VENDORS,
+    EmulatorState,
+    Settings,
+)
 
 _API_KEYS = {PRIMOTEXTO: PRIMOTEXTO_API_KEY, SMSPARTNER: SMSPARTNER_API_KEY}
 
@@ -39,10 +49,12 @@ def build_app(state: EmulatorState, faults: FaultSet) -> web.Application:
     app = web.Application(middlewares=[api_middleware], client_max_size=8 * 1024 * 1024)
     app[STATE] = state
     app[FAULTS] = faults
+    app.on_response_prepare.append(stamp_date)
     primotexto.add_routes(app)
     primotexto_account.add_routes(app)
     inbound.add_routes(app)
     smspartner.add_routes(app)
+    smspartner_bulk.add_routes(app)
     smspartner_status.add_routes(app)
     smspartner_account.add_routes(app)
     control.add_routes(app)
@@ -72,8 +84,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class GatewayEmulator:
-    """Primotexto (``/v2``) and SMS Partner (``/v1``) on one local HTTP server.
+class GatewayEmulator(ScenarioControls):
+    """Primotexto (``/v2``) and SMS Partner (``/v1``) on one local HTTP server, driven by the
+    :class:`~airflow_provider_sms.emulator.scenario.ScenarioControls` methods.
 
     :param host: interface to bind; a non-loopback one needs ``allow_remote=True``.
     :param port: TCP port; ``0`` picks a free one (read :attr:`url` after :meth:`start`).
@@ -81,6 +94,9 @@ class GatewayEmulator:
     :param latency_ms: delay added to every ``/v1`` and ``/v2`` request.
     :param credits: starting Primotexto credits and SMS Partner balance (EUR), each.
     :param subaccounts: number of SMS Partner sub-accounts to seed.
+    :param clock_offset: seconds the gateway's clock is ahead of real time (negative: behind); it
+        shifts every time the APIs report or check (``Date`` header included).
+    :param tag_page_size: entries per page of SMS Partner ``bulk-status-by-tag``.
     :param allow_remote: allow binding a non-loopback interface.
     """
 
@@ -93,6 +109,8 @@ class GatewayEmulator:
         latency_ms: float = 0,
         credits: float = 10000.0,
         subaccounts: int = 47,
+        clock_offset: float = 0.0,
+        tag_page_size: int = TAG_PAGE_SIZE,
         allow_remote: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -101,8 +119,16 @@ class GatewayEmulator:
             raise ValueError(f"subaccounts must be an integer >= 0; got {subaccounts!r}")
         self.host = host
         self.port = port
-        self.state = EmulatorState(Settings(delivery_delay, latency_ms, credits, subaccounts))
-        self.state.configure(delivery_delay=delivery_delay, latency_ms=latency_ms, credits=credits)
+        live = {
+            "delivery_delay": delivery_delay,
+            "latency_ms": latency_ms,
+            "credits": credits,
+            "clock_offset": clock_offset,
+            "tag_page_size": tag_page_size,
+        }
+        self.state = EmulatorState(Settings(subaccounts=subaccounts))
+        self.state.configure(**live)  # checks the values
+        self.state.initial = replace(self.state.settings)
         self.faults = FaultSet()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -209,107 +235,3 @@ class GatewayEmulator:
         return json.dumps(
             {"conn_type": vendor, "host": self.url, "password": _API_KEYS[vendor], "extra": dict(extra)}
         )
-
-    def add_fault(
-        self,
-        kind: str,
-        *,
-        vendor: str | None = None,
-        path: str | None = None,
-        method: str | None = None,
-        after: int = 0,
-        count: int | None = None,
-        latency_ms: float | None = None,
-        retry_after: float | None = None,
-        http_status: int | None = None,
-        code: int | None = None,
-        empty_body: bool = False,
-        probability: float | None = None,
-        seed: int | None = None,
-    ) -> None:
-        """Add a fault rule (see ``docs/emulator.md``); raises :class:`ValueError` on bad arguments.
-
-        :param kind: ``latency``, ``server_error``, ``rate_limit``, ``drop``, ``accept_then_drop``,
-            ``accept_then_error`` or ``vendor_error``. ``accept_then_error`` handles the request (a
-            send is accepted, charged and recorded), then answers HTTP ``http_status`` (default 500)
-            with an empty body instead of the vendor's reply.
-        :param vendor: only requests to this API (``primotexto`` / ``smspartner``).
-        :param path: only requests whose URL path contains this string.
-        :param method: only this HTTP method.
-        :param after: let this many matching requests through untouched first.
-        :param count: act on this many requests, then stop (``None``: all that follow).
-        :param latency_ms: delay of a ``latency`` rule (required there, refused elsewhere).
-        :param retry_after: ``Retry-After`` seconds of a ``rate_limit`` reply (default 1).
-        :param http_status: status of the reply (``server_error``, ``rate_limit``,
-            ``accept_then_error``, ``vendor_error``).
-        :param code: the vendor error code of a ``vendor_error`` rule (required there).
-        :param empty_body: ``server_error`` / ``rate_limit`` only: answer with no body at all
-            instead of the vendor-shaped one (what a proxy or load balancer in front would send).
-        :param probability: 0 to 1: act on each eligible request (past ``after``, within
-            ``count``) with this probability instead of always.
-        :param seed: seed of the rule's own ``random.Random`` (only with ``probability``): one seed
-            and one request order hit the same requests. Default: a random seed, shown by
-            ``GET /_emulator/faults``.
-        """
-        self.faults.add(
-            make_rule(
-                kind,
-                vendor=vendor,
-                path=path,
-                method=method,
-                after=after,
-                count=count,
-                latency_ms=latency_ms,
-                retry_after=retry_after,
-                http_status=http_status,
-                code=code,
-                empty_body=empty_body,
-                probability=probability,
-                seed=seed,
-            )
-        )
-
-    def clear_faults(self) -> None:
-        """Remove every fault rule."""
-        self.faults.clear()
-
-    def configure(
-        self,
-        delivery_delay: float | None = None,
-        latency_ms: float | None = None,
-        credits: float | None = None,
-    ) -> None:
-        """Change live settings; ``credits`` sets both balances. Messages already accepted keep
-        the delivery delay that was in force when they were accepted."""
-        self.state.configure(delivery_delay=delivery_delay, latency_ms=latency_ms, credits=credits)
-
-    def requests(self, vendor: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
-        """Requests received (oldest first, last 100,000), API keys redacted."""
-        return self.state.request_records(vendor, path)
-
-    def messages(self, vendor: str | None = None) -> list[dict[str, Any]]:
-        """Messages accepted, one per (recipient, message), with their current vendor state."""
-        return self.state.message_records(vendor)
-
-    def inject_reply(
-        self, vendor: str, number: str, text: str, category: str | None = None
-    ) -> dict[str, Any]:
-        """A reply from ``number``; a text starting with STOP also puts it on the STOP list.
-
-        Primotexto files it under ``category``, by default the category of the latest message sent
-        to that number, and serves it at ``GET /v2/messages/replies``. Returns what was stored.
-        """
-        return inbound.inject(self.state, vendor, number, text, category)
-
-    def inject_stop(self, vendor: str, number: str) -> dict[str, Any]:
-        """A ``STOP`` reply from ``number``: the number joins the gateway's STOP list."""
-        return inbound.inject(self.state, vendor, number, "STOP")
-
-    def replies(self, vendor: str | None = None) -> list[dict[str, Any]]:
-        """Replies injected so far, oldest first."""
-        return inbound.reply_records(self.state, vendor)
-
-    def reset(self) -> None:
-        """Back to the initial state and settings; clears faults and records."""
-        self.state.reset()
-        self.faults.clear()

@@ -1,4 +1,4 @@
-"""SMS Partner API v1 (``/v1/...``): the wire conventions, and the ``/v1/send`` route.
+"""SMS Partner API v1 (``/v1/...``): the wire conventions, what sends share, and ``/v1/send``.
 
 Conventions shared with :mod:`~airflow_provider_sms.emulator.smspartner_status` and
 :mod:`~airflow_provider_sms.emulator.smspartner_account`: ``apiKey`` travels in the JSON body or the
@@ -10,8 +10,8 @@ JSON (code 90), which are HTTP 400 (``docs/vendor-apis.md``, assumptions A1 and 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from typing import Any
@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
+from airflow_provider_sms.emulator.commit import commit
 from airflow_provider_sms.emulator.encoding import MAX_SEGMENTS, smspartner_length
 from airflow_provider_sms.emulator.numbers import FATES, NUMBER_REJECTED, parse_number
 from airflow_provider_sms.emulator.replies import BAD_JSON, STATE, as_int, json_reply, payload, truthy
-from airflow_provider_sms.emulator.state import SMSPARTNER, Message
+from airflow_provider_sms.emulator.state import SMSPARTNER, EmulatorState, Message
 
 SMSPARTNER_API_KEY = "emu-smspartner-key"
 PRICE_PER_SEGMENT = 0.045
@@ -122,9 +123,46 @@ def paris_datetime(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, PARIS).strftime("%Y-%m-%d %H:%M:%S")
 
 
-# -- sending ---------------------------------------------------------------------------------
+def page_number(params: dict[str, Any]) -> int:
+    """The 1-based ``page`` parameter of a paged list; absent or invalid: 1."""
+    page = as_int(params.get("page", 1))
+    return page if page is not None and page >= 1 else 1
+
+
+# -- sending: what /send and /bulk-send share ------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    """The request-wide options of a send, checked; ``scheduled`` is on the gateway's clock."""
+
+    sender: str | None
+    gamme: int
+    unicode: bool
+    sandbox: bool
+    tag: str | None
+    scheduled: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One message a send accepts: recipient (E.164), text and segment count."""
+
+    recipient: str
+    text: str
+    segments: int
+
+    @property
+    def cost(self) -> float:
+        return unit_cost(self.segments)
+
+
+def unit_cost(segments: int) -> float:
+    """EUR for one recipient of a message of ``segments`` parts (A42)."""
+    return round(PRICE_PER_SEGMENT * segments, 3)
+
+
 def _schedule(params: dict[str, Any], now: float) -> float | web.Response | None:
-    """The scheduled epoch from ``scheduledDeliveryDate`` + ``time`` + ``minute``.
+    """The scheduled epoch from ``scheduledDeliveryDate`` + ``time`` + ``minute``, checked against
+    gateway time ``now``.
 
     Read as Europe/Paris wall-clock time (``docs/vendor-apis.md``, assumption A23).
     """
@@ -149,6 +187,91 @@ def _schedule(params: dict[str, Any], now: float) -> float | web.Response | None
     return when
 
 
+def send_options(params: dict[str, Any], now: float) -> SendOptions | web.Response:
+    """Check the request-wide options at gateway time ``now``: sender 44, gamme 9, schedule 46-49."""
+    sender = params.get("sender")
+    if sender not in (None, "") and (not isinstance(sender, str) or not _SENDER.fullmatch(sender)):
+        return error(44)
+    gamme = as_int(params.get("gamme", 1))
+    if gamme not in (1, 2):
+        return validation_error("gamme", ["La gamme doit valoir 1 (Premium) ou 2 (Low Cost)"])
+    scheduled = _schedule(params, now)
+    if isinstance(scheduled, web.Response):
+        return scheduled
+    tag = params.get("tag")
+    return SendOptions(
+        sender=sender or None,
+        gamme=gamme,
+        unicode=truthy(params.get("isUnicode")),
+        sandbox=truthy(params.get("sandbox")),
+        tag=tag if isinstance(tag, str) and tag else None,
+        scheduled=scheduled,
+    )
+
+
+def text_segments(text: Any, options: SendOptions) -> tuple[int, int | None]:
+    """``(segments, None)``, or ``(0, code)`` for a missing text (43), more than 10 parts (52) or
+    a Low Cost text of more than one part (42)."""
+    if not isinstance(text, str) or not text.strip():
+        return 0, 43
+    _, segs = smspartner_length(text, options.unicode)
+    if segs > MAX_SEGMENTS:
+        return 0, 52
+    if options.gamme == 2 and segs > 1:
+        return 0, 42
+    return segs, None
+
+
+def can_pay(state: EmulatorState, options: SendOptions, cost: float) -> bool:
+    """Whether the balance covers ``cost``; sandbox sends are free (A31). Caller holds the lock."""
+    return options.sandbox or state.smspartner_balance + 1e-9 >= cost
+
+
+def accept(
+    request: web.Request, state: EmulatorState, message_id: int, entries: list[Entry], options: SendOptions
+) -> None:
+    """Charge and record ``entries`` under ``message_id``, now or at the request's commit time.
+
+    The caller holds the lock and has checked the balance (:func:`can_pay`).
+    """
+    cost = round(sum(e.cost for e in entries), 3)
+    offset = state.settings.clock_offset
+
+    def apply(now: float) -> None:
+        if not options.sandbox:
+            state.smspartner_balance -= cost
+        start = now if options.scheduled is None else options.scheduled - offset
+        for entry in entries:
+            fate = FATES.get(entry.recipient, "delivered")
+            state.add_message(
+                Message(
+                    vendor=SMSPARTNER,
+                    message_id=str(message_id),
+                    recipient=entry.recipient,
+                    text=entry.text,
+                    sender=options.sender,
+                    category=options.tag,
+                    accepted_at=now,
+                    start_at=start,
+                    due_at=state.due_at(start, fate),
+                    fate=fate,
+                    segments=entry.segments,
+                    cost=entry.cost,
+                    sandbox=options.sandbox,
+                )
+            )
+
+    commit(request, state, apply)
+
+
+def schedule_field(options: SendOptions) -> dict[str, str]:
+    """``scheduledDeliveryDate`` of a scheduled send's reply (Paris time), else nothing."""
+    if options.scheduled is None:
+        return {}
+    return {"scheduledDeliveryDate": paris_datetime(options.scheduled)}
+
+
+# -- /send -----------------------------------------------------------------------------------
 def _recipients(raw: str) -> list[str] | web.Response:
     """Parse the comma list; any invalid or landline number refuses the whole request (code 9)."""
     problems: list[str] = []
@@ -177,30 +300,18 @@ async def send(request: web.Request, params: dict[str, Any]) -> web.StreamRespon
     text = params.get("message")
     if not isinstance(text, str) or not text.strip():
         return error(43)
-    sender = params.get("sender")
-    if sender not in (None, "") and (not isinstance(sender, str) or not _SENDER.fullmatch(sender)):
-        return error(44)
-    gamme = as_int(params.get("gamme", 1))
-    if gamme not in (1, 2):
-        return validation_error("gamme", ["La gamme doit valoir 1 (Premium) ou 2 (Low Cost)"])
-    _, segs = smspartner_length(text, truthy(params.get("isUnicode")))
-    if segs > MAX_SEGMENTS:
-        return error(52)
-    if gamme == 2 and segs > 1:
-        return error(42)
-    now = time.time()
-    scheduled = _schedule(params, now)
-    if isinstance(scheduled, web.Response):
-        return scheduled
+    state = request.app[STATE]
+    options = send_options(params, state.clock())
+    if isinstance(options, web.Response):
+        return options
+    segs, code = text_segments(text, options)
+    if code is not None:
+        return error(code)
     recipients = _recipients(raw_numbers)
     if isinstance(recipients, web.Response):
         return recipients
-    sandbox = truthy(params.get("sandbox"))
-    tag = params.get("tag")
-    category = tag if isinstance(tag, str) and tag else None
-    unit_cost = round(PRICE_PER_SEGMENT * segs, 3)
-    cost = round(unit_cost * len(recipients), 3)
-    state = request.app[STATE]
+    entries = [Entry(e164, text, segs) for e164 in recipients]
+    cost = round(sum(e.cost for e in entries), 3)
     with state.lock:
         # A STOP-listed number refuses the whole request (docs/vendor-apis.md, assumption A24).
         stopped = {e.recipient for e in state.stops.values()}.intersection(recipients)
@@ -208,33 +319,11 @@ async def send(request: web.Request, params: dict[str, Any]) -> web.StreamRespon
             return error(14, f"{MESSAGES[14]} : {', '.join(sorted(stopped))}")
         if NUMBER_REJECTED in recipients:
             return error(13)
-        if not sandbox:  # sandbox sends are free, no credit check (docs/vendor-apis.md, A31)
-            if state.smspartner_balance + 1e-9 < cost:
-                return error(11)
-            state.smspartner_balance -= cost
+        if not can_pay(state, options, cost):
+            return error(11)
         message_id = state.next_send_id()
-        start = scheduled or now
-        for e164 in recipients:
-            fate = FATES.get(e164, "delivered")
-            state.add_message(
-                Message(
-                    vendor=SMSPARTNER,
-                    message_id=str(message_id),
-                    recipient=e164,
-                    text=text,
-                    sender=sender or None,
-                    category=category,
-                    accepted_at=now,
-                    start_at=start,
-                    due_at=state.due_at(start, fate),
-                    fate=fate,
-                    segments=segs,
-                    cost=unit_cost,
-                    sandbox=sandbox,
-                )
-            )
-    extra = {"scheduledDeliveryDate": paris_datetime(scheduled)} if scheduled else {}
-    return ok(message_id=message_id, nb_sms=segs, cost=cost, currency="EUR", **extra)
+        accept(request, state, message_id, entries, options)
+    return ok(message_id=message_id, nb_sms=segs, cost=cost, currency="EUR", **schedule_field(options))
 
 
 def add_routes(app: web.Application) -> None:

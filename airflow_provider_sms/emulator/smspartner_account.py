@@ -14,6 +14,7 @@ from airflow_provider_sms.emulator.smspartner import (
     authenticated,
     error,
     ok,
+    page_number,
     paris_datetime,
     validation_error,
 )
@@ -57,7 +58,7 @@ async def cost_resume(request: web.Request, params: dict[str, Any]) -> web.Strea
     with state.lock:
         for m in state.messages:
             if m.vendor == SMSPARTNER and not m.sandbox:
-                when = datetime.fromtimestamp(m.accepted_at, PARIS)
+                when = datetime.fromtimestamp(state.shown(m.accepted_at), PARIS)
                 total = months.setdefault((when.year, when.month), [0.0, 0])
                 total[0] += m.cost
                 total[1] += 1
@@ -83,7 +84,8 @@ async def stop_list(request: web.Request, params: dict[str, Any]) -> web.StreamR
     with state.lock:
         entries = sorted(state.stops.values(), key=lambda e: e.id)
     data = [
-        {"id": e.id, "phoneNumber": e.recipient, "createdAt": paris_datetime(e.created_at)} for e in entries
+        {"id": e.id, "phoneNumber": e.recipient, "createdAt": paris_datetime(state.shown(e.created_at))}
+        for e in entries
     ]
     return ok(nbData=len(data), data=data)
 
@@ -122,8 +124,7 @@ async def stop_delete(request: web.Request, params: dict[str, Any]) -> web.Strea
 @authenticated
 async def subaccount_list(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
     """``GET /v1/subaccount/list?page=N``: 20 per page; a page past the end has empty ``data``."""
-    page = as_int(params.get("page", 1))
-    page = page if page is not None and page >= 1 else 1
+    page = page_number(params)
     subaccounts = request.app[STATE].subaccounts
     start = (page - 1) * SUBACCOUNTS_PER_PAGE
     data = subaccounts[start : start + SUBACCOUNTS_PER_PAGE]

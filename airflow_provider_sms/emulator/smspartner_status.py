@@ -1,7 +1,7 @@
 """SMS Partner API v1 status routes: one recipient, a list of pairs, a whole send, a whole tag.
 
 Dates are ``YYYY-mm-dd HH:MM:SS`` Paris time in ``message-status`` and epoch seconds (as strings)
-in the list replies (``docs/vendor-apis.md``, assumption A22).
+in the list replies (``docs/vendor-apis.md``, assumption A22), on the gateway's clock.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from airflow_provider_sms.emulator.smspartner import (
     authenticated,
     error,
     ok,
+    page_number,
     paris_datetime,
 )
 from airflow_provider_sms.emulator.state import SMSPARTNER, EmulatorState, Message
@@ -33,7 +34,13 @@ def country_of(e164: str) -> str:
 
 
 def _state_time(message: Message, now: float) -> float:
+    """The real instant of the message's current state: its final time, else its start."""
     return message.due_at if message.outcome(now) is not None and message.due_at else message.start_at
+
+
+def _list_date(state: EmulatorState, message: Message, now: float) -> str:
+    """A list entry's ``date``: epoch seconds on the gateway's clock, as a string."""
+    return str(int(state.shown(_state_time(message, now))))
 
 
 def _find(state: EmulatorState, message_id: Any, number: Any) -> Message | None:
@@ -51,7 +58,8 @@ async def message_status(request: web.Request, params: dict[str, Any]) -> web.St
         return error(3)
     if not params.get("phoneNumber"):
         return error(2)
-    message = _find(request.app[STATE], params["messageId"], params["phoneNumber"])
+    state = request.app[STATE]
+    message = _find(state, params["messageId"], params["phoneNumber"])
     if message is None:
         return error(4)
     now = time.time()
@@ -59,7 +67,7 @@ async def message_status(request: web.Request, params: dict[str, Any]) -> web.St
         number=national_format(message.recipient),
         messageId=message.message_id,
         stopSms=message.outcome(now) == "unsubscribed",
-        date=paris_datetime(_state_time(message, now)),
+        date=paris_datetime(state.shown(_state_time(message, now))),
         statut=message.vendor_state(now),
         cost=message.cost,
         countryCode=country_of(message.recipient),
@@ -103,7 +111,7 @@ async def multi_status(request: web.Request, params: dict[str, Any]) -> web.Stre
                 "phoneNumber": message.recipient,
                 "messageId": int(message.message_id),
                 "status": message.vendor_state(now),
-                "date": str(int(_state_time(message, now))),
+                "date": _list_date(state, message, now),
                 "stopSms": "1" if message.outcome(now) == "unsubscribed" else "0",
                 "isSpam": "0",
             }
@@ -123,37 +131,41 @@ async def bulk_status(request: web.Request, params: dict[str, Any]) -> web.Strea
     if not messages:
         return error(4)
     now = time.time()
-    return ok(message_id=str(mid), StatutResponse_List=[_list_entry(m, now) for m in messages])
+    return ok(message_id=str(mid), StatutResponse_List=[_list_entry(state, m, now) for m in messages])
 
 
 @authenticated
 async def bulk_status_by_tag(request: web.Request, params: dict[str, Any]) -> web.StreamResponse:
-    """``GET /v1/bulk-status-by-tag?tag=``: every recipient of the sends made with that ``tag``.
+    """``GET /v1/bulk-status-by-tag?tag=[&page=]``: every recipient of the sends made with ``tag``.
 
-    The tag is matched exactly, sandbox sends included; everything comes on one page
-    (``currentPage`` 1, ``total`` = the number of entries). Missing tag: code 3; no send under it: 4
-    (``docs/vendor-apis.md``, assumption A32).
+    The tag is matched exactly, sandbox sends included, oldest message first; ``tag_page_size``
+    entries per page, ``currentPage`` the page served, ``total`` the number of entries on all pages;
+    a page past the end lists nothing. Missing tag: code 3; no send under it: 4
+    (``docs/vendor-apis.md``, assumptions A32 and A47).
     """
     tag = params.get("tag")
     if not isinstance(tag, str) or not tag.strip():
         return error(3, "Le tag est requis")
+    page = page_number(params)
     state = request.app[STATE]
     with state.lock:
         messages = [m for m in state.messages if m.vendor == SMSPARTNER and m.category == tag]
+        size = state.settings.tag_page_size
     if not messages:
         return error(4, "Aucun message pour ce tag")
+    messages.sort(key=lambda m: m.accepted_at)
     now = time.time()
-    entries = [_list_entry(m, now) for m in messages]
-    return ok(currentPage=1, total=len(entries), StatutResponse_List=entries)
+    entries = [_list_entry(state, m, now) for m in messages[(page - 1) * size : page * size]]
+    return ok(currentPage=page, total=len(messages), StatutResponse_List=entries)
 
 
-def _list_entry(message: Message, now: float) -> dict[str, Any]:
+def _list_entry(state: EmulatorState, message: Message, now: float) -> dict[str, Any]:
     """One ``StatutResponse_List`` entry of ``bulk-status`` / ``bulk-status-by-tag``."""
     return {
         "phoneNumber": message.recipient,
         "status": message.vendor_state(now),
         "stopSMS": message.outcome(now) == "unsubscribed",
-        "date": str(int(_state_time(message, now))),
+        "date": _list_date(state, message, now),
     }
 
 

@@ -4,15 +4,20 @@ One :class:`EmulatorState` is shared by the server thread (request handlers) and
 thread (``GatewayEmulator`` inspection methods); every compound read-modify-write holds
 :attr:`EmulatorState.lock`. Message states are computed from the clock when read, so nothing has to
 run in the background for a message to become final.
+
+Every instant is stored in real time (``time.time()``); the gateway's clock is real time plus
+``Settings.clock_offset``, applied only to what the vendor APIs report or check
+(:meth:`EmulatorState.clock`, :meth:`EmulatorState.shown`).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +51,8 @@ FIRST_SMSPARTNER_MESSAGE_ID = 2270143
 FIRST_STOP_ID = 300
 MAX_REQUESTS = 100_000
 MAX_MESSAGES = 200_000
+#: Entries per page of SMS Partner ``bulk-status-by-tag`` unless configured (A47).
+TAG_PAGE_SIZE = 500
 
 
 def iso_utc(epoch: float) -> str:
@@ -127,12 +134,18 @@ class InboundReply:
 
 @dataclass
 class Settings:
-    """Live settings; ``configure()`` changes them, ``reset()`` restores the constructor's."""
+    """Live settings; ``configure()`` changes them, ``reset()`` restores the constructor's.
+
+    :param clock_offset: seconds added to the gateway's clock (negative: behind real time).
+    :param tag_page_size: entries per page of SMS Partner ``bulk-status-by-tag``.
+    """
 
     delivery_delay: float = 2.0
     latency_ms: float = 0.0
     credits: float = 10000.0
     subaccounts: int = 47
+    clock_offset: float = 0.0
+    tag_page_size: int = TAG_PAGE_SIZE
 
 
 class EmulatorState:
@@ -145,6 +158,7 @@ class EmulatorState:
         self.initial = settings
         self.max_requests = max_requests
         self.max_messages = max_messages
+        self.generation = 0
         self.reset()
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -152,7 +166,7 @@ class EmulatorState:
         """Forget everything and restore the constructor's settings."""
         with self.lock:
             init = self.initial
-            self.settings = Settings(init.delivery_delay, init.latency_ms, init.credits, init.subaccounts)
+            self.settings = replace(init)
             self.primotexto_credits = float(init.credits)
             self.smspartner_balance = float(init.credits)
             self.messages: deque[Message] = deque()
@@ -170,34 +184,49 @@ class EmulatorState:
             self._send_ids = itertools.count(FIRST_SMSPARTNER_MESSAGE_ID)
             self._stop_ids = itertools.count(FIRST_STOP_ID)
             self._object_ids = itertools.count(1)
+            # Bumped by every reset: a delayed commit scheduled before it is dropped (commit.py).
+            self.generation += 1
+            self.pending_commits = 0
 
-    def configure(
-        self,
-        delivery_delay: float | None = None,
-        latency_ms: float | None = None,
-        credits: float | None = None,
-    ) -> dict[str, float]:
-        """Change live settings; ``credits`` resets both balances. Returns the settings in force."""
+    def configure(self, **changes: float | None) -> dict[str, float]:
+        """Change live settings (the :class:`Settings` fields but ``subaccounts``; ``None`` leaves one
+        as it is); ``credits`` resets both balances. Returns the settings in force.
+
+        :raises ValueError: unknown setting or bad value (nothing is changed then).
+        """
+        unknown = set(changes) - set(_CHECKS)
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        checked = {name: _CHECKS[name](name, value) for name, value in changes.items() if value is not None}
         with self.lock:
-            if delivery_delay is not None:
-                self.settings.delivery_delay = _non_negative("delivery_delay", delivery_delay)
-            if latency_ms is not None:
-                self.settings.latency_ms = _non_negative("latency_ms", latency_ms)
-            if credits is not None:
-                self.settings.credits = _non_negative("credits", credits)
-                self.primotexto_credits = self.smspartner_balance = float(credits)
+            for name, value in checked.items():
+                setattr(self.settings, name, value)
+            if "credits" in checked:
+                self.primotexto_credits = self.smspartner_balance = float(checked["credits"])
             return self.describe()
 
     def describe(self) -> dict[str, float]:
         """Settings in force plus the live balances."""
         with self.lock:
+            settings = self.settings
             return {
-                "delivery_delay": self.settings.delivery_delay,
-                "latency_ms": self.settings.latency_ms,
-                "credits": self.settings.credits,
+                "delivery_delay": settings.delivery_delay,
+                "latency_ms": settings.latency_ms,
+                "credits": settings.credits,
+                "clock_offset": settings.clock_offset,
+                "tag_page_size": settings.tag_page_size,
                 "primotexto_credits": self.primotexto_credits,
                 "smspartner_balance": round(self.smspartner_balance, 3),
             }
+
+    # -- the gateway's clock ------------------------------------------------------------------
+    def clock(self) -> float:
+        """Now on the gateway's clock (epoch seconds): real time plus ``clock_offset``."""
+        return time.time() + self.settings.clock_offset
+
+    def shown(self, epoch: float) -> float:
+        """A real instant as the gateway's clock reports it."""
+        return epoch + self.settings.clock_offset
 
     # -- ids ----------------------------------------------------------------------------------
     def next_snapshot_id(self) -> str:
@@ -210,8 +239,8 @@ class EmulatorState:
         return next(self._stop_ids)
 
     def next_object_id(self) -> str:
-        """A 24-hex Mongo-style id, like Primotexto's list and contact ids."""
-        return f"{int(time.time()):08x}{next(self._object_ids):016x}"
+        """A 24-hex Mongo-style id, like Primotexto's list and contact ids (time on the gateway's clock)."""
+        return f"{int(self.clock()):08x}{next(self._object_ids):016x}"
 
     # -- messages -----------------------------------------------------------------------------
     def due_at(self, start_at: float, fate: Fate) -> float | None:
@@ -219,11 +248,17 @@ class EmulatorState:
         return None if fate == "never" else start_at + self.settings.delivery_delay
 
     def add_message(self, message: Message) -> None:
-        """Store an accepted message and index it (caller holds the lock)."""
+        """Store an accepted message and index it (caller holds the lock).
+
+        Primotexto's latest message to a number is the one accepted last (ties: the one added
+        last); an SMS Partner send indexes its last message to each number.
+        """
         self.messages.append(message)
         if message.vendor == PRIMOTEXTO:
             self.snapshots[message.message_id] = message
-            self.latest_by_number[message.recipient] = message
+            latest = self.latest_by_number.get(message.recipient)
+            if latest is None or message.accepted_at >= latest.accepted_at:
+                self.latest_by_number[message.recipient] = message
         else:
             self.sends.setdefault(int(message.message_id), {})[message.recipient] = message
         while len(self.messages) > self.max_messages:
@@ -236,8 +271,8 @@ class EmulatorState:
                 del self.latest_by_number[old.recipient]
             return
         send = self.sends.get(int(old.message_id))
-        if send is not None:
-            send.pop(old.recipient, None)
+        if send is not None and send.get(old.recipient) is old:
+            del send[old.recipient]
             if not send:
                 del self.sends[int(old.message_id)]
 
@@ -282,7 +317,29 @@ def make_subaccounts(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def _non_negative(name: str, value: float) -> float:
+def _non_negative(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError(f"{name} must be a number >= 0, got {value!r}")
     return float(value)
+
+
+def _finite(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return value
+
+
+#: How ``configure`` checks each live setting.
+_CHECKS = {
+    "delivery_delay": _non_negative,
+    "latency_ms": _non_negative,
+    "credits": _non_negative,
+    "clock_offset": _finite,
+    "tag_page_size": _positive_int,
+}

@@ -19,6 +19,7 @@ def test_defaults():
     args = parse_args([])
     assert (args.host, args.port, args.delivery_delay, args.latency_ms) == ("127.0.0.1", 8025, 2.0, 0.0)
     assert (args.credits, args.subaccounts, args.allow_remote) == (10000.0, 47, False)
+    assert (args.clock_offset, args.tag_page_size) == (0.0, 500)
 
 
 def test_options():
@@ -44,6 +45,8 @@ def test_options():
         3,
     )
     assert parse_args(["--host", "::1"]).host == "::1"
+    args = parse_args(["--clock-offset", "-30.5", "--tag-page-size", "20"])
+    assert (args.clock_offset, args.tag_page_size) == (-30.5, 20)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +58,8 @@ def test_options():
         ["--delivery-delay", "-1"],
         ["--port", "70000"],
         ["--port", "abc"],
+        ["--tag-page-size", "0"],
+        ["--clock-offset", "nan"],
     ],
 )
 def test_bad_arguments_exit_2(argv, capsys):

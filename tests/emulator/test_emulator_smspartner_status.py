@@ -171,3 +171,33 @@ def test_bulk_status_by_tag_errors(sp, emu):
         assert (r.status_code, r.json()["success"], r.json()["code"]) == (200, False, code), params
     no_key = requests.get(emu.url + "/v1/bulk-status-by-tag", params={"tag": "otp"}, timeout=TIMEOUT)
     assert no_key.json()["code"] == 1
+
+
+def test_bulk_status_by_tag_pages(sp, emu):
+    emu.configure(tag_page_size=2)
+    send(sp, numbers="0612345671,0612345672,0612345673", tag="paged")
+    send(sp, numbers="0612345674,0612345675", tag="paged")
+    pages = [by_tag(sp, "paged").json()]
+    pages += [sp.get("/bulk-status-by-tag", {"tag": "paged", "page": n}).json() for n in (2, 3, 4)]
+    assert [(p["success"], p["currentPage"], p["total"]) for p in pages] == [
+        (True, 1, 5),
+        (True, 2, 5),
+        (True, 3, 5),
+        (True, 4, 5),
+    ]
+    numbers = [[e["phoneNumber"][-1] for e in p["StatutResponse_List"]] for p in pages]
+    assert numbers == [["1", "2"], ["3", "4"], ["5"], []]  # oldest first; past the end: nothing
+    for bad in ("0", "-1", "two"):
+        assert sp.get("/bulk-status-by-tag", {"tag": "paged", "page": bad}).json()["currentPage"] == 1
+
+
+def test_tag_page_size_setting(emu, sp):
+    config = emu.url + "/_emulator/config"
+    assert requests.get(config, timeout=TIMEOUT).json()["tag_page_size"] == 500
+    assert requests.post(config, json={"tag_page_size": 1}, timeout=TIMEOUT).json()["tag_page_size"] == 1
+    send(sp, numbers="0612345671,0612345672", tag="one")
+    assert len(by_tag(sp, "one").json()["StatutResponse_List"]) == 1
+    for bad in (0, 1.5, "3", True):
+        assert requests.post(config, json={"tag_page_size": bad}, timeout=TIMEOUT).status_code == 400
+    emu.reset()
+    assert requests.get(config, timeout=TIMEOUT).json()["tag_page_size"] == 500
