@@ -8,8 +8,8 @@ from aiohttp import web
 
 from airflow_provider_sms.emulator import external
 from airflow_provider_sms.emulator.faults import rule_from_json
+from airflow_provider_sms.emulator.http_replies import BAD_JSON, FAULTS, STATE, json_reply, parse_body
 from airflow_provider_sms.emulator.inbound import inject
-from airflow_provider_sms.emulator.replies import BAD_JSON, FAULTS, STATE, json_reply, parse_body
 from airflow_provider_sms.emulator.state import VENDORS
 
 PREFIX = "/_emulator"

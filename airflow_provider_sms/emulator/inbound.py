@@ -13,9 +13,9 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_sms.emulator.http_replies import STATE, json_reply
 from airflow_provider_sms.emulator.numbers import parse_number
 from airflow_provider_sms.emulator.primotexto import authenticated
-from airflow_provider_sms.emulator.replies import STATE, json_reply
 from airflow_provider_sms.emulator.state import PRIMOTEXTO, VENDORS, EmulatorState, InboundReply, StopEntry
 
 if TYPE_CHECKING:

@@ -28,7 +28,14 @@ from airflow_provider_sms.emulator.faults import (
     Decision,
     FaultRule,
 )
-from airflow_provider_sms.emulator.replies import BAD_JSON, FAULTS, PAYLOAD, STATE, json_reply, parse_body
+from airflow_provider_sms.emulator.http_replies import (
+    BAD_JSON,
+    FAULTS,
+    PAYLOAD,
+    STATE,
+    json_reply,
+    parse_body,
+)
 from airflow_provider_sms.emulator.state import PRIMOTEXTO, SMSPARTNER, iso_utc
 
 log = logging.getLogger(__name__)

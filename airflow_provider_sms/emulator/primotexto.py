@@ -24,8 +24,8 @@ from airflow_provider_sms.emulator.encoding import (
     primotexto_invalid_chars,
     primotexto_segments,
 )
+from airflow_provider_sms.emulator.http_replies import BAD_JSON, STATE, json_reply, payload
 from airflow_provider_sms.emulator.numbers import FATES, NUMBER_REJECTED, parse_number
-from airflow_provider_sms.emulator.replies import BAD_JSON, STATE, json_reply, payload
 from airflow_provider_sms.emulator.state import PRIMOTEXTO, EmulatorState, Message
 
 PRIMOTEXTO_API_KEY = "emu-primotexto-key"

@@ -10,9 +10,9 @@ import time
 
 from aiohttp import web
 
+from airflow_provider_sms.emulator.http_replies import STATE, json_reply
 from airflow_provider_sms.emulator.numbers import parse_number
 from airflow_provider_sms.emulator.primotexto import authenticated, error, json_object, own_messages
-from airflow_provider_sms.emulator.replies import STATE, json_reply
 
 _LISTS = "{list:unsubscribers|bounces}"
 

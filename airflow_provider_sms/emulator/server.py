@@ -27,9 +27,9 @@ from airflow_provider_sms.emulator import (
     smspartner_status,
 )
 from airflow_provider_sms.emulator.faults import FaultSet
+from airflow_provider_sms.emulator.http_replies import FAULTS, STATE, stamp_date
 from airflow_provider_sms.emulator.middleware import api_middleware
 from airflow_provider_sms.emulator.primotexto import PRIMOTEXTO_API_KEY
-from airflow_provider_sms.emulator.replies import FAULTS, STATE, stamp_date
 from airflow_provider_sms.emulator.scenario import ScenarioControls
 from airflow_provider_sms.emulator.smspartner import SMSPARTNER_API_KEY
 from airflow_provider_sms.emulator.state import (

@@ -21,8 +21,8 @@ from aiohttp import web
 
 from airflow_provider_sms.emulator.commit import commit
 from airflow_provider_sms.emulator.encoding import MAX_SEGMENTS, smspartner_length
+from airflow_provider_sms.emulator.http_replies import BAD_JSON, STATE, as_int, json_reply, payload, truthy
 from airflow_provider_sms.emulator.numbers import FATES, NUMBER_REJECTED, parse_number
-from airflow_provider_sms.emulator.replies import BAD_JSON, STATE, as_int, json_reply, payload, truthy
 from airflow_provider_sms.emulator.state import SMSPARTNER, EmulatorState, Message
 
 SMSPARTNER_API_KEY = "emu-smspartner-key"

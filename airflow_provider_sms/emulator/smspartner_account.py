@@ -6,8 +6,8 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_sms.emulator.http_replies import STATE, as_int
 from airflow_provider_sms.emulator.numbers import parse_number
-from airflow_provider_sms.emulator.replies import STATE, as_int
 from airflow_provider_sms.emulator.smspartner import (
     PARIS,
     PRICE_PER_SEGMENT,

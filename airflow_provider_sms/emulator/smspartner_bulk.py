@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from airflow_provider_sms.emulator.http_replies import STATE
 from airflow_provider_sms.emulator.numbers import NUMBER_REJECTED, parse_number
-from airflow_provider_sms.emulator.replies import STATE
 from airflow_provider_sms.emulator.smspartner import (
     MAX_NUMBERS,
     MESSAGES,

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
+from airflow_provider_sms.emulator.http_replies import STATE, as_int
 from airflow_provider_sms.emulator.numbers import national_format, parse_number
-from airflow_provider_sms.emulator.replies import STATE, as_int
 from airflow_provider_sms.emulator.smspartner import (
     MAX_NUMBERS,
     authenticated,
