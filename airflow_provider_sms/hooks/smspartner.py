@@ -21,6 +21,15 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook, parse_code
 from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
+from airflow_provider_sms.hooks.reply_values import (
+    count_of,
+    field,
+    flag_of,
+    kind_of,
+    message_id_of,
+    number_of,
+    text_of,
+)
 from airflow_provider_sms.hooks.smspartner_api import (
     MAX_NUMBERS_PER_SEND,
     MAX_PAIRS_PER_STATUS,
@@ -95,16 +104,22 @@ class SmsPartnerHook(SmsHook):
         return {}, dict(call.params), {**call.body, "apiKey": api_key}
 
     def _vendor_error(self, http_status: int, payload: Any) -> tuple[int | None, str | None] | None:
+        """Any 4xx/5xx; on 2xx an object with ``success`` false in any spelling (``false``,
+        ``"false"``, ``0``, ``"0"``), or with no ``success`` but an error ``code`` (not 200)."""
         if not isinstance(payload, dict):
             return (None, None) if http_status >= 400 else None
-        if payload.get("success") is not False and http_status < 400:
+        code = parse_code(field(payload, "code"))
+        success = flag_of(field(payload, "success"))
+        refused = success is False or (success is None and code is not None and code != 200)
+        if http_status < 400 and not refused:
             return None
-        code = payload.get("code")
-        details = payload.get("error") or payload.get("errors")
-        text = payload.get("message")
+        details = field(payload, "error", "errors")
+        text = field(payload, "message")
         if isinstance(details, list):
-            text = "; ".join(str(d.get("message", d)) if isinstance(d, dict) else str(d) for d in details)
-        return parse_code(code), (str(text) if text else None)
+            text = "; ".join(
+                str(field(d, "message") or d) if isinstance(d, dict) else str(d) for d in details
+            )
+        return code, (str(text) if text else None)
 
     # ------------------------------------------------------------------ rules
     def message_problems(self, text: object) -> list[str]:
@@ -178,7 +193,8 @@ class SmsPartnerHook(SmsHook):
         if self.segments_of(request.message).encoding != GSM7:
             body["isUnicode"] = 1
         try:
-            return self._read_send((yield self._send_call(list(recipients), body)), list(recipients))
+            call = self._send_call(list(recipients), body)
+            return self._read_send((yield call), call, list(recipients))
         except SmsRecipientBlacklistedError:
             stopped = {entry.recipient for entry in parse_stop_list((yield stop_list_call()))}
             blacklisted = [r for r in recipients if r in stopped]
@@ -186,11 +202,10 @@ class SmsPartnerHook(SmsHook):
             if not blacklisted:
                 raise
             self.log.info("SMS Partner: %d number(s) on the STOP list left out", len(blacklisted))
-            outcome = (
-                self._read_send((yield self._send_call(remaining, body)), remaining)
-                if remaining
-                else BatchSendOutcome()
-            )
+            outcome = BatchSendOutcome()
+            if remaining:
+                call = self._send_call(remaining, body)
+                outcome = self._read_send((yield call), call, remaining)
             outcome.blacklisted.extend(blacklisted)
             return outcome
 
@@ -204,19 +219,28 @@ class SmsPartnerHook(SmsHook):
             operation=f"send an SMS to {len(numbers)} number(s)",
         )
 
-    def _read_send(self, reply: Any, numbers: list[str]) -> BatchSendOutcome:
-        reply = reply or {}
-        cost = reply.get("cost")
-        share = float(cost) / len(numbers) if cost is not None else None
-        segments = reply.get("nb_sms")
-        message_id = str(reply.get("message_id"))  # one id for the request: one string, not one per number
+    def _read_send(self, reply: Any, call: Call, numbers: list[str]) -> BatchSendOutcome:
+        """Accepted only with ``"success": true`` (any spelling) and a usable ``message_id``;
+        anything else the transport let through (no ``success``, no id, a list, an empty body)
+        leaves the outcome unknown. ``cost`` and ``nb_sms`` are read loosely (``"1,0"``, ``"1.0"``)
+        and are ``None`` when unreadable: they never decide acceptance."""
+        if flag_of(field(reply, "success")) is not True:
+            raise self.unusable_reply(
+                call, kind_of(reply) + (' without "success": true' if isinstance(reply, dict) else "")
+            )
+        message_id = message_id_of(field(reply, "message_id"))  # one id for the whole request
+        if message_id is None:
+            raise self.unusable_reply(call, f"{kind_of(reply)} without a usable message_id")
+        cost = number_of(field(reply, "cost"))
+        share = cost / len(numbers) if cost is not None else None
+        segments = count_of(field(reply, "nb_sms"))
         return BatchSendOutcome(
             sent=[
                 SendResult(
                     message_id=message_id,
                     recipient=number,
                     credits_used=share,
-                    segments=int(segments) if segments is not None else None,
+                    segments=segments,
                     vendor=self.conn_type,
                 )
                 for number in numbers
@@ -239,7 +263,11 @@ class SmsPartnerHook(SmsHook):
             reply = self.call(call)
         except SmsNotFoundError:
             return DeliveryStatus(str(message_id), recipient, "pending", vendor_state="not_found")
-        return status_from_entry(reply or {}, str(message_id), recipient)
+        if not isinstance(reply, dict):
+            raise self.unusable_reply(call, kind_of(reply))
+        if text_of(field(reply, "statut", "status")) is None:
+            raise self.unusable_reply(call, "a JSON object without a statut")
+        return status_from_entry(reply, str(message_id), recipient)
 
     def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
         """``/multi-status``, 500 pairs per request (and ``/bulk-status-by-tag`` for results known
@@ -258,16 +286,24 @@ class SmsPartnerHook(SmsHook):
         return plan.assemble(replies)
 
     def _call_or_none(self, call: Call) -> Any:
+        """The reply; ``None`` only when the gateway said it knows nothing (its code 4): an empty
+        body is not read as "nothing found"."""
         try:
-            return self.call(call)
+            reply = self.call(call)
         except SmsNotFoundError:
             return None
+        if reply is None:
+            raise self.unusable_reply(call, kind_of(reply))
+        return reply
 
     async def _acall_or_none(self, call: Call, session: Any) -> Any:
         try:
-            return await self.acall(call, session)
+            reply = await self.acall(call, session)
         except SmsNotFoundError:
             return None
+        if reply is None:
+            raise self.unusable_reply(call, kind_of(reply))
+        return reply
 
     def statuses_by_tag(self, tag: str) -> list[DeliveryStatus]:
         """Every number sent under ``tag``, with its status (message id ``tag:<tag>``)."""
@@ -331,20 +367,29 @@ class SmsPartnerHook(SmsHook):
 
         The account owner's name and e-mail are left out (they are not figures).
         """
-        reply = self.call(Call("GET", "/v1/me", operation="read the account credits")) or {}
-        raw = dict(reply.get("credits") or {})
-        balance = raw.get("balance", raw.get("solde"))
-        return {"credits": float(balance) if balance not in (None, "") else None, **raw}
+        call = Call("GET", "/v1/me", operation="read the account credits")
+        reply = self.call(call)
+        raw = field(reply, "credits")
+        if not isinstance(raw, dict):
+            raise self.unusable_reply(
+                call, kind_of(reply) + (" without credits" if isinstance(reply, dict) else "")
+            )
+        balance = number_of(field(raw, "balance", "solde"))  # "10225.119", "10225,119"
+        return {"credits": balance, **{str(k): v for k, v in raw.items() if k != "credits"}}
 
     def list_subaccounts(self, max_pages: int = 1000) -> list[dict[str, Any]]:
         """Every sub-account, walking all pages (20 per page). Sub-account API keys are dropped."""
         accounts: list[dict[str, Any]] = []
         for page in range(1, max_pages + 1):
             call = Call("GET", "/v1/subaccount/list", params={"page": page}, operation="list sub-accounts")
-            reply = self.call(call) or {}
-            data = [d for d in reply.get("data") or [] if isinstance(d, dict)]
-            accounts.extend({k: v for k, v in d.items() if k != "apiKey"} for d in data)
-            total = reply.get("total")
-            if not data or (isinstance(total, int) and len(accounts) >= total):
+            reply = self.call(call)
+            page_data = field(reply, "data")
+            if not isinstance(page_data, list):
+                what = kind_of(reply) + (" without a data list" if isinstance(reply, dict) else "")
+                raise self.unusable_reply(call, what)
+            data = [d for d in page_data if isinstance(d, dict)]
+            accounts.extend({k: v for k, v in d.items() if str(k).lower() != "apikey"} for d in data)
+            total = count_of(field(reply, "total"))
+            if not data or (total is not None and len(accounts) >= total):
                 break
         return accounts
