@@ -226,13 +226,16 @@ class GatewayEmulator:
         empty_body: bool = False,
         probability: float | None = None,
         seed: int | None = None,
+        body: str | None = None,
+        content_type: str | None = None,
     ) -> None:
         """Add a fault rule (see ``docs/emulator.md``); raises :class:`ValueError` on bad arguments.
 
         :param kind: ``latency``, ``server_error``, ``rate_limit``, ``drop``, ``accept_then_drop``,
-            ``accept_then_error`` or ``vendor_error``. ``accept_then_error`` handles the request (a
-            send is accepted, charged and recorded), then answers HTTP ``http_status`` (default 500)
-            with an empty body instead of the vendor's reply.
+            ``accept_then_error``, ``vendor_error`` or ``raw_reply``. ``accept_then_error`` handles
+            the request (a send is accepted, charged and recorded), then answers HTTP
+            ``http_status`` (default 500) with an empty body instead of the vendor's reply.
+            ``raw_reply`` answers ``body`` as given, without handling the request.
         :param vendor: only requests to this API (``primotexto`` / ``smspartner``).
         :param path: only requests whose URL path contains this string.
         :param method: only this HTTP method.
@@ -241,7 +244,7 @@ class GatewayEmulator:
         :param latency_ms: delay of a ``latency`` rule (required there, refused elsewhere).
         :param retry_after: ``Retry-After`` seconds of a ``rate_limit`` reply (default 1).
         :param http_status: status of the reply (``server_error``, ``rate_limit``,
-            ``accept_then_error``, ``vendor_error``).
+            ``accept_then_error``, ``vendor_error``, ``raw_reply`` (default 200)).
         :param code: the vendor error code of a ``vendor_error`` rule (required there).
         :param empty_body: ``server_error`` / ``rate_limit`` only: answer with no body at all
             instead of the vendor-shaped one (what a proxy or load balancer in front would send).
@@ -250,6 +253,8 @@ class GatewayEmulator:
         :param seed: seed of the rule's own ``random.Random`` (only with ``probability``): one seed
             and one request order hit the same requests. Default: a random seed, shown by
             ``GET /_emulator/faults``.
+        :param body: ``raw_reply`` only: the reply body, sent as given in UTF-8 (default empty).
+        :param content_type: ``raw_reply`` only: the reply's ``Content-Type`` (default ``text/html``).
         """
         self.faults.add(
             make_rule(
@@ -266,6 +271,8 @@ class GatewayEmulator:
                 empty_body=empty_body,
                 probability=probability,
                 seed=seed,
+                body=body,
+                content_type=content_type,
             )
         )
 
