@@ -35,7 +35,7 @@ from airflow_provider_sms.hooks.primotexto_api import (
     replies_call,
     status_call,
 )
-from airflow_provider_sms.hooks.reply_values import field, flag_of, kind_of, message_id_of, number_of
+from airflow_provider_sms.hooks.reply_values import accepted_id, field, number_of, says_failed
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.text import count_segments, describe_chars
 
@@ -93,17 +93,15 @@ class PrimotextoHook(SmsHook):
         return {"X-Primotexto-ApiKey": api_key}, dict(call.params), call.body
 
     def _vendor_error(self, http_status: int, payload: Any) -> tuple[int | None, str | None] | None:
-        """Any 4xx/5xx; on 2xx an object that says it failed: ``success`` false in any spelling,
-        or an error ``code`` without ``success`` (a documented success reply carries neither)."""
+        """Any 4xx/5xx; on 2xx an object that says it failed: ``success`` false in any spelling, or
+        an error ``code`` without ``success`` (:func:`~.reply_values.says_failed`; a documented
+        success reply carries neither)."""
         if not isinstance(payload, dict):
             return (None, None) if http_status >= 400 else None
-        code = parse_code(field(payload, "code"))
-        success = flag_of(field(payload, "success"))
-        refused = success is False or (success is None and code is not None and code != 200)
-        if http_status < 400 and not refused:
+        if http_status < 400 and not says_failed(payload):
             return None
         text = field(payload, "message") or field(payload, "error")
-        return code, (str(text) if text else None)
+        return parse_code(field(payload, "code")), (str(text) if text else None)
 
     # ------------------------------------------------------------------ rules
     def character_problems(self, text: str) -> list[str]:
@@ -137,9 +135,8 @@ class PrimotextoHook(SmsHook):
         except SmsRecipientBlacklistedError:
             return BatchSendOutcome(blacklisted=[recipient])
         # accepted only with the documented {"creditsUsed", "snapshotId"} and a usable id
-        snapshot_id = message_id_of(field(reply, "snapshotId"))
+        snapshot_id, what = accepted_id(reply, "snapshotId", needs_success=False)
         if snapshot_id is None:
-            what = kind_of(reply) + (" without a usable snapshotId" if isinstance(reply, dict) else "")
             raise self.unusable_reply(call, what)
         return BatchSendOutcome(
             sent=[

@@ -7,18 +7,23 @@ any value and returns the typed value or ``None`` when it cannot be read: it nev
 hook can decide what a missing value means (for a send: the outcome is unknown). None of them puts
 the value into an exception or a log line (a reply may hold phone numbers).
 
-:func:`unusable` builds the error of a read whose reply has not the documented shape.
+On top of them: :func:`says_failed` (a reply object that says it failed), :func:`accepted_id` (the
+id of a send reply that is an acceptance, or what came instead), :func:`read_json` /
+:data:`NOT_JSON` / :func:`unreadable` (a body with nothing to read), :func:`kind_of` /
+:func:`body_kind` / :func:`without` (what came, in words, without its content) and
+:func:`unusable` (the error of a reply that is not the documented shape).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from airflow_provider_sms.exceptions import SmsServerError
+from airflow_provider_sms.exceptions import SmsOutcomeUnknownError, SmsServerError
 
 #: Digits an id may have once read as an integer (ids are database keys; the cap keeps
 #: ``1e999999999`` from becoming a billion-digit number).
@@ -168,6 +173,11 @@ def kind_of(payload: object) -> str:
     return f"a {type(payload).__name__}"
 
 
+def without(reply: object, what: str) -> str:
+    """``"a JSON object without <what>"`` for an object, else what ``reply`` is (:func:`kind_of`)."""
+    return f"a JSON object without {what}" if isinstance(reply, Mapping) else kind_of(reply)
+
+
 def body_kind(text: str) -> str:
     """What a reply body that is not JSON looks like, without its content (for error messages)."""
     head = text.lstrip()[:200].lower()
@@ -180,7 +190,78 @@ def body_kind(text: str) -> str:
     return "a body that is not JSON"
 
 
-def unusable(gateway: str, operation: str, what: str) -> SmsServerError:
-    """The error of a read whose reply is not the documented shape: ``what`` says what came
-    instead (:func:`kind_of`), never its content. A server-side failure: Airflow retries the task."""
-    return SmsServerError(f"{gateway} could not {operation}: the reply was {what}")
+def says_failed(payload: Mapping[str, Any]) -> bool:
+    """Whether a reply object says it failed: ``success`` reads false (``false``, ``"false"``,
+    ``0``, ``"0"``...), or there is no ``success`` but an error ``code`` (any but 200)."""
+    success = flag_of(field(payload, "success"))
+    code = count_of(field(payload, "code"))
+    return success is False or (success is None and code is not None and code != 200)
+
+
+def accepted_id(reply: object, id_key: str, *, needs_success: bool) -> tuple[str | None, str]:
+    """``(message id, "")`` when ``reply`` is an acceptance: an object with a usable ``id_key``
+    and, if ``needs_success``, a ``success`` that reads true; else ``(None, what came instead)``."""
+    if needs_success and flag_of(field(reply, "success")) is not True:
+        return None, without(reply, '"success": true')
+    message_id = message_id_of(field(reply, id_key))
+    return (message_id, "") if message_id else (None, without(reply, f"a usable {id_key}"))
+
+
+class _NotJson:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_JSON"
+
+
+#: What :func:`read_json` returns for a body that is not JSON (an HTML page, truncated JSON).
+NOT_JSON: Any = _NotJson()
+
+
+def read_json(text: str) -> Any:
+    """A reply body's JSON value; ``None`` for an empty body, :data:`NOT_JSON` when it is not JSON
+    (a nesting too deep to parse included)."""
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return NOT_JSON
+
+
+def unreadable(payload: object, http_status: int, method: str) -> bool:
+    """Whether a 2xx reply can hold nothing to read: a body that is not JSON, or no body at all
+    where one is due (everywhere but HTTP 204 and DELETE, whose documented replies are empty)."""
+    return payload is NOT_JSON or (payload is None and http_status != 204 and method != "DELETE")
+
+
+def decode_body(raw: bytes, charset: str | None) -> str:
+    """A reply body as text, whatever bytes came (as ``requests``' ``Response.text`` does)."""
+    try:
+        return raw.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return raw.decode("utf-8", errors="replace")
+
+
+#: Said of a send whose outcome is unknown (the transport says it of lost replies too).
+MAYBE_SENT = "; the gateway may have accepted it, so it is not retried automatically"
+
+
+def unusable(
+    gateway: str,
+    operation: str,
+    what: str,
+    conn_id: str | None = None,
+    http_status: int | None = None,
+    send: bool = False,
+) -> SmsServerError:
+    """The error of a reply that is neither a refusal nor the documented shape; ``what`` says what
+    came instead (:func:`kind_of`, :func:`body_kind`), never its content. For a ``send`` it is
+    :class:`SmsOutcomeUnknownError` (the request may have been acted on: never retried); for a read
+    :class:`SmsServerError` (a server-side failure, retried like a 5xx where the transport raises it)."""
+    where = f" (connection '{conn_id}')" if conn_id else ""
+    status = f"HTTP {http_status}, " if http_status is not None else ""
+    text = f"{gateway} could not {operation}{where}: {status}the reply was {what}"
+    if send:
+        return SmsOutcomeUnknownError(text + MAYBE_SENT, http_status=http_status, conn_id=conn_id)
+    return SmsServerError(text, http_status=http_status, conn_id=conn_id)

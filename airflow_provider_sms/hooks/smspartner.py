@@ -19,17 +19,9 @@ from airflow_provider_sms.exceptions import (
     SmsRecipientBlacklistedError,
     SmsValidationError,
 )
-from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook, parse_code
+from airflow_provider_sms.hooks.base import BatchSendOutcome, Call, SendRequest, SmsHook
 from airflow_provider_sms.hooks.capabilities import GatewayCapabilities
-from airflow_provider_sms.hooks.reply_values import (
-    count_of,
-    field,
-    flag_of,
-    kind_of,
-    message_id_of,
-    number_of,
-    text_of,
-)
+from airflow_provider_sms.hooks.reply_values import accepted_id, count_of, field, number_of, text_of, without
 from airflow_provider_sms.hooks.smspartner_api import (
     MAX_NUMBERS_PER_SEND,
     MAX_PAIRS_PER_STATUS,
@@ -44,6 +36,7 @@ from airflow_provider_sms.hooks.smspartner_api import (
     parse_stop_list,
     status_from_entry,
     stop_list_call,
+    vendor_error,
 )
 from airflow_provider_sms.results import BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.numbers import mask_number
@@ -104,22 +97,7 @@ class SmsPartnerHook(SmsHook):
         return {}, dict(call.params), {**call.body, "apiKey": api_key}
 
     def _vendor_error(self, http_status: int, payload: Any) -> tuple[int | None, str | None] | None:
-        """Any 4xx/5xx; on 2xx an object with ``success`` false in any spelling (``false``,
-        ``"false"``, ``0``, ``"0"``), or with no ``success`` but an error ``code`` (not 200)."""
-        if not isinstance(payload, dict):
-            return (None, None) if http_status >= 400 else None
-        code = parse_code(field(payload, "code"))
-        success = flag_of(field(payload, "success"))
-        refused = success is False or (success is None and code is not None and code != 200)
-        if http_status < 400 and not refused:
-            return None
-        details = field(payload, "error", "errors")
-        text = field(payload, "message")
-        if isinstance(details, list):
-            text = "; ".join(
-                str(field(d, "message") or d) if isinstance(d, dict) else str(d) for d in details
-            )
-        return code, (str(text) if text else None)
+        return vendor_error(http_status, payload)
 
     # ------------------------------------------------------------------ rules
     def message_problems(self, text: object) -> list[str]:
@@ -220,20 +198,12 @@ class SmsPartnerHook(SmsHook):
         )
 
     def _read_send(self, reply: Any, call: Call, numbers: list[str]) -> BatchSendOutcome:
-        """Accepted only with ``"success": true`` (any spelling) and a usable ``message_id``;
-        anything else the transport let through (no ``success``, no id, a list, an empty body)
-        leaves the outcome unknown. ``cost`` and ``nb_sms`` are read loosely (``"1,0"``, ``"1.0"``)
-        and are ``None`` when unreadable: they never decide acceptance."""
-        if flag_of(field(reply, "success")) is not True:
-            raise self.unusable_reply(
-                call, kind_of(reply) + (' without "success": true' if isinstance(reply, dict) else "")
-            )
-        message_id = message_id_of(field(reply, "message_id"))  # one id for the whole request
+        """Accepted only with ``success`` true and a usable ``message_id``, else outcome unknown."""
+        message_id, what = accepted_id(reply, "message_id", needs_success=True)
         if message_id is None:
-            raise self.unusable_reply(call, f"{kind_of(reply)} without a usable message_id")
-        cost = number_of(field(reply, "cost"))
+            raise self.unusable_reply(call, what)
+        cost, segments = number_of(field(reply, "cost")), count_of(field(reply, "nb_sms"))
         share = cost / len(numbers) if cost is not None else None
-        segments = count_of(field(reply, "nb_sms"))
         return BatchSendOutcome(
             sent=[
                 SendResult(
@@ -263,10 +233,8 @@ class SmsPartnerHook(SmsHook):
             reply = self.call(call)
         except SmsNotFoundError:
             return DeliveryStatus(str(message_id), recipient, "pending", vendor_state="not_found")
-        if not isinstance(reply, dict):
-            raise self.unusable_reply(call, kind_of(reply))
-        if text_of(field(reply, "statut", "status")) is None:
-            raise self.unusable_reply(call, "a JSON object without a statut")
+        if text_of(field(reply, "statut", "status")) is None:  # not a status: never read as one
+            raise self.unusable_reply(call, without(reply, "a statut"))
         return status_from_entry(reply, str(message_id), recipient)
 
     def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
@@ -286,24 +254,16 @@ class SmsPartnerHook(SmsHook):
         return plan.assemble(replies)
 
     def _call_or_none(self, call: Call) -> Any:
-        """The reply; ``None`` only when the gateway said it knows nothing (its code 4): an empty
-        body is not read as "nothing found"."""
         try:
-            reply = self.call(call)
+            return self.call(call)
         except SmsNotFoundError:
             return None
-        if reply is None:
-            raise self.unusable_reply(call, kind_of(reply))
-        return reply
 
     async def _acall_or_none(self, call: Call, session: Any) -> Any:
         try:
-            reply = await self.acall(call, session)
+            return await self.acall(call, session)
         except SmsNotFoundError:
             return None
-        if reply is None:
-            raise self.unusable_reply(call, kind_of(reply))
-        return reply
 
     def statuses_by_tag(self, tag: str) -> list[DeliveryStatus]:
         """Every number sent under ``tag``, with its status (message id ``tag:<tag>``)."""
@@ -368,12 +328,9 @@ class SmsPartnerHook(SmsHook):
         The account owner's name and e-mail are left out (they are not figures).
         """
         call = Call("GET", "/v1/me", operation="read the account credits")
-        reply = self.call(call)
-        raw = field(reply, "credits")
+        raw = field(reply := self.call(call), "credits")
         if not isinstance(raw, dict):
-            raise self.unusable_reply(
-                call, kind_of(reply) + (" without credits" if isinstance(reply, dict) else "")
-            )
+            raise self.unusable_reply(call, without(reply, "credits"))
         balance = number_of(field(raw, "balance", "solde"))  # "10225.119", "10225,119"
         return {"credits": balance, **{str(k): v for k, v in raw.items() if k != "credits"}}
 
@@ -382,11 +339,9 @@ class SmsPartnerHook(SmsHook):
         accounts: list[dict[str, Any]] = []
         for page in range(1, max_pages + 1):
             call = Call("GET", "/v1/subaccount/list", params={"page": page}, operation="list sub-accounts")
-            reply = self.call(call)
-            page_data = field(reply, "data")
+            page_data = field(reply := self.call(call), "data")
             if not isinstance(page_data, list):
-                what = kind_of(reply) + (" without a data list" if isinstance(reply, dict) else "")
-                raise self.unusable_reply(call, what)
+                raise self.unusable_reply(call, without(reply, "a data list"))
             data = [d for d in page_data if isinstance(d, dict)]
             accounts.extend({k: v for k, v in d.items() if str(k).lower() != "apikey"} for d in data)
             total = count_of(field(reply, "total"))

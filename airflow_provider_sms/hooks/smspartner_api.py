@@ -20,11 +20,13 @@ from airflow_provider_sms.exceptions import (
     SmsValidationError,
 )
 from airflow_provider_sms.hooks.reply_values import (
+    count_of,
     field,
     flag_of,
     kind_of,
     message_id_of,
     number_of,
+    says_failed,
     text_of,
     unusable,
 )
@@ -109,6 +111,20 @@ def parse_vendor_date(value: Any) -> str | None:
         return local.astimezone(timezone.utc).isoformat()
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def vendor_error(http_status: int, payload: Any) -> tuple[int | None, str | None] | None:
+    """``(code, text)`` of an error reply, else ``None``: any 4xx/5xx; on 2xx an object that says
+    it failed (``success`` false in any spelling, or an error ``code`` without ``success``). The text
+    is the ``error`` (or ``errors``) details joined, else ``message``."""
+    if not isinstance(payload, Mapping):
+        return (None, None) if http_status >= 400 else None
+    if http_status < 400 and not says_failed(payload):
+        return None
+    text, details = field(payload, "message"), field(payload, "error", "errors")
+    if isinstance(details, list):
+        text = "; ".join(str(field(d, "message") or d) if isinstance(d, Mapping) else str(d) for d in details)
+    return count_of(field(payload, "code")), (str(text) if text else None)
 
 
 def status_from_entry(entry: Any, message_id: str | None, recipient: str | None) -> DeliveryStatus:

@@ -21,7 +21,6 @@ exception context carries a URL holding a key.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_sms import metrics
 from airflow_provider_sms.exceptions import SmsGatewayError, SmsOutcomeUnknownError, SmsServerError
-from airflow_provider_sms.hooks.reply_values import body_kind, count_of
+from airflow_provider_sms.hooks import reply_values
 from airflow_provider_sms.hooks.retry import (
     DEFAULT_MAX_ATTEMPTS as DEFAULT_MAX_ATTEMPTS,
     MAX_BACKOFF_SECONDS as MAX_BACKOFF_SECONDS,
@@ -52,7 +51,7 @@ if TYPE_CHECKING:
 
 DEFAULT_POOL_SIZE = 32
 
-_MAYBE_SENT = "; the gateway may have accepted it, so it is not retried automatically"
+_MAYBE_SENT = reply_values.MAYBE_SENT
 
 
 @dataclass(frozen=True)
@@ -112,32 +111,12 @@ def scrub(text: object, secret: str | None = None) -> str:
     return mask_numbers_in(result)
 
 
-class _NotJson:
-    """Type of :data:`NOT_JSON`."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "NOT_JSON"
+#: Parse a reply body; an empty body is ``None``; a body that is not JSON is ``NOT_JSON``.
+parse_json = reply_values.read_json
 
 
-#: What :func:`parse_json` returns for a body that is not JSON (an HTML page, truncated JSON).
-NOT_JSON: Any = _NotJson()
-
-
-def parse_json(text: str) -> Any:
-    """Parse a reply body; an empty body is ``None``; a body that is not JSON is :data:`NOT_JSON`."""
-    if not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return NOT_JSON
-
-
-def parse_code(value: Any) -> int | None:
-    """Read a vendor error code given as an int, a digit string or an integral float (``10.0``)."""
-    return count_of(value)
+#: Read a vendor error code given as an int, a digit string or an integral float (``10.0``).
+parse_code = reply_values.count_of
 
 
 class GatewayTransport:
@@ -229,10 +208,8 @@ class GatewayTransport:
     ) -> SmsGatewayError:
         """Build the typed exception for a refused call (HTTP status and vendor code both count)."""
         cls, meaning = classify_reply(http_status, code, self.error_codes, idempotent=call.idempotent)
-        if not call.idempotent and cls is SmsGatewayError:
-            # a send refused with no code we know (or none at all) and no telling HTTP status:
-            # nothing says it was not acted on, so its outcome is unknown, not "refused"
-            cls = SmsOutcomeUnknownError
+        if not call.idempotent and cls is SmsGatewayError:  # a send refused with no known code nor
+            cls = SmsOutcomeUnknownError  # telling status: nothing says it was not acted on
         secret = self.settings.api_key if "settings" in self.__dict__ else None
         vendor_text = scrub(vendor_message, secret) if vendor_message else None
         if vendor_text and meaning:  # say it once, in its fuller form
@@ -266,17 +243,9 @@ class GatewayTransport:
         return f"{self.hook_name} could not {call.operation} (connection '{self.sms_conn_id}')"
 
     def unusable_reply(self, call: Call, what: str, http_status: int | None = None) -> SmsGatewayError:
-        """The error for a reply that is neither a refusal nor the documented success (``what``
-        says what came instead, never its content): a send's outcome is unknown
-        (:class:`SmsOutcomeUnknownError`, the gateway may have acted on it); for any other call it
-        is a server-side failure (:class:`SmsServerError`, retried like a 5xx)."""
-        status = f"HTTP {http_status}, " if http_status is not None else ""
-        text = f"{self._failed(call)}: {status}the reply was {what}"
-        if not call.idempotent:
-            return SmsOutcomeUnknownError(
-                text + _MAYBE_SENT, http_status=http_status, conn_id=self.sms_conn_id
-            )
-        return SmsServerError(text, http_status=http_status, conn_id=self.sms_conn_id)
+        """A reply neither a refusal nor the documented success (see :func:`reply_values.unusable`)."""
+        name, conn_id, send = self.hook_name, self.sms_conn_id, not call.idempotent
+        return reply_values.unusable(name, call.operation, what, conn_id, http_status, send)
 
     def _check_reply(self, call: Call, status: int, headers: Mapping[str, str], text: str) -> Any:
         payload = parse_json(text)
@@ -286,8 +255,8 @@ class GatewayTransport:
             raise self.error_for(
                 call, status, code, vendor_message, parse_retry_after(headers.get("Retry-After"))
             )
-        if payload is NOT_JSON:  # a proxy's or maintenance page, a cut-off reply: nothing to read
-            raise self.unusable_reply(call, body_kind(text), status)
+        if reply_values.unreadable(payload, status, call.method):  # a proxy's page, a cut-off reply
+            raise self.unusable_reply(call, reply_values.body_kind(text), status)
         return payload
 
     def _transport_error(self, call: Call, exc: BaseException, *, connected: bool) -> SmsGatewayError:
@@ -369,7 +338,7 @@ class GatewayTransport:
         started = time.monotonic()
         try:
             async with session.request(request.method, request.url, **request.options()) as response:
-                text = _decode(await response.read(), response.charset)
+                text = reply_values.decode_body(await response.read(), response.charset)
                 status, reply_headers = response.status, response.headers
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             failure = self._transport_error(call, exc, connected=False)
@@ -379,11 +348,3 @@ class GatewayTransport:
             self._log_reply(call, status, started)
             return self._check_reply(call, status, reply_headers, text)
         raise failure from None  # outside the handler, as in _call_once
-
-
-def _decode(raw: bytes, charset: str | None) -> str:
-    """A reply body as text, whatever bytes came (what ``requests``' ``Response.text`` does)."""
-    try:
-        return raw.decode(charset or "utf-8", errors="replace")
-    except LookupError:  # a charset Python does not know
-        return raw.decode("utf-8", errors="replace")

@@ -400,9 +400,9 @@ UNREADABLE = [
     ("html", HTML, "text/html", True),
     ("truncated", '{"credits": 27', JSON, True),
     ("deep-nesting", "[" * 100_000 + "]" * 100_000, JSON, True),
-    ("empty", "", "text/html", False),
+    ("empty", "", "text/html", True),
     ("list", "[1]", JSON, False),
-    ("object-without-credits", '{"success": true}', JSON, False),
+    ("string", '"x"', JSON, False),
 ]
 
 
@@ -410,14 +410,12 @@ UNREADABLE = [
     ("body", "content_type", "retried"), [c[1:] for c in UNREADABLE], ids=[c[0] for c in UNREADABLE]
 )
 def test_an_unreadable_read_is_a_server_error(body, content_type, retried, vendor, conn_id, emulator):
-    """A body that is not JSON is refused by the transport, inside the retry loop (a read is safe
-    to repeat); JSON of the wrong shape is refused by the reader, after it."""
+    """A body that is not JSON, or none where one is due, is refused by the transport, inside the
+    retry loop (a read is safe to repeat); JSON of the wrong shape is refused by the reader, after
+    it."""
     path = "/account/stats" if vendor == "primotexto" else "/me"
     emulator.add_fault("raw_reply", vendor=vendor, path=path, count=1, body=body, content_type=content_type)
     hook = get_sms_hook(conn_id, max_attempts=2)
-    if vendor == "primotexto" and body == '{"success": true}':
-        retried = True  # Primotexto's stats have no "credits" object: the counters are read as given
-        emulator.clear_faults()
     if retried:
         assert "credits" in hook.get_account_stats()
         return
@@ -519,3 +517,15 @@ def test_smspartner_tag_reply_empty_or_odd_is_an_error_too(body, emulator):
     )
     with pytest.raises(SmsGatewayError):
         get_sms_hook("emu_smspartner", max_attempts=1).statuses_by_tag("abc")
+
+
+def test_smspartner_credits_reply_without_credits_is_not_read_as_none(emulator):
+    emulator.add_fault(
+        "raw_reply", vendor="smspartner", path="/me", body='{"success": true, "code": 200}', content_type=JSON
+    )
+    hook = get_sms_hook("emu_smspartner", max_attempts=1)
+    with pytest.raises(SmsServerError, match="without credits"):
+        hook.get_account_stats()
+    ok, text = hook.test_connection()
+    assert not ok
+    assert "without credits" in text

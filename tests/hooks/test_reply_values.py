@@ -7,20 +7,27 @@ from decimal import Decimal
 
 import pytest
 
-from airflow_provider_sms.exceptions import SmsServerError
+from airflow_provider_sms.exceptions import SmsOutcomeUnknownError, SmsServerError
 from airflow_provider_sms.hooks.reply_values import (
     MAX_ID_DIGITS,
+    NOT_JSON,
+    accepted_id,
     body_kind,
     count_of,
+    decode_body,
     field,
     flag_of,
     kind_of,
     message_id_of,
     number_of,
+    read_json,
+    says_failed,
     text_of,
+    unreadable,
     unusable,
+    without,
 )
-from airflow_provider_sms.hooks.transport import NOT_JSON, parse_code, parse_json
+from airflow_provider_sms.hooks.transport import parse_code, parse_json
 
 ODD = [None, True, False, [], [1], {}, {"a": 1}, "", " ", object(), b"1", float("nan"), float("inf")]
 
@@ -258,3 +265,88 @@ def test_no_reader_raises(value):
     for read in (message_id_of, number_of, count_of, flag_of, text_of, kind_of):
         read(value)
     field({"k": value}, "k")
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"success": False}, True),
+        ({"success": "false"}, True),
+        ({"Success": "0"}, True),
+        ({"success": 0, "code": 10}, True),
+        ({"code": 71}, True),
+        ({"code": "72"}, True),
+        ({"code": 200}, False),
+        ({"success": True, "code": 10}, False),  # success decides when it is readable
+        ({"success": "maybe", "code": 10}, True),  # unreadable success: the code decides
+        ({}, False),
+        ({"snapshotId": "1"}, False),
+    ],
+)
+def test_says_failed(payload, expected):
+    assert says_failed(payload) is expected
+
+
+@pytest.mark.parametrize(
+    ("reply", "needs_success", "expected"),
+    [
+        ({"snapshotId": "386479"}, False, ("386479", "")),
+        ({"snapshotId": 2.264102e06}, False, ("2264102", "")),
+        ({"snapshotId": None}, False, (None, "a JSON object without a usable snapshotId")),
+        ([1], False, (None, "a JSON list")),
+        (None, False, (None, "an empty body")),
+        ({"success": True, "message_id": 1}, True, ("1", "")),
+        ({"success": "1", "Message_Id": "2.264102e+06"}, True, ("2264102", "")),
+        ({"message_id": 1}, True, (None, 'a JSON object without "success": true')),
+        ({"success": True}, True, (None, "a JSON object without a usable message_id")),
+        ("ok", True, (None, "a JSON string")),
+    ],
+)
+def test_accepted_id(reply, needs_success, expected):
+    key = "snapshotId" if not needs_success else "message_id"
+    assert accepted_id(reply, key, needs_success=needs_success) == expected
+
+
+def test_without():
+    assert without({}, "a statut") == "a JSON object without a statut"
+    assert without([1], "a statut") == "a JSON list"
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "method", "expected"),
+    [
+        (NOT_JSON, 200, "GET", True),
+        (NOT_JSON, 204, "DELETE", True),
+        (None, 200, "GET", True),
+        (None, 200, "POST", True),
+        (None, 204, "GET", False),
+        (None, 200, "DELETE", False),
+        ({}, 200, "GET", False),
+        ([], 200, "GET", False),
+    ],
+)
+def test_unreadable(payload, status, method, expected):
+    assert unreadable(payload, status, method) is expected
+
+
+def test_decode_body_never_raises():
+    assert decode_body("été".encode(), "utf-8") == "été"
+    assert decode_body(b"\xff\xfe", "utf-8") == "\ufffd\ufffd"
+    assert decode_body("été".encode(), "x-unknown-charset") == "été"
+    assert decode_body("été".encode("latin-1"), None) == "\ufffd" + "t" + "\ufffd"
+
+
+def test_read_json_is_parse_json():
+    assert read_json is parse_json
+    assert read_json('{"a": NaN}')["a"] != read_json('{"a": NaN}')["a"]  # NaN parses; readers refuse it
+    assert message_id_of(read_json('{"a": NaN}')["a"]) is None
+
+
+def test_unusable_for_a_send_is_an_unknown_outcome_naming_the_connection():
+    error = unusable("Primotexto", "send an SMS", "an HTML page", "pt", 200, send=True)
+    assert isinstance(error, SmsOutcomeUnknownError)
+    assert (error.conn_id, error.http_status) == ("pt", 200)
+    assert str(error) == (
+        "Primotexto could not send an SMS (connection 'pt'): HTTP 200, the reply was an HTML page; "
+        "the gateway may have accepted it, so it is not retried automatically"
+    )
