@@ -208,8 +208,8 @@ class GatewayTransport:
     ) -> SmsGatewayError:
         """Build the typed exception for a refused call (HTTP status and vendor code both count)."""
         cls, meaning = classify_reply(http_status, code, self.error_codes, idempotent=call.idempotent)
-        if not call.idempotent and cls is SmsGatewayError:  # a send refused with no known code nor
-            cls = SmsOutcomeUnknownError  # telling status: nothing says it was not acted on
+        if not call.idempotent and cls is SmsGatewayError:  # no known code nor telling status:
+            cls, meaning = SmsOutcomeUnknownError, "failed without a known error code"  # maybe acted on
         secret = self.settings.api_key if "settings" in self.__dict__ else None
         vendor_text = scrub(vendor_message, secret) if vendor_message else None
         if vendor_text and meaning:  # say it once, in its fuller form
