@@ -1,5 +1,11 @@
 """Fault rules: which requests get latency, an error reply, or a dropped connection.
 
+``raw_reply`` answers with a given raw ``body`` (any text: an HTML page, truncated JSON, a JSON
+value of the wrong shape), ``http_status`` (default 200) and ``content_type`` (default
+``text/html``) without handling the request: nothing is accepted, charged or recorded. It plays the
+proxy or maintenance page that answers in the gateway's place, and the reply a client must not read
+as an acceptance.
+
 The two ``accept_then_*`` kinds let the request be handled first (a send is accepted, charged and
 recorded) and then lose the reply: the connection is dropped, or an HTTP 500 (or ``http_status``)
 with an empty body comes back. They reproduce the case a client must not resend blindly: the SMS
@@ -36,6 +42,7 @@ ACCEPT_THEN_DROP = "accept_then_drop"
 ACCEPT_THEN_ERROR = "accept_then_error"
 VENDOR_ERROR = "vendor_error"
 COMMIT_DELAY = "commit_delay"
+RAW_REPLY = "raw_reply"
 KINDS = (
     LATENCY,
     SERVER_ERROR,
@@ -45,9 +52,12 @@ KINDS = (
     ACCEPT_THEN_ERROR,
     VENDOR_ERROR,
     COMMIT_DELAY,
+    RAW_REPLY,
 )
 #: Kinds that add up with the other rules instead of deciding the reply.
 NON_TERMINAL = (LATENCY, COMMIT_DELAY)
+#: ``Content-Type`` of a ``raw_reply`` rule given none.
+RAW_REPLY_CONTENT_TYPE = "text/html"
 
 _FIELDS = (
     "kind",
@@ -64,6 +74,8 @@ _FIELDS = (
     "empty_body",
     "probability",
     "seed",
+    "body",
+    "content_type",
 )
 #: Kinds whose reply body is the vendor-shaped one ``empty_body`` can replace with nothing.
 _BODY_KINDS = (SERVER_ERROR, RATE_LIMIT)
@@ -93,6 +105,8 @@ class FaultRule:
     empty_body: bool = False
     probability: float | None = None
     seed: int | None = None
+    body: str | None = None
+    content_type: str | None = None
     seen: int = 0
     applied: int = 0
     _rng: random.Random = field(init=False, repr=False, compare=False)
@@ -145,6 +159,8 @@ def make_rule(
     empty_body: bool = False,
     probability: float | None = None,
     seed: int | None = None,
+    body: str | None = None,
+    content_type: str | None = None,
 ) -> FaultRule:
     """Validate the arguments and build a rule. Raises :class:`ValueError` on a bad argument."""
     if kind not in KINDS:
@@ -154,6 +170,7 @@ def make_rule(
     _check_amount(kind, COMMIT_DELAY, "commit_delay", commit_delay)
     _check_reply(kind, retry_after, http_status, code, empty_body)
     _check_chance(probability, seed)
+    body, content_type = _raw_reply(kind, body, content_type)
     return FaultRule(
         kind=kind,
         vendor=vendor,
@@ -169,7 +186,26 @@ def make_rule(
         empty_body=empty_body,
         probability=None if probability is None else float(probability),
         seed=seed,
+        body=body,
+        content_type=content_type,
     )
+
+
+def _raw_reply(kind: str, body: Any, content_type: Any) -> tuple[str | None, str | None]:
+    """The body and content type of a ``raw_reply`` rule (defaults filled in); refused elsewhere."""
+    if kind != RAW_REPLY:
+        if body is not None or content_type is not None:
+            raise ValueError("body and content_type only apply to kind 'raw_reply'")
+        return None, None
+    body = "" if body is None else body
+    content_type = RAW_REPLY_CONTENT_TYPE if content_type is None else content_type
+    if not isinstance(body, str):
+        raise ValueError(f"body must be a string (the raw reply body); got {type(body).__name__}")
+    if not isinstance(content_type, str) or not content_type.strip() or _has_control(content_type):
+        raise ValueError(
+            f"content_type must be a one-line media type such as 'text/html'; got {content_type!r}"
+        )
+    return body, content_type
 
 
 def _check_matching(vendor: object, path: object, method: object, after: object, count: object) -> None:
@@ -297,3 +333,7 @@ def _check_int(name: str, value: object, minimum: int) -> None:
 def _check_number(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError(f"{name} must be a number >= 0; got {value!r}")
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)

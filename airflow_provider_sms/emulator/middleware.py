@@ -24,6 +24,7 @@ from airflow_provider_sms.emulator.faults import (
     DROP,
     LATENCY,
     RATE_LIMIT,
+    RAW_REPLY,
     SERVER_ERROR,
     Decision,
     FaultRule,
@@ -98,6 +99,12 @@ def fault_response(vendor: str, rule: FaultRule) -> web.Response:
         if rule.empty_body:
             return web.Response(status=status, headers=headers)
         return http_error(vendor, status, headers)
+    if rule.kind == RAW_REPLY:  # the body as given, whatever it is; the request was not handled
+        return web.Response(
+            body=(rule.body or "").encode("utf-8"),
+            status=rule.http_status or 200,
+            headers={"Content-Type": rule.content_type or "text/html"},
+        )
     assert rule.code is not None  # vendor_error: checked by make_rule
     return vendor_error(vendor, rule.code, rule.http_status)
 

@@ -39,16 +39,19 @@ class ScenarioControls:
         empty_body: bool = False,
         probability: float | None = None,
         seed: int | None = None,
+        body: str | None = None,
+        content_type: str | None = None,
     ) -> None:
         """Add a fault rule (see ``docs/emulator.md``); raises :class:`ValueError` on bad arguments.
 
         :param kind: ``latency``, ``server_error``, ``rate_limit``, ``drop``, ``accept_then_drop``,
-            ``accept_then_error``, ``vendor_error`` or ``commit_delay``. ``accept_then_error``
+            ``accept_then_error``, ``vendor_error``, ``commit_delay`` or ``raw_reply``. ``accept_then_error``
             handles the request (a send is accepted, charged and recorded), then answers HTTP
             ``http_status`` (default 500) with an empty body instead of the vendor's reply.
             ``commit_delay`` answers as usual but commits a send (records, charges, shows it to
             status calls) ``commit_delay`` seconds after its request arrived; it adds up with the
-            other rules like ``latency``.
+            other rules like ``latency``. ``raw_reply`` answers ``body`` as given, without handling
+            the request.
         :param vendor: only requests to this API (``primotexto`` / ``smspartner``).
         :param path: only requests whose URL path contains this string.
         :param method: only this HTTP method.
@@ -67,6 +70,8 @@ class ScenarioControls:
         :param seed: seed of the rule's own ``random.Random`` (only with ``probability``): one seed
             and one request order hit the same requests. Default: a random seed, shown by
             ``GET /_emulator/faults``.
+        :param body: ``raw_reply`` only: the reply body, sent as given in UTF-8 (default empty).
+        :param content_type: ``raw_reply`` only: the reply's ``Content-Type`` (default ``text/html``).
         """
         self.faults.add(
             make_rule(
@@ -84,6 +89,8 @@ class ScenarioControls:
                 empty_body=empty_body,
                 probability=probability,
                 seed=seed,
+                body=body,
+                content_type=content_type,
             )
         )
 

@@ -19,6 +19,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_provider_sms.exceptions import (
     SmsConfigurationError,
     SmsError,
+    SmsGatewayError,
     SmsNotFoundError,
     SmsRecipientBlacklistedError,
     SmsValidationError,
@@ -164,6 +165,11 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         """A new aiohttp session with this hook's timeouts and ``pool_size`` connections (default:
         the hook's); use ``async with``."""
         return self.transport.async_session(pool_size)
+
+    def unusable_reply(self, call: Call, what: str, http_status: int | None = None) -> SmsGatewayError:
+        """The error for a reply that is neither a refusal nor the documented success (a send's:
+        outcome unknown)."""
+        return self.transport.unusable_reply(call, what, http_status)
 
     def close(self) -> None:
         """Close pooled connections (safe to call twice, or before any request)."""

@@ -27,6 +27,7 @@ from airflow_provider_sms.hooks.primotexto_api import (
     blacklist_call,
     category_stats_call,
     not_found_status,
+    parse_account_stats,
     parse_blacklist,
     parse_category_stats,
     parse_replies,
@@ -34,6 +35,7 @@ from airflow_provider_sms.hooks.primotexto_api import (
     replies_call,
     status_call,
 )
+from airflow_provider_sms.hooks.reply_values import accepted_id, field, number_of, says_failed
 from airflow_provider_sms.hooks.transport import Call, parse_code
 from airflow_provider_sms.model.results import BatchSendOutcome, BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.text import count_segments, describe_chars
@@ -89,12 +91,15 @@ class PrimotextoHook(SmsHook):
         return {"X-Primotexto-ApiKey": api_key}, dict(call.params), call.body
 
     def _vendor_error(self, http_status: int, payload: Any) -> tuple[int | None, str | None] | None:
-        if http_status < 400:
+        """Any 4xx/5xx; on 2xx an object that says it failed: ``success`` false in any spelling, or
+        an error ``code`` without ``success`` (:func:`~.reply_values.says_failed`; a documented
+        success reply carries neither)."""
+        if not isinstance(payload, dict):
+            return (None, None) if http_status >= 400 else None
+        if http_status < 400 and not says_failed(payload):
             return None
-        if isinstance(payload, dict):
-            text = payload.get("message") or payload.get("error")
-            return parse_code(payload.get("code")), (str(text) if text else None)
-        return None, None
+        text = field(payload, "message") or field(payload, "error")
+        return parse_code(field(payload, "code")), (str(text) if text else None)
 
     # ------------------------------------------------------------------ rules
     def character_problems(self, text: str) -> list[str]:
@@ -124,16 +129,19 @@ class PrimotextoHook(SmsHook):
         pool = "marketing" if request.marketing else "notification"
         call = Call("POST", f"/v2/{pool}/messages/send", body=body, idempotent=False, operation="send an SMS")
         try:
-            reply = (yield call) or {}
+            reply = yield call
         except SmsRecipientBlacklistedError:
             return BatchSendOutcome(blacklisted=[recipient])
-        credits = reply.get("creditsUsed")
+        # accepted only with the documented {"creditsUsed", "snapshotId"} and a usable id
+        snapshot_id, what = accepted_id(reply, "snapshotId", needs_success=False)
+        if snapshot_id is None:
+            raise self.unusable_reply(call, what)
         return BatchSendOutcome(
             sent=[
                 SendResult(
-                    message_id=str(reply.get("snapshotId")),
+                    message_id=snapshot_id,
                     recipient=recipient,
-                    credits_used=float(credits) if credits is not None else None,
+                    credits_used=number_of(field(reply, "creditsUsed")),
                     segments=self.segments_of(request.message).segments,
                     vendor=self.conn_type,
                     category=request.category,
@@ -253,5 +261,6 @@ class PrimotextoHook(SmsHook):
     # ------------------------------------------------------------------ account
     def get_account_stats(self) -> dict[str, Any]:
         """``/account/stats``: counters and remaining ``credits``."""
-        reply = self.call(Call("GET", "/v2/account/stats", operation="read the account stats"))
-        return dict(reply or {})
+        return parse_account_stats(
+            self.call(Call("GET", "/v2/account/stats", operation="read the account stats"))
+        )

@@ -3,6 +3,7 @@ requests and replies. Pure: no I/O. ``docs/vendor-apis.md`` documents each fact.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,16 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
     SmsValidationError,
 )
+from airflow_provider_sms.hooks.reply_values import (
+    count_of,
+    field,
+    flag_of,
+    kind_of,
+    message_id_of,
+    number_of,
+    text_of,
+    unusable,
+)
 from airflow_provider_sms.hooks.transport import Call
 from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus, InboundMessage
 from airflow_provider_sms.rules.clock import epoch_of_object_id, iso_from_epoch
@@ -28,6 +39,9 @@ PRIMOTEXTO_CHARS: frozenset[str] = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     "@£_!$\"#èé%ù&ìò()*:+;,<-=ÑñÅ.>Üüåé/?à|^¤{}~\\' \n\r"
 )
+
+_NAME = "Primotexto"
+_READ_STATUS = "read a message status"
 
 _AUTH, _CREDIT, _INVALID = SmsAuthenticationError, SmsInsufficientCreditError, SmsInvalidRequestError
 _BLACKLISTED, _NOT_FOUND = SmsRecipientBlacklistedError, SmsNotFoundError
@@ -95,9 +109,12 @@ PRIMOTEXTO_STATES: dict[str, DeliveryState] = {
 
 
 def _iso_from_ms(value: Any) -> str | None:
+    millis = number_of(value)
+    if millis is None:
+        return None
     try:
-        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc).isoformat()
-    except (TypeError, ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc).isoformat()
+    except (ValueError, OverflowError, OSError):
         return None
 
 
@@ -113,15 +130,22 @@ def status_call(message_id: str | None, recipient: str | None) -> Call:
 
 
 def parse_status(payload: Any, message_id: str | None, recipient: str | None) -> DeliveryStatus:
-    """Turn a ``/messages/status`` reply into a :class:`DeliveryStatus`."""
-    payload = payload if isinstance(payload, dict) else {}
-    raw = str(payload.get("state") or "")
+    """Turn a ``/messages/status`` reply into a :class:`DeliveryStatus`.
+
+    :raises SmsServerError: the reply is not an object with a ``state`` (a status read from it
+        would be made up: reconciliation would take "no state" for "our message landed").
+    """
+    if not isinstance(payload, Mapping):
+        raise unusable(_NAME, _READ_STATUS, kind_of(payload))
+    raw = text_of(field(payload, "state"))
+    if raw is None:
+        raise unusable(_NAME, _READ_STATUS, "a JSON object without a state")
     return DeliveryStatus(
-        message_id=str(message_id) if message_id else (str(payload["id"]) if "id" in payload else None),
+        message_id=str(message_id) if message_id else message_id_of(field(payload, "id")),
         recipient=recipient,
         state=PRIMOTEXTO_STATES.get(raw.lower(), "pending"),
-        vendor_state=raw or None,
-        updated_at=_iso_from_ms(payload.get("stateDate")),
+        vendor_state=raw,
+        updated_at=_iso_from_ms(field(payload, "stateDate")),
     )
 
 
@@ -138,12 +162,19 @@ def blacklist_call(list_type: str) -> Call:
 
 
 def parse_blacklist(reply: Any) -> list[BlacklistEntry]:
-    """The live entries of an account list (entries flagged ``deleted`` are left out)."""
-    return [
-        BlacklistEntry(id=str(item.get("id")), recipient=str(item.get("identifier")))
-        for item in reply or []
-        if isinstance(item, dict) and not item.get("deleted")
-    ]
+    """The live entries of an account list (entries flagged ``deleted`` are left out, and so are
+    entries without an id or a number).
+
+    :raises SmsServerError: the reply is not a list.
+    """
+    if not isinstance(reply, list):
+        raise unusable(_NAME, "read a list", kind_of(reply))
+    entries = []
+    for item in reply:
+        entry_id, number = text_of(field(item, "id")), text_of(field(item, "identifier"))
+        if entry_id and number and not flag_of(field(item, "deleted")):
+            entries.append(BlacklistEntry(id=entry_id, recipient=number))
+    return entries
 
 
 def replies_call(category: str | None) -> Call:
@@ -155,22 +186,30 @@ def replies_call(category: str | None) -> Call:
 def parse_replies(reply: Any, category: str | None) -> list[InboundMessage]:
     """Replies ``[{"id", "identifier", "message"}]``; the time comes from a ``date`` field (epoch
     ms) when there is one, else from the id's leading timestamp (a Mongo-style id, A44)."""
+    if not isinstance(reply, list):
+        raise unusable(_NAME, "read the replies", kind_of(reply))
     found = []
-    for item in reply if isinstance(reply, list) else []:
-        if not isinstance(item, dict) or item.get("id") in (None, ""):
+    for item in reply:
+        reply_id = text_of(field(item, "id"))
+        if reply_id is None:
             continue
-        received = _iso_from_ms(item.get("date")) or iso_from_epoch(epoch_of_object_id(item.get("id")))
+        received = _iso_from_ms(field(item, "date")) or iso_from_epoch(epoch_of_object_id(reply_id))
         found.append(
             InboundMessage(
                 kind="reply",
-                message_id=str(item["id"]),
-                number=str(item.get("identifier") or ""),
-                text=str(item.get("message") or ""),
-                category=str(item.get("category") or "") or category,
+                message_id=reply_id,
+                number=text_of(field(item, "identifier")) or "",
+                text=_text(field(item, "message")),
+                category=text_of(field(item, "category")) or category,
                 received_at=received,
             )
         )
     return found
+
+
+def _text(value: Any) -> str:
+    """A reply's text: a string as sent (spaces kept), a number as text, anything else empty."""
+    return value if isinstance(value, str) else (text_of(value) or "")
 
 
 def category_stats_call(category: str) -> Call:
@@ -181,9 +220,30 @@ def category_stats_call(category: str) -> Call:
 
 
 def parse_category_stats(reply: Any) -> dict[str, int]:
-    """The numeric figures of a ``/messages/stats`` reply (other fields dropped)."""
-    if not isinstance(reply, dict):
-        return {}
-    return {
-        str(k): int(v) for k, v in reply.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
+    """The numeric figures of a ``/messages/stats`` reply, keys in lower case (fields that are not
+    whole numbers, such as ``"n/a"``, are dropped; ``"12"`` and ``12.0`` count as 12).
+
+    :raises SmsServerError: the reply is not an object.
+    """
+    if not isinstance(reply, Mapping):
+        raise unusable(_NAME, "read a category's figures", kind_of(reply))
+    figures = {}
+    for key, value in reply.items():
+        count = count_of(value)
+        if count is not None:
+            figures[str(key).lower()] = count
+    return figures
+
+
+def parse_account_stats(reply: Any) -> dict[str, Any]:
+    """``/account/stats``: the counters as given, ``credits`` read as a number (``None`` when the
+    reply has none that reads as one).
+
+    :raises SmsServerError: the reply is not an object.
+    """
+    if not isinstance(reply, Mapping):
+        raise unusable(_NAME, "read the account stats", kind_of(reply))
+    credits = field(reply, "credits")
+    if isinstance(credits, bool) or not isinstance(credits, int):
+        credits = number_of(credits)  # 279.5, "279", "279,5"; None when absent or unreadable
+    return {**{str(k): v for k, v in reply.items()}, "credits": credits}

@@ -21,6 +21,7 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks.base import SmsHook
 from airflow_provider_sms.hooks.gateway import GatewayCapabilities
+from airflow_provider_sms.hooks.reply_values import accepted_id, count_of, field, number_of, text_of, without
 from airflow_provider_sms.hooks.smspartner_api import (
     MAX_NUMBERS_PER_SEND,
     MAX_TAG_LENGTH,
@@ -34,8 +35,9 @@ from airflow_provider_sms.hooks.smspartner_api import (
     parse_stop_list,
     status_from_entry,
     stop_list_call,
+    vendor_error,
 )
-from airflow_provider_sms.hooks.transport import Call, parse_code
+from airflow_provider_sms.hooks.transport import Call
 from airflow_provider_sms.model.results import BatchSendOutcome, BlacklistEntry, DeliveryStatus, SendResult
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.text import GSM7
@@ -93,16 +95,7 @@ class SmsPartnerHook(SmsHook):
         return {}, dict(call.params), {**call.body, "apiKey": api_key}
 
     def _vendor_error(self, http_status: int, payload: Any) -> tuple[int | None, str | None] | None:
-        if not isinstance(payload, dict):
-            return (None, None) if http_status >= 400 else None
-        if payload.get("success") is not False and http_status < 400:
-            return None
-        code = payload.get("code")
-        details = payload.get("error") or payload.get("errors")
-        text = payload.get("message")
-        if isinstance(details, list):
-            text = "; ".join(str(d.get("message", d)) if isinstance(d, dict) else str(d) for d in details)
-        return parse_code(code), (str(text) if text else None)
+        return vendor_error(http_status, payload)
 
     # ------------------------------------------------------------------ rules
     def message_problems(self, text: object) -> list[str]:
@@ -176,7 +169,8 @@ class SmsPartnerHook(SmsHook):
         if self.segments_of(request.message).encoding != GSM7:
             body["isUnicode"] = 1
         try:
-            return self._read_send((yield self._send_call(list(recipients), body)), list(recipients))
+            call = self._send_call(list(recipients), body)
+            return self._read_send((yield call), call, list(recipients))
         except SmsRecipientBlacklistedError:
             stopped = {entry.recipient for entry in parse_stop_list((yield stop_list_call()))}
             blacklisted = [r for r in recipients if r in stopped]
@@ -184,11 +178,10 @@ class SmsPartnerHook(SmsHook):
             if not blacklisted:
                 raise
             self.log.info("SMS Partner: %d number(s) on the STOP list left out", len(blacklisted))
-            outcome = (
-                self._read_send((yield self._send_call(remaining, body)), remaining)
-                if remaining
-                else BatchSendOutcome()
-            )
+            outcome = BatchSendOutcome()
+            if remaining:
+                call = self._send_call(remaining, body)
+                outcome = self._read_send((yield call), call, remaining)
             outcome.blacklisted.extend(blacklisted)
             return outcome
 
@@ -202,19 +195,20 @@ class SmsPartnerHook(SmsHook):
             operation=f"send an SMS to {len(numbers)} number(s)",
         )
 
-    def _read_send(self, reply: Any, numbers: list[str]) -> BatchSendOutcome:
-        reply = reply or {}
-        cost = reply.get("cost")
-        share = float(cost) / len(numbers) if cost is not None else None
-        segments = reply.get("nb_sms")
-        message_id = str(reply.get("message_id"))  # one id for the request: one string, not one per number
+    def _read_send(self, reply: Any, call: Call, numbers: list[str]) -> BatchSendOutcome:
+        """Accepted only with ``success`` true and a usable ``message_id``, else outcome unknown."""
+        message_id, what = accepted_id(reply, "message_id", needs_success=True)
+        if message_id is None:
+            raise self.unusable_reply(call, what)
+        cost, segments = number_of(field(reply, "cost")), count_of(field(reply, "nb_sms"))
+        share = cost / len(numbers) if cost is not None else None
         return BatchSendOutcome(
             sent=[
                 SendResult(
                     message_id=message_id,
                     recipient=number,
                     credits_used=share,
-                    segments=int(segments) if segments is not None else None,
+                    segments=segments,
                     vendor=self.conn_type,
                 )
                 for number in numbers
@@ -237,7 +231,9 @@ class SmsPartnerHook(SmsHook):
             reply = self.call(call)
         except SmsNotFoundError:
             return DeliveryStatus(str(message_id), recipient, "pending", vendor_state="not_found")
-        return status_from_entry(reply or {}, str(message_id), recipient)
+        if text_of(field(reply, "statut", "status")) is None:  # not a status: never read as one
+            raise self.unusable_reply(call, without(reply, "a statut"))
+        return status_from_entry(reply, str(message_id), recipient)
 
     def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
         """``/multi-status``, 500 pairs per request (and ``/bulk-status-by-tag`` for results known
@@ -324,20 +320,24 @@ class SmsPartnerHook(SmsHook):
 
         The account owner's name and e-mail are left out (they are not figures).
         """
-        reply = self.call(Call("GET", "/v1/me", operation="read the account credits")) or {}
-        raw = dict(reply.get("credits") or {})
-        balance = raw.get("balance", raw.get("solde"))
-        return {"credits": float(balance) if balance not in (None, "") else None, **raw}
+        call = Call("GET", "/v1/me", operation="read the account credits")
+        raw = field(reply := self.call(call), "credits")
+        if not isinstance(raw, dict):
+            raise self.unusable_reply(call, without(reply, "credits"))
+        balance = number_of(field(raw, "balance", "solde"))  # "10225.119", "10225,119"
+        return {"credits": balance, **{str(k): v for k, v in raw.items() if k != "credits"}}
 
     def list_subaccounts(self, max_pages: int = 1000) -> list[dict[str, Any]]:
         """Every sub-account, walking all pages (20 per page). Sub-account API keys are dropped."""
         accounts: list[dict[str, Any]] = []
         for page in range(1, max_pages + 1):
             call = Call("GET", "/v1/subaccount/list", params={"page": page}, operation="list sub-accounts")
-            reply = self.call(call) or {}
-            data = [d for d in reply.get("data") or [] if isinstance(d, dict)]
-            accounts.extend({k: v for k, v in d.items() if k != "apiKey"} for d in data)
-            total = reply.get("total")
-            if not data or (isinstance(total, int) and len(accounts) >= total):
+            page_data = field(reply := self.call(call), "data")
+            if not isinstance(page_data, list):
+                raise self.unusable_reply(call, without(reply, "a data list"))
+            data = [d for d in page_data if isinstance(d, dict)]
+            accounts.extend({k: v for k, v in d.items() if str(k).lower() != "apikey"} for d in data)
+            total = count_of(field(reply, "total"))
+            if not data or (total is not None and len(accounts) >= total):
                 break
         return accounts

@@ -3,6 +3,7 @@ the connection's own extras. Pure: no I/O. ``docs/vendor-apis.md`` documents eac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -18,12 +19,23 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
     SmsValidationError,
 )
+from airflow_provider_sms.hooks.reply_values import (
+    count_of,
+    field,
+    flag_of,
+    kind_of,
+    message_id_of,
+    number_of,
+    says_failed,
+    text_of,
+    unusable,
+)
 from airflow_provider_sms.hooks.settings import ConnectionSettings, extra_error, parse_flag
 from airflow_provider_sms.hooks.transport import Call
 from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from airflow_provider_sms.model.results import DeliveryState
 
@@ -81,42 +93,70 @@ MAX_TAG_LENGTH = 20
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes")
+_NAME = "SMS Partner"
+_LIST = "StatutResponse_List"
 
 
 def parse_vendor_date(value: Any) -> str | None:
-    """Status dates come as epoch seconds or ``YYYY-mm-dd HH:MM:SS`` (assumed Paris time)."""
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
+    """Status dates come as epoch seconds (a number or its text) or ``YYYY-mm-dd HH:MM:SS``
+    (assumed Paris time); anything else is ``None``."""
+    seconds = number_of(value)
     try:
-        if text.isdigit():
-            return datetime.fromtimestamp(int(text), tz=timezone.utc).isoformat()
+        if seconds is not None:
+            return datetime.fromtimestamp(int(seconds), tz=timezone.utc).isoformat()
+        text = text_of(value)
+        if text is None:
+            return None
         local = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=PARIS)
         return local.astimezone(timezone.utc).isoformat()
     except (ValueError, OverflowError, OSError):
         return None
 
 
-def status_from_entry(
-    entry: Mapping[str, Any], message_id: str | None, recipient: str | None
-) -> DeliveryStatus:
-    """Normalise one status object (``statut`` in single replies, ``status`` in lists)."""
-    if entry.get("success") is False:
+def vendor_error(http_status: int, payload: Any) -> tuple[int | None, str | None] | None:
+    """``(code, text)`` of an error reply, else ``None``: any 4xx/5xx; on 2xx an object that says
+    it failed (``success`` false in any spelling, or an error ``code`` without ``success``). The text
+    is the ``error`` (or ``errors``) details joined, else ``message``."""
+    if not isinstance(payload, Mapping):
+        return (None, None) if http_status >= 400 else None
+    if http_status < 400 and not says_failed(payload):
+        return None
+    text, details = field(payload, "message"), field(payload, "error", "errors")
+    if isinstance(details, list):
+        text = "; ".join(str(field(d, "message") or d) if isinstance(d, Mapping) else str(d) for d in details)
+    return count_of(field(payload, "code")), (str(text) if text else None)
+
+
+def status_from_entry(entry: Any, message_id: str | None, recipient: str | None) -> DeliveryStatus:
+    """Normalise one status object (``statut`` in single replies, ``status`` in lists; keys in any
+    case, flags in any spelling). An entry with ``success`` false, or that is not an object, is a
+    message the gateway does not know (yet)."""
+    if not isinstance(entry, Mapping) or flag_of(field(entry, "success")) is False:
         return DeliveryStatus(message_id, recipient, "pending", vendor_state="not_found")
-    raw = str(entry.get("statut") or entry.get("status") or "")
+    raw = text_of(field(entry, "statut", "status")) or ""
     state = SMSPARTNER_STATES.get(raw.lower(), "pending")
-    stop = entry.get("stopSms", entry.get("stopSMS"))
-    if state == "error" and _truthy(stop):
+    if state == "error" and flag_of(field(entry, "stopSms")):
         state = "unsubscribed"
     return DeliveryStatus(
         message_id=message_id,
         recipient=recipient,
         state=state,
         vendor_state=raw or None,
-        updated_at=parse_vendor_date(entry.get("date")),
+        updated_at=parse_vendor_date(field(entry, "date")),
     )
+
+
+def _status_list(reply: Any, operation: str) -> list[Any]:
+    """The ``StatutResponse_List`` of a status reply.
+
+    :raises SmsServerError: the reply is not an object holding that list.
+    """
+    if not isinstance(reply, Mapping):
+        raise unusable(_NAME, operation, kind_of(reply))
+    entries = field(reply, _LIST)
+    if not isinstance(entries, list):
+        raise unusable(_NAME, operation, f"a JSON object without {_LIST}")
+    return entries
 
 
 def multi_status_call(chunk: Sequence[Mapping[str, Any]]) -> Call:
@@ -126,16 +166,26 @@ def multi_status_call(chunk: Sequence[Mapping[str, Any]]) -> Call:
 
 
 def parse_multi_status(reply: Any, chunk: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
-    """Match a ``/multi-status`` reply back to the requested pairs, in request order."""
-    found: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for entry in (reply or {}).get("StatutResponse_List") or []:
-        found[(str(entry.get("messageId")), str(entry.get("phoneNumber")))] = entry
+    """Match a ``/multi-status`` reply back to the requested pairs, in request order (``None``:
+    the gateway knows none of them). Ids match whatever their JSON type (``2264102.0`` is
+    ``"2264102"``).
+
+    :raises SmsServerError: the reply is not an object with ``StatutResponse_List``.
+    """
+    found: dict[tuple[str | None, str | None], Any] = {}
+    for entry in [] if reply is None else _status_list(reply, "read message statuses"):
+        found[(_id_key(field(entry, "messageId")), text_of(field(entry, "phoneNumber")))] = entry
     statuses = []
     for item in chunk:
-        key = (str(item["message_id"]), str(item["recipient"]))
-        entry = found.get(key, {"success": False})
-        statuses.append(status_from_entry(entry, key[0], key[1]))
+        message_id, number = str(item["message_id"]), str(item["recipient"])
+        entry = found.get((_id_key(message_id), number), {"success": False})
+        statuses.append(status_from_entry(entry, message_id, number))
     return statuses
+
+
+def _id_key(value: Any) -> str | None:
+    """A message id as compared between a request and its reply (``2264102.0`` is ``"2264102"``)."""
+    return message_id_of(value) or text_of(value)
 
 
 @dataclass(frozen=True)
@@ -192,13 +242,19 @@ def by_tag_call(tag: str) -> Call:
 
 
 def parse_by_tag(reply: Any, tag: str) -> list[DeliveryStatus]:
-    """Statuses listed under ``tag`` (``None``: nothing was sent under it), message id ``tag:<tag>``."""
-    entries = (reply or {}).get("StatutResponse_List") or [] if isinstance(reply, dict) else []
-    return [
-        status_from_entry(entry, TAG_ID_PREFIX + tag, str(entry.get("phoneNumber")))
-        for entry in entries
-        if isinstance(entry, dict) and entry.get("phoneNumber")
-    ]
+    """Statuses listed under ``tag`` (``None``: nothing was sent under it), message id ``tag:<tag>``.
+
+    :raises SmsServerError: the reply is not an object with ``StatutResponse_List`` (reading it
+        as "nothing under this tag" would have a lost send sent again).
+    """
+    if reply is None:
+        return []
+    statuses = []
+    for entry in _status_list(reply, "read the statuses of a tag"):
+        number = text_of(field(entry, "phoneNumber"))
+        if number:
+            statuses.append(status_from_entry(entry, TAG_ID_PREFIX + tag, number))
+    return statuses
 
 
 @dataclass(frozen=True)
@@ -252,10 +308,18 @@ def stop_list_call() -> Call:
 
 
 def parse_stop_list(reply: Any) -> list[BlacklistEntry]:
-    """The entries of a ``/stop-sms/list`` reply."""
-    data = reply.get("data") if isinstance(reply, dict) else None
-    return [
-        BlacklistEntry(id=str(item.get("id")), recipient=str(item.get("phoneNumber")))
-        for item in data or []
-        if isinstance(item, dict)
-    ]
+    """The entries of a ``/stop-sms/list`` reply (entries without an id or a number are left out).
+
+    :raises SmsServerError: the reply is not an object with a ``data`` list.
+    """
+    if not isinstance(reply, Mapping):
+        raise unusable(_NAME, "read the STOP list", kind_of(reply))
+    data = field(reply, "data")
+    if not isinstance(data, list):
+        raise unusable(_NAME, "read the STOP list", "a JSON object without a data list")
+    entries = []
+    for item in data:
+        entry_id, number = text_of(field(item, "id")), text_of(field(item, "phoneNumber"))
+        if entry_id and number:
+            entries.append(BlacklistEntry(id=entry_id, recipient=number))
+    return entries

@@ -21,13 +21,13 @@ exception context carries a URL holding a key.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_sms.exceptions import SmsGatewayError, SmsOutcomeUnknownError, SmsServerError
+from airflow_provider_sms.hooks import reply_values
 from airflow_provider_sms.hooks.retry import (
     DEFAULT_MAX_ATTEMPTS as DEFAULT_MAX_ATTEMPTS,
     MAX_BACKOFF_SECONDS as MAX_BACKOFF_SECONDS,
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 DEFAULT_POOL_SIZE = 32
 
-_MAYBE_SENT = "; the gateway may have accepted it, so it is not retried automatically"
+_MAYBE_SENT = reply_values.MAYBE_SENT
 
 
 @dataclass(frozen=True)
@@ -112,20 +112,12 @@ def scrub(text: object, secret: str | None = None) -> str:
     return mask_numbers_in(result)
 
 
-def parse_json(text: str) -> Any:
-    """Parse a reply body; an empty body is ``None``; non-JSON is returned as ``{"raw": ...}``."""
-    if not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return {"raw": text[:200]}
+#: Parse a reply body; an empty body is ``None``; a body that is not JSON is ``NOT_JSON``.
+parse_json = reply_values.read_json
 
 
-def parse_code(value: Any) -> int | None:
-    """Read a vendor error code given as an int or a digit string."""
-    text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
+#: Read a vendor error code given as an int, a digit string or an integral float (``10.0``).
+parse_code = reply_values.count_of
 
 
 class GatewayTransport:
@@ -194,6 +186,8 @@ class GatewayTransport:
     ) -> SmsGatewayError:
         """Build the typed exception for a refused call (HTTP status and vendor code both count)."""
         cls, meaning = classify_reply(http_status, code, self.hook.error_codes, idempotent=call.idempotent)
+        if not call.idempotent and cls is SmsGatewayError:  # no known code nor telling status:
+            cls, meaning = SmsOutcomeUnknownError, "failed without a known error code"  # maybe acted on
         secret = self.hook.settings.api_key if "settings" in self.hook.__dict__ else None
         vendor_text = scrub(vendor_message, secret) if vendor_message else None
         if vendor_text and meaning:  # say it once, in its fuller form
@@ -226,6 +220,11 @@ class GatewayTransport:
     def _failed(self, call: Call) -> str:
         return f"{self.hook.hook_name} could not {call.operation} (connection '{self.hook.sms_conn_id}')"
 
+    def unusable_reply(self, call: Call, what: str, http_status: int | None = None) -> SmsGatewayError:
+        """A reply neither a refusal nor the documented success (see :func:`reply_values.unusable`)."""
+        name, conn_id, send = self.hook.hook_name, self.hook.sms_conn_id, not call.idempotent
+        return reply_values.unusable(name, call.operation, what, conn_id, http_status, send)
+
     def _check_reply(self, call: Call, status: int, headers: Mapping[str, str], text: str) -> Any:
         payload = parse_json(text)
         error = self.hook._vendor_error(status, payload)
@@ -234,6 +233,8 @@ class GatewayTransport:
             raise self.error_for(
                 call, status, code, vendor_message, parse_retry_after(headers.get("Retry-After"))
             )
+        if reply_values.unreadable(payload, status, call.method):  # a proxy's page, a cut-off reply
+            raise self.unusable_reply(call, reply_values.body_kind(text), status)
         return payload
 
     def _transport_error(self, call: Call, exc: BaseException, *, connected: bool) -> SmsGatewayError:
@@ -318,7 +319,7 @@ class GatewayTransport:
         started = time.monotonic()
         try:
             async with session.request(request.method, request.url, **request.options()) as response:
-                text = await response.text()
+                text = reply_values.decode_body(await response.read(), response.charset)
                 status, reply_headers = response.status, response.headers
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             failure = self._transport_error(call, exc, connected=False)
