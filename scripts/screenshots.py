@@ -38,13 +38,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
-# tests/system first: its conftest.py (start_stack) and stack.py, not tests/conftest.py.
-sys.path.insert(0, str(ROOT / "tests" / "system"))
+sys.path.insert(0, str(ROOT))  # the repository: its tests package holds the stack
 
 from api import AirflowApi  # noqa: E402
-from conftest import start_stack  # noqa: E402
 
 from airflow_provider_sms.emulator import GatewayEmulator  # noqa: E402
+from tests.system.conftest import start_stack  # noqa: E402
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -35,7 +35,6 @@ os.environ.update(
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
     }
 )
-sys.path.insert(0, str(ROOT / "tests"))
 
 import structlog  # noqa: E402
 
@@ -60,8 +59,7 @@ if not structlog.is_configured():
     )
 
 #: Connection ids the tests (and tests/dags) use, per gateway.
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
-VENDORS = tuple(CONN_IDS)
+from tests.helpers.gateways import CONN_IDS, VENDORS  # noqa: E402
 
 
 @pytest.fixture(scope="session")

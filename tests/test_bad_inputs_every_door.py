@@ -10,14 +10,13 @@ request it receives; it must have none.
 from __future__ import annotations
 
 import pytest
-from bad_inputs import BAD_INPUTS, BOTH_GATEWAYS, HOOK_EXPECTED, OPERATOR_ONLY
-from task_fakes import FakeTI
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.send import SmsSendOperator
-
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
+from tests.helpers.bad_inputs import BAD_INPUTS, BOTH_GATEWAYS, HOOK_EXPECTED, OPERATOR_ONLY
+from tests.helpers.gateways import CONN_IDS
+from tests.helpers.task_fakes import FakeTI
 
 
 def _cases(door: str) -> list:
@@ -70,7 +69,7 @@ def test_hook_refuses_before_any_request(emulator, kwargs, expected):
 
 @pytest.mark.parametrize(("kwargs", "expected"), OPERATOR_CASES)
 def test_operator_refuses_before_any_request(emulator, kwargs, expected):
-    from operators.test_send_validation import operator_kwargs
+    from tests.operators.test_send_validation import operator_kwargs
 
     with pytest.raises(SmsValidationError) as info:  # options when built, the rest when run
         SmsSendOperator(**operator_kwargs(kwargs)).execute({"ti": FakeTI(), "task_state_store": {}})

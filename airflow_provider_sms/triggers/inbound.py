@@ -30,8 +30,9 @@ from airflow_provider_sms.exceptions import SmsError, SmsGatewayError, SmsValida
 from airflow_provider_sms.hooks import aget_sms_hook
 from airflow_provider_sms.model.results import INBOUND_KINDS
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.tracking.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL, backoff_delay
+from airflow_provider_sms.tracking.delivery import DEFAULT_MAX_BACKOFF, MIN_POLL_INTERVAL
 from airflow_provider_sms.tracking.replies import InboundCursor
+from airflow_provider_sms.triggers.polling import Backoff
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable
@@ -145,7 +146,7 @@ class SmsInboundTrigger(BaseEventTrigger):
         cursor = await self._load()
         hook: SmsHook | None = None
         kinds: list[InboundKind] = []
-        failures = 0
+        backoff = Backoff(self.poll_interval, self.max_backoff)
         while True:
             try:
                 if hook is None:
@@ -155,30 +156,38 @@ class SmsInboundTrigger(BaseEventTrigger):
             except SmsValidationError:
                 raise  # the watcher asks for something this gateway cannot do
             except SmsError as exc:
-                failures += 1
-                retry_after = exc.retry_after if isinstance(exc, SmsGatewayError) else None
-                if not (isinstance(exc, SmsGatewayError) and exc.transient):
-                    # a bad key or connection may be fixed while the watcher runs: read it again
-                    self.log.error("Inbound poll failed: %s; trying again later", scrub(exc))
-                    hook, failures = None, max(failures, 6)
-                else:
+                if isinstance(exc, SmsGatewayError) and exc.transient:
+                    delay = backoff.failed(exc)
                     self.log.warning(
-                        "Inbound poll failed (%s, attempt %d); backing off", type(exc).__name__, failures
+                        "Inbound poll failed (%s, attempt %d); backing off",
+                        type(exc).__name__,
+                        backoff.failures,
                     )
-                await self._pause(backoff_delay(failures, self.poll_interval, retry_after, self.max_backoff))
+                else:  # a bad key or connection may be fixed while the watcher runs: read it again
+                    self.log.error("Inbound poll failed: %s; trying again later", scrub(exc))
+                    hook, delay = None, backoff.failed(exc, at_least_failures=6)
+                await self._pause(delay)
                 continue
-            failures = 0
-            changed = False
-            for kind, messages in found.items():
-                for message in cursor.new(kind, messages):
-                    self.log.info("Inbound %s %s from %s", kind, message.message_id, mask_of(message))
-                    yield TriggerEvent(event_payload(message, self.sms_conn_id))
-                    cursor.mark(kind, message.message_id)
-                    await self._save(cursor)
-                changed = cursor.prune(kind, [m.message_id for m in messages]) or changed
-            if changed:
-                await self._save(cursor)
+            backoff.succeeded()
+            async for event in self._events(cursor, found):
+                yield event
             await self._pause(self.poll_interval)
+
+    async def _events(
+        self, cursor: InboundCursor, found: dict[str, list[InboundMessage]]
+    ) -> AsyncIterator[TriggerEvent]:
+        """One event per message not seen yet, the cursor saved after each; ids the gateway no
+        longer lists are forgotten."""
+        changed = False
+        for kind, messages in found.items():
+            for message in cursor.new(kind, messages):
+                self.log.info("Inbound %s %s from %s", kind, message.message_id, mask_of(message))
+                yield TriggerEvent(event_payload(message, self.sms_conn_id))
+                cursor.mark(kind, message.message_id)
+                await self._save(cursor)
+            changed = cursor.prune(kind, [m.message_id for m in messages]) or changed
+        if changed:
+            await self._save(cursor)
 
 
 def mask_of(message: InboundMessage) -> str:

@@ -107,7 +107,7 @@ class PollingTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll, pace, back off; yield exactly one event and return."""
         self._begin()
-        failures = 0
+        backoff = Backoff(self.poke_interval, self.max_backoff)
         try:
             hook = await aget_sms_hook(self.sms_conn_id)
             while True:
@@ -117,19 +117,18 @@ class PollingTrigger(BaseTrigger):
                 except SmsGatewayError as exc:
                     if not exc.transient:
                         raise
-                    failures += 1
+                    delay = backoff.failed(exc)
                     self.log.warning(
                         "%s failed (%s, attempt %d); backing off",
                         self.poll_name,
                         type(exc).__name__,
-                        failures,
+                        backoff.failures,
                     )
-                    delay = backoff_delay(failures, self.poke_interval, exc.retry_after, self.max_backoff)
                 else:
                     if event is not None:
                         yield event
                         return
-                    failures = 0
+                    backoff.succeeded()
                     delay = self.poke_interval - (CLOCK() - started)  # start to start
                 pause = self._clamp(delay)
                 if pause is None:
@@ -143,3 +142,22 @@ class PollingTrigger(BaseTrigger):
         except Exception as exc:
             self.log.exception("%s failed unexpectedly", self.wait_name)
             yield self._error_event(exc)
+
+
+class Backoff:
+    """Failed polls in a row and the pause after each: doubling from ``poke_interval``, at least
+    the gateway's ``Retry-After``, at most ``max_backoff``. Shared by every polling trigger."""
+
+    def __init__(self, poke_interval: float, max_backoff: float) -> None:
+        self.poke_interval, self.max_backoff = poke_interval, max_backoff
+        self.failures = 0
+
+    def failed(self, exc: BaseException, *, at_least_failures: int = 0) -> float:
+        """Count a failed poll; return the pause before the next one."""
+        self.failures = max(self.failures + 1, at_least_failures)
+        retry_after = exc.retry_after if isinstance(exc, SmsGatewayError) else None
+        return backoff_delay(self.failures, self.poke_interval, retry_after, self.max_backoff)
+
+    def succeeded(self) -> None:
+        """A poll was answered: the next failure starts from the first pause again."""
+        self.failures = 0

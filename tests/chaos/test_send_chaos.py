@@ -43,13 +43,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import fault_mix
 import pytest
-from task_fakes import tries
+
+from tests.helpers import fault_mix
+from tests.helpers.gateways import CONN_IDS
+from tests.helpers.task_fakes import tries
 
 PRIMOTEXTO_SEND = "/v2/notification/messages/send"
 SMSPARTNER_SEND = "/v1/send"
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 COUNT = 2000
 #: Seeds chosen so that the first four send requests, i.e. the whole first try of an SMS Partner
 #: run (2,000 numbers = 4 requests of 500), meet a lost reply after acceptance, a dropped
@@ -70,7 +71,7 @@ FAULT_MIX = (
 
 
 def dag_module():
-    return importlib.import_module("dags.send_chaos")
+    return importlib.import_module("tests.dags.send_chaos")
 
 
 def add_fault_mix(emulator, vendor: str, seed: int) -> None:

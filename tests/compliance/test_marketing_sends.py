@@ -9,16 +9,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from operators.test_send_operator import run
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.notifications.sms import SmsNotifier
 from airflow_provider_sms.operators.send import SmsSendOperator
+from tests.operators.test_send_operator import run
 
 PARIS = ZoneInfo("Europe/Paris")
-SEND_PATHS = {"primotexto": "/messages/send", "smspartner": "/v1/send"}
+
 A, B, C = "+33612345678", "+33698765432", "+33611223344"
+
+#: A part of each gateway's send path (Primotexto: either pool, notification or marketing).
+SEND_PATH_PARTS = {"primotexto": "/messages/send", "smspartner": "/v1/send"}
 
 
 def paris(*args: int) -> datetime:
@@ -30,7 +33,7 @@ def at(moment: datetime):
 
 
 def sends(emulator, vendor: str) -> list[dict]:
-    return emulator.requests(vendor=vendor, path=SEND_PATHS[vendor])
+    return emulator.requests(vendor=vendor, path=SEND_PATH_PARTS[vendor])
 
 
 def wire_schedule(request: dict, vendor: str):

@@ -8,15 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from operators.test_send_operator import numbers, run
 
 from airflow_provider_sms.exceptions import SmsInsufficientCreditError, SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.send import SmsSendOperator
+from tests.operators.test_send_operator import numbers, run
 
-SEND_PATHS = {"primotexto": "/messages/send", "smspartner": "/v1/send"}
 CREDIT_PATHS = {"primotexto": "/v2/account/stats", "smspartner": "/v1/me"}
 LONG = "Bonjour, " + "x" * 200  # GSM-7, 2 segments
+
+#: A part of each gateway's send path (Primotexto: either pool, notification or marketing).
+SEND_PATH_PARTS = {"primotexto": "/messages/send", "smspartner": "/v1/send"}
 
 
 def make(conn_id: str, recipients, message: str = "Hi", **kwargs) -> SmsSendOperator:
@@ -26,7 +28,7 @@ def make(conn_id: str, recipients, message: str = "Hi", **kwargs) -> SmsSendOper
 
 
 def sends(emulator, vendor):
-    return emulator.requests(vendor=vendor, path=SEND_PATHS[vendor])
+    return emulator.requests(vendor=vendor, path=SEND_PATH_PARTS[vendor])
 
 
 def credit_reads(emulator, vendor):

@@ -22,13 +22,12 @@ from pathlib import Path
 
 from airflow_provider_sms.emulator.primotexto import PRIMOTEXTO_API_KEY
 from airflow_provider_sms.emulator.smspartner import SMSPARTNER_API_KEY
+from tests.helpers.gateways import CONN_IDS, SEND_PATHS
 
 HERE = Path(__file__).resolve().parent
 DAG_FILE = HERE / "send_crash_dag.py"
 RUNNER = HERE / "runner.py"
-SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
 API_KEYS = {"primotexto": PRIMOTEXTO_API_KEY, "smspartner": SMSPARTNER_API_KEY}
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 
 
 def airflow_env(home: Path, emulators: dict[str, str] | None = None) -> dict[str, str]:

@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from crash_harness import (
+
+from tests.crash.crash_harness import (
     CONN_IDS,
     Emulator,
     ForkServer,

@@ -9,10 +9,9 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from gateway_rules import message_problems
-
 from airflow_provider_sms.rules.text import count_segments
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_3_PLUS
+from tests.helpers.gateway_rules import message_problems
 
 RECIPIENT = "+33612345678"
 OTHER = "+33698765432"
@@ -28,7 +27,7 @@ def load_example(name: str):
 
 
 def run_dag(module, conf):
-    dag = importlib.import_module(f"dags.{module}").dag
+    dag = importlib.import_module(f"tests.dags.{module}").dag
     return dag.test(run_conf=conf)
 
 

@@ -7,13 +7,13 @@ from importlib.util import find_spec
 import airflow.sdk
 import pytest
 from airflow.sdk import DAG, BaseNotifier
-from gateway_rules import message_problems
 
 from airflow_provider_sms.exceptions import SmsGatewayError, SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.notifications.sms import SmsNotifier, default_message, send_sms_notification
 from airflow_provider_sms.rules.text import count_segments
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_1_PLUS
+from tests.helpers.gateway_rules import message_problems
 
 A, B, C = "+33612345678", "+33698765432", "+33611223344"
 DAG_OBJ = DAG(dag_id="nightly_load", schedule=None)

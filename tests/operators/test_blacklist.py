@@ -14,19 +14,10 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.blacklist import SmsBlacklistAddOperator, SmsBlacklistRemoveOperator
+from tests.helpers.task_fakes import FakeTI
 
 A, B, C = "+33612345678", "+33698765432", "+33611223344"
 LIST_PATH = {"primotexto": "/unsubscribers/default/contacts", "smspartner": "/stop-sms"}
-
-
-class FakeTI:
-    """Records what the operator pushes to XCom (the only context piece these operators use)."""
-
-    def __init__(self):
-        self.xcom = {}
-
-    def xcom_push(self, key, value):
-        self.xcom[key] = value
 
 
 def run(op):

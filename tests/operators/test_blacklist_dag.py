@@ -33,7 +33,7 @@ def load_example(name: str):
 
 
 def run(module: str, dag=None, **conf):
-    dag = dag or importlib.import_module(f"dags.{module}").dag
+    dag = dag or importlib.import_module(f"tests.dags.{module}").dag
     dag_run = dag.test(run_conf=conf)
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
     assert set(states.values()) == {"success"}, states

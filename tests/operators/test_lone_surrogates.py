@@ -39,7 +39,7 @@ def _rendered_rows(dag_run) -> list[str]:
 
 
 def test_every_operator_and_sensor_refuses_before_airflow_stores_the_field(airflow_db, emulator, capsys):
-    dag = importlib.import_module("dags.lone_surrogates").dag
+    dag = importlib.import_module("tests.dags.lone_surrogates").dag
 
     dag_run = dag.test()
 

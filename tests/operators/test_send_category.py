@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import re
 
-from task_fakes import FakeTI, MemoryStore
-
 from airflow_provider_sms.hooks.primotexto import PrimotextoHook
 from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.rules.request import label_problems
 from airflow_provider_sms.sending.category import task_category
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
+from tests.helpers.gateways import CONN_IDS
+from tests.helpers.task_fakes import FakeTI, MemoryStore
 
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 NUMBERS = [f"+336{50_000_000 + i:08d}" for i in range(5)]
 
 

@@ -13,8 +13,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-#: The emulator connections ``tests/conftest.py`` puts in the environment.
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
+from tests.helpers.gateways import CONN_IDS
+
 SINGLE = "+33620000001"
 BULK = [f"+336{10_000_000 + i:08d}" for i in range(1000)]
 CHUNKED = [f"+336{30_000_000 + i:08d}" for i in range(600)]
@@ -30,7 +30,7 @@ def xcom_values(dag_run, task_id: str, key: str = "return_value") -> dict[int, o
         return {row.map_index: XComModel.deserialize_value(row) for row in session.scalars(query)}
 
 
-def load_dag(dag_id: str, module: str = "dags.send_e2e"):
+def load_dag(dag_id: str, module: str = "tests.dags.send_e2e"):
     """The DAG object from its file in the dags folder (``dag.test()`` needs it there)."""
     return next(
         v for v in vars(importlib.import_module(module)).values() if getattr(v, "dag_id", None) == dag_id

@@ -8,13 +8,13 @@ from collections import Counter
 
 import pytest
 from airflow.providers.common.compat.sdk import Stats
-from delivery_helpers import context
-from test_send_operator import CONN_IDS, make, numbers, run
 
 from airflow_provider_sms.emulator import NUMBER_REJECTED
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
 from airflow_provider_sms.toolkit import metrics
+from tests.helpers.delivery import context
+from tests.operators.test_send_operator import CONN_IDS, make, numbers, run
 
 
 class StatsdListener:

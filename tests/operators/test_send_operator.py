@@ -13,7 +13,6 @@ import time
 from collections import Counter
 
 import pytest
-from task_fakes import MemoryStore
 
 from airflow_provider_sms.emulator import NUMBER_REJECTED, PRIMOTEXTO_API_KEY, SMSPARTNER_API_KEY
 from airflow_provider_sms.exceptions import (
@@ -27,22 +26,8 @@ from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.sending.journal import SendJournal
 from airflow_provider_sms.toolkit.task_store import TaskStateStore
-
-SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
-
-#: The emulator connections ``tests/conftest.py`` puts in the environment.
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
-
-
-class FakeTI:
-    dag_id, run_id, task_id, map_index = "dag", "run", "send", -1
-
-    def __init__(self, try_number: int = 1) -> None:
-        self.try_number = try_number
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = json.loads(json.dumps(value))  # XCom values must be JSON
+from tests.helpers.gateways import CONN_IDS, SEND_PATHS, numbers
+from tests.helpers.task_fakes import FakeTI, MemoryStore
 
 
 def run(operator: SmsSendOperator, store: MemoryStore | None = None, try_number: int = 1):
@@ -52,10 +37,6 @@ def run(operator: SmsSendOperator, store: MemoryStore | None = None, try_number:
         return operator.execute({"ti": ti, "task_state_store": store or MemoryStore()}), ti
     except Exception as exc:
         return exc, ti
-
-
-def numbers(count: int, first: int = 40_000_000) -> list[str]:
-    return [f"+336{first + i:08d}" for i in range(count)]
 
 
 def sends(emulator, vendor: str) -> list[dict]:
@@ -196,7 +177,7 @@ def test_repeated_server_errors_stop_the_batch_then_the_retry_finishes_it(emulat
 
 
 def _journal_unknown(store: MemoryStore, recipient: str, at: float) -> None:
-    journal = SendJournal(TaskStateStore(store), salt="dag/run/send/-1")
+    journal = SendJournal(TaskStateStore(store), salt="d/r/send/-1")
     journal.record_unknown([recipient], at)
 
 

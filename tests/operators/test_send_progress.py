@@ -8,12 +8,12 @@ import re
 import threading
 
 import pytest
-from test_send_operator import CONN_IDS, make, numbers, run
 
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.blacklist import SmsBlacklistAddOperator
 from airflow_provider_sms.toolkit import progress as progress_module
 from airflow_provider_sms.toolkit.progress import Progress
+from tests.operators.test_send_operator import CONN_IDS, make, numbers, run
 
 LINE = re.compile(
     r"progress: (\d+)/(\d+) (recipients|numbers) \(\d+%\): (\d+) (\w+), (\d+) (\w+), (\d+) failed; "

@@ -8,14 +8,14 @@ import io
 import json
 
 import pytest
-from delivery_helpers import context
-from test_send_operator import CONN_IDS, make, numbers, run
 
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_REJECTED
 from airflow_provider_sms.exceptions import SmsDeliveryFailedError, SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.outputs.files import to_storage_path
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
+from tests.helpers.delivery import context
+from tests.operators.test_send_operator import CONN_IDS, make, numbers, run
 
 
 def read_rows(path: str) -> list[dict]:

@@ -13,25 +13,20 @@ import json
 from collections import Counter
 
 import pytest
-from task_fakes import tries, xcom_value
 
 from airflow_provider_sms.sending.category import task_category
 from airflow_provider_sms.toolkit import task_store as journal_store
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_3_PLUS
+from tests.helpers import gateways
+from tests.helpers.gateways import CONN_IDS
+from tests.helpers.task_fakes import tries, xcom_value
 
 PRIMOTEXTO_SEND = "/v2/notification/messages/send"
 SMSPARTNER_SEND = "/v1/send"
 
-#: The emulator connections ``tests/conftest.py`` puts in the environment.
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
-
-
-def numbers(count: int) -> list[str]:
-    return [f"+336{20_000_000 + i:08d}" for i in range(count)]
-
 
 def load_dag(dag_id: str):
-    module = importlib.import_module("dags.send_retry")
+    module = importlib.import_module("tests.dags.send_retry")
     return next(v for v in vars(module).values() if getattr(v, "dag_id", None) == dag_id)
 
 
@@ -173,3 +168,7 @@ def test_variable_fallback_when_the_task_state_store_is_absent(airflow_db, emula
     assert all(key.startswith("sms_send_journal.") and len(key) < 250 for key, _ in written)
     assert not any("+336" in json.dumps(value) for _, value in written)
     assert journal_variables_left() == 0  # deleted once the task succeeded
+
+
+def numbers(count: int) -> list[str]:
+    return gateways.numbers(count, 20_000_000)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib
 import json
 
-from task_fakes import tries, xcom_value
+from tests.helpers.gateways import CONN_IDS
+from tests.helpers.task_fakes import tries, xcom_value
 
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 SEND_PATH = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
 HTML = "<html><head><title>Maintenance</title></head><body>We will be back soon.</body></html>"
 COUNT = 3
@@ -25,7 +25,7 @@ def numbers() -> list[str]:
 
 
 def run(vendor: str):
-    module = importlib.import_module("dags.send_retry")
+    module = importlib.import_module("tests.dags.send_retry")
     dag = next(v for v in vars(module).values() if getattr(v, "dag_id", None) == "send_retry")
     return dag.test(run_conf={"sms_conn_id": CONN_IDS[vendor], "count": COUNT})
 

@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from bad_inputs import BAD_INPUTS
-from task_fakes import FakeTI
 
 from airflow_provider_sms.exceptions import SmsConfigurationError, SmsValidationError
 from airflow_provider_sms.operators.send import SmsSendOperator
+from tests.helpers.bad_inputs import BAD_INPUTS
+from tests.helpers.gateways import CONN_IDS
+from tests.helpers.task_fakes import FakeTI
 
 OPERATOR_CASES = [case for case in BAD_INPUTS if not case.id.startswith("vendor-")]
-
-#: The emulator connections ``tests/conftest.py`` puts in the environment.
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 
 
 def operator_kwargs(kwargs: dict) -> dict:

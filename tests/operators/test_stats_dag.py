@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
-from test_blacklist_dag import load_example, run, xcoms
+from tests.operators.test_blacklist_dag import load_example, run, xcoms
 
 
 def test_stats_time_series_after_two_runs(conn_id, vendor, emulator, airflow_db, tmp_path):

@@ -7,22 +7,19 @@ import asyncio
 import time
 
 import pytest
-from task_fakes import FakeTI, MemoryStore
 
 from airflow_provider_sms.exceptions import SmsConfigurationError, SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.blacklist import SmsBlacklistAddOperator
 from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.toolkit.throttle import RateLimiter, throughput
+from tests.helpers import gateways
+from tests.helpers.task_fakes import FakeTI, MemoryStore
 
 
 def connection(monkeypatch, emulator, vendor: str, **extra) -> str:
     monkeypatch.setenv("AIRFLOW_CONN_THROTTLED", emulator.connection_json(vendor, **extra))
     return "throttled"
-
-
-def numbers(count: int, first: int = 42_000_000) -> list[str]:
-    return [f"+336{first + i:08d}" for i in range(count)]
 
 
 # --------------------------------------------------------------------------- the limiter
@@ -161,3 +158,7 @@ def test_blacklist_edits_share_the_ceiling_across_threads(monkeypatch, emulator)
     summary = op.execute({"ti": FakeTI()})
     assert len(summary["added"]) == 12
     assert 0.5 <= time.monotonic() - started < 15
+
+
+def numbers(count: int, first: int = 42_000_000) -> list[str]:
+    return gateways.numbers(count, first)

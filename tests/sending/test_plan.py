@@ -6,20 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from gateway_rules import gateway
 
 from airflow_provider_sms.sending.batch import plan_requests
 from airflow_provider_sms.sending.journal import SendJournal
 from airflow_provider_sms.sending.run import SendRun
 from airflow_provider_sms.toolkit.task_store import MemoryStore
+from tests.helpers import gateways
+from tests.helpers.gateway_rules import gateway
 
 
 def run_for(vendor: str, send) -> SendRun:
     return SendRun(gateway(vendor), send, SendJournal(MemoryStore(), salt="plan"), concurrency=4)
-
-
-def numbers(count: int) -> list[str]:
-    return [f"+336{60_000_000 + i:08d}" for i in range(count)]
 
 
 def test_one_text_for_all_keeps_plain_slices():
@@ -58,3 +55,7 @@ def test_text_of_and_number_of_default_to_the_send_text_and_the_recipient(vendor
     send = gateway(vendor).validate_send(numbers(2), "Hi")
     first = send.recipients[0]
     assert (send.number_of(first), send.text_of(first)) == (first, "Hi")
+
+
+def numbers(count: int) -> list[str]:
+    return gateways.numbers(count, 60_000_000)

@@ -10,7 +10,7 @@ from airflow.utils.session import create_session
 
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
 
-DAGS = importlib.import_module("dags.delivery_e2e")
+DAGS = importlib.import_module("tests.dags.delivery_e2e")
 SENSORS = ("wait_ok", "wait_bounced", "wait_timeout", "wait_soft")
 
 

@@ -7,10 +7,10 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from _delivery_e2e import xcom
 
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
 from airflow_provider_sms.sending.category import task_category
+from tests.sensors._delivery_e2e import xcom
 
 _PATH = Path(__file__).resolve().parents[2] / "example_dags" / "example_sms_send_and_wait.py"
 _SPEC = importlib.util.spec_from_file_location("example_dags_example_sms_send_and_wait", _PATH)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from sensors.test_delivery_sensor_dag import RESCHEDULE
 
-DAGS = importlib.import_module("dags.delivery_figures")
+from tests.sensors.test_delivery_sensor_dag import RESCHEDULE
+
+DAGS = importlib.import_module("tests.dags.delivery_figures")
 WARNING = "Could not read the delivery figures of the messages' categories"
 #: The figures read fails at once (unknown category: Primotexto code 16, HTTP 404), or from the
 #: second read on (a 5xx: in deferrable mode, the sensor's first poll reads them, the trigger fails).

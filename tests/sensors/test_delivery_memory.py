@@ -7,7 +7,6 @@ import importlib
 import json
 
 import pytest
-from task_fakes import MemoryStore
 
 from airflow_provider_sms.sensors import base as sensor_base
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
@@ -17,6 +16,7 @@ from airflow_provider_sms.tracking.delivery import DeliveryTracker
 from airflow_provider_sms.tracking.delivery_memory import KEY_PREFIX, DeliveryMemory
 from airflow_provider_sms.tracking.figures_gate import SummaryGate
 from airflow_provider_sms.version_compat import get_base_airflow_version_tuple
+from tests.helpers.task_fakes import MemoryStore
 
 MESSAGES = [
     {"message_id": "m1", "recipient": "+33612340101"},
@@ -131,7 +131,7 @@ def test_reschedule_mode_keeps_airflows_interval():
 
 # ---------------------------------------------------------------------------------------------- e2e
 def _run(conn_id: str, count: int):
-    dag = importlib.import_module("dags.delivery_memory").dag
+    dag = importlib.import_module("tests.dags.delivery_memory").dag
     return dag.test(run_conf={"sms_conn_id": conn_id, "count": count})
 
 

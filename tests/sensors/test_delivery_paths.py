@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-from delivery_helpers import context, send, wait_until_final
-
 from airflow_provider_sms.emulator import (
     NUMBER_BOUNCED,
     NUMBER_ERROR,
@@ -22,6 +20,7 @@ from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
 from airflow_provider_sms.tracking.delivery import DEFAULT_FAILURE_STATES, classify
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
+from tests.helpers.delivery import context, send, wait_until_final
 
 OK = "+33612340031"
 #: name -> (numbers, failure_states, expected verdict)

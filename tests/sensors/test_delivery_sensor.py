@@ -15,7 +15,6 @@ from airflow.providers.common.compat.sdk import (
 )
 from airflow.sdk import DAG, task
 from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, TriggerFailureReason
-from delivery_helpers import asked, collect, context, defer, key, run_deferrable, send, wait_until_final
 
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
 from airflow_provider_sms.exceptions import (
@@ -25,6 +24,7 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
+from tests.helpers.delivery import asked, collect, context, defer, key, run_deferrable, send, wait_until_final
 
 OK_1, OK_2 = "+33612340011", "+33612340012"
 

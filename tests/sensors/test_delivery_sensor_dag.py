@@ -10,9 +10,9 @@ tested in test_delivery_sensor.py).
 from __future__ import annotations
 
 import pytest
-from _delivery_e2e import assert_outcomes, run_dag
 
 from airflow_provider_sms.version_compat import get_base_airflow_version_tuple
+from tests.sensors._delivery_e2e import assert_outcomes, run_dag
 
 #: Before Airflow 3.1.4, dag.test() hands a reschedule-mode sensor its first poke's date as a string
 #: (apache/airflow#58777), so the base sensor's timeout check raises TypeError on the second poke.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from _delivery_e2e import assert_outcomes, run_dag
+
+from tests.sensors._delivery_e2e import assert_outcomes, run_dag
 
 STORM = 25
 

@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from stack import ROOT, AirflowStack, Postgres, Processes, Redis
 
 from airflow_provider_sms.emulator import GatewayEmulator
+from tests.helpers.gateways import CONN_IDS
+from tests.system.stack import INBOUND_POLL_SECONDS, ROOT, AirflowStack, Postgres, Processes, Redis
 
 ENABLED = os.environ.get("SMS_SYSTEM_TESTS") == "1"
 #: The DAGs the stacks run: the system tests' own and the examples they drive (not the scheduled
@@ -28,10 +29,7 @@ DAG_FILES = [
         for name in ("quickstart", "failure_alert", "stop_to_crm")
     ),
 ]
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 TIMINGS = pytest.StashKey[list[tuple[str, float]]]()
-#: How often the inbound example's watcher polls the STOP list here (its default is 60 s).
-INBOUND_POLL_SECONDS = 2
 
 
 def pytest_collection_modifyitems(config, items):

@@ -25,6 +25,9 @@ from typing import Any
 
 import requests
 
+#: How often the inbound example's watcher polls the STOP list here (its default is 60 s).
+INBOUND_POLL_SECONDS = 2
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 

@@ -13,9 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from api import AirflowApi
-from conftest import CONN_IDS
-from fault_mix import add_fault_mix
+
+from tests.helpers.fault_mix import add_fault_mix
+from tests.helpers.gateways import CONN_IDS
+from tests.system.api import AirflowApi
 
 CHUNKS, SIZE = 8, 5000
 #: (kind, share of send requests, arguments) per gateway. Primotexto takes one number per request

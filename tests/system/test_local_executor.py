@@ -8,8 +8,10 @@ import json
 import time
 
 import pytest
-from api import AirflowApi
-from conftest import CONN_IDS, INBOUND_POLL_SECONDS
+
+from tests.helpers.gateways import CONN_IDS
+from tests.system.api import AirflowApi
+from tests.system.stack import INBOUND_POLL_SECONDS
 
 QUICKSTART_NUMBERS = ["+33639980010", "+33639980011", "+33639980012"]
 ON_CALL = "+33639980110"
@@ -120,7 +122,7 @@ def test_test_connection_through_the_rest_api(local_stack, api, gateway, record_
 
 
 def free_closed_port() -> int:
-    from stack import free_port
+    from tests.system.stack import free_port
 
     return free_port()  # bound then released: nothing listens there
 

@@ -15,8 +15,6 @@ try:
     from airflow.sdk.serde import deserialize, serialize
 except ImportError:  # Airflow < 3.1
     from airflow.serialization.serde import deserialize, serialize
-from delivery_helpers import asked, key
-
 from airflow_provider_sms.emulator import NUMBER_BOUNCED, NUMBER_NEVER_FINAL
 from airflow_provider_sms.exceptions import SmsAuthenticationError, SmsRateLimitError, SmsServerError
 from airflow_provider_sms.hooks import get_sms_hook
@@ -24,6 +22,7 @@ from airflow_provider_sms.tracking.delivery import MIN_POLL_INTERVAL, backoff_de
 from airflow_provider_sms.triggers import polling
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
 from airflow_provider_sms.triggers.polling import PollingTrigger
+from tests.helpers.delivery import asked, key
 
 OK_1, OK_2 = "+33612340021", "+33612340022"
 PRIMITIVES = (str, int, float, bool, type(None))

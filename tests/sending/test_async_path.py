@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from task_fakes import MemoryStore
 
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.sending.async_batch import send_requests, send_requests_async
@@ -15,13 +14,9 @@ from airflow_provider_sms.sending.journal import SendJournal
 from airflow_provider_sms.sending.run import SendRun
 from airflow_provider_sms.toolkit.fanout import Breaker
 from airflow_provider_sms.toolkit.task_store import TaskStateStore
-
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
-SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
-
-
-def numbers(count: int, first: int = 41_000_000) -> list[str]:
-    return [f"+336{first + i:08d}" for i in range(count)]
+from tests.helpers import gateways
+from tests.helpers.gateways import CONN_IDS, SEND_PATHS
+from tests.helpers.task_fakes import MemoryStore
 
 
 def batch(vendor: str, recipients: list[str], store: MemoryStore, **journal_kwargs) -> SendRun:
@@ -138,3 +133,7 @@ def test_asend_request_gives_what_send_request_gives(emulator, vendor):
     blocked = asyncio.run(hook.asend_request(request))
     assert blocked.blacklisted == numbers(1)
     assert not blocked.sent
+
+
+def numbers(count: int, first: int = 41_000_000) -> list[str]:
+    return gateways.numbers(count, first)

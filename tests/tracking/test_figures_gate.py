@@ -6,15 +6,15 @@ import asyncio
 import time
 
 import pytest
-from delivery_helpers import collect
 
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.rules.messages import normalize_messages
 from airflow_provider_sms.tracking.delivery import DeliveryTracker
 from airflow_provider_sms.tracking.figures_gate import SummaryGate
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
+from tests.helpers.delivery import collect
+from tests.helpers.gateways import CONN_IDS
 
-CONN_IDS = {"primotexto": "emu_primotexto", "smspartner": "emu_smspartner"}
 CONN = CONN_IDS["primotexto"]
 
 

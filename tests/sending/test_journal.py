@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from task_fakes import MemoryStore
 
 from airflow_provider_sms.exceptions import SmsJournalError
 from airflow_provider_sms.model.results import SendResult
 from airflow_provider_sms.sending.journal import SendJournal
 from airflow_provider_sms.sending.journal_parts import ACCEPTED, UNKNOWN
 from airflow_provider_sms.toolkit.task_store import TaskStateStore, VariableStore, store_for
+from tests.helpers.task_fakes import MemoryStore
 
 A, B, C = "+33612345601", "+33612345602", "+33612345603"
 

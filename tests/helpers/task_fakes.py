@@ -1,6 +1,6 @@
 """What an operator's ``execute`` needs outside a task, and what a test reads back from a DAG run.
 
-A plain module (no tests) shared by several test files (``tests/`` is on ``sys.path``).
+Shared by several test modules (``tests.helpers.task_fakes``).
 """
 
 from __future__ import annotations
@@ -9,15 +9,21 @@ import json
 
 
 class FakeTI:
-    """A task instance that records what the operator pushes to XCom."""
+    """A task instance that records what the operator pushes to XCom (as JSON would give it back)."""
 
-    dag_id, run_id, task_id, map_index, try_number = "d", "r", "send", -1, 1
+    dag_id, run_id, task_id, map_index = "d", "r", "send", -1
 
-    def __init__(self) -> None:
+    def __init__(self, try_number: int = 1) -> None:
+        self.try_number = try_number
         self.xcom: dict[str, object] = {}
 
+    @property
+    def xcoms(self) -> dict[str, object]:
+        """The same record, under the name the sensor tests use."""
+        return self.xcom
+
     def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
+        self.xcom[key] = json.loads(json.dumps(value))  # XCom values must be JSON
 
 
 class MemoryStore:

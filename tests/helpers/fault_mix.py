@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SEND_PATHS = {"primotexto": "/v2/notification/messages/send", "smspartner": "/v1/send"}
+from tests.helpers.gateways import SEND_PATHS
 
 
 def add_fault_mix(emulator: Any, vendor: str, seed: int, mix: tuple[tuple[str, float, dict], ...]) -> None:

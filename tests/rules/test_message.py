@@ -6,8 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pendulum
 import pytest
-from bad_inputs import BAD_INPUTS
-from gateway_rules import gateway, message_problems, validate_send
 
 from airflow_provider_sms.exceptions import SmsConfigurationError, SmsValidationError
 from airflow_provider_sms.hooks import HOOK_CLASSES
@@ -17,6 +15,8 @@ from airflow_provider_sms.rules.numbers import mask_number, normalize_number
 from airflow_provider_sms.rules.request import sender_problems
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems
 from airflow_provider_sms.rules.text import SegmentInfo, count_segments
+from tests.helpers.bad_inputs import BAD_INPUTS
+from tests.helpers.gateway_rules import gateway, message_problems, validate_send
 
 VENDORS = tuple(HOOK_CLASSES)
 

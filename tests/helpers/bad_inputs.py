@@ -1,7 +1,7 @@
 """Send requests that validation must refuse, each with a substring its problem text must contain.
 
-A plain module (no tests) so several test files can share it: ``from bad_inputs import BAD_INPUTS``
-(``tests/`` is on ``sys.path``). Each entry is ``pytest.param(kwargs, expected_substring, id=...)``
+Shared by several test modules: ``from tests.helpers.bad_inputs import BAD_INPUTS``
+Each entry is ``pytest.param(kwargs, expected_substring, id=...)``
 where ``kwargs`` are the keyword arguments of ``gateway_rules.validate_send`` (``vendor`` names the
 connection type); they hold no ``now``, so dates are either long past or far in the future.
 """

@@ -4,23 +4,12 @@ drive the trigger with asyncio -> resume_execution (which applies soft_fail and 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_provider_sms.hooks import get_sms_hook
-
-
-class FakeTI:
-    """Records xcom_push calls (the task runner's TI is not available outside a task)."""
-
-    def __init__(self):
-        self.xcoms = {}
-
-    def xcom_push(self, key, value):
-        json.dumps(value)  # XCom values must be JSON
-        self.xcoms[key] = value
+from tests.helpers.task_fakes import FakeTI
 
 
 def context():
