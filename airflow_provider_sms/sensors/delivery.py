@@ -54,7 +54,7 @@ from airflow_provider_sms.tracking.delivery import (
     describe_counts,
     failure_summary,
 )
-from airflow_provider_sms.tracking.figures_gate import SummaryGate
+from airflow_provider_sms.tracking.figures_gate import FiguresGate
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -151,7 +151,7 @@ class SmsDeliverySensor(SmsSensor):
                 self._tracker = DeliveryTracker(self.tracked, self.failure_states)
             else:  # a poke per process: the gate's clock must be wall time
                 self._tracker = DeliveryTracker(
-                    self.tracked, self.failure_states, gate=SummaryGate(clock=time.time)
+                    self.tracked, self.failure_states, gate=FiguresGate(clock=time.time)
                 )
                 if known := self._memory.load(self._tracker):
                     self.log.info("%d of %d SMS known final from earlier pokes", known, len(self.tracked))

@@ -22,7 +22,7 @@ from airflow_provider_sms.exceptions import (
 from airflow_provider_sms.model.results import FINAL_STATES, DeliveryStatus
 from airflow_provider_sms.rules.messages import MessageRef, RefKey, ref_key
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.tracking.figures_gate import SummaryGate
+from airflow_provider_sms.tracking.figures_gate import FiguresGate
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -203,7 +203,7 @@ class DeliveryTracker:
         messages: Iterable[Mapping[str, Any]],
         failure_states: Iterable[str] = DEFAULT_FAILURE_STATES,
         final_statuses: Iterable[DeliveryStatus | Mapping[str, Any]] = (),
-        gate: SummaryGate | None = None,
+        gate: FiguresGate | None = None,
     ) -> None:
         self.messages: list[MessageRef] = [dict(m) for m in messages]
         self.failure_states: tuple[str, ...] = tuple(failure_states)
@@ -216,7 +216,7 @@ class DeliveryTracker:
         #: The transient error of the last poll, ``None`` when the gateway answered.
         self.last_error: SmsGatewayError | None = None
         #: Skips per-message requests while a send's figures stand still.
-        self.gate = gate if gate is not None else SummaryGate()
+        self.gate = gate if gate is not None else FiguresGate()
         self._keep_final(final_statuses)
         #: Where every message stands after the last answered poll (before any: the known finals).
         self.outcome: DeliveryOutcome = self._classify(())
@@ -265,7 +265,7 @@ class DeliveryTracker:
         """Take the gateway's answer: keep the final statuses, classify every message."""
         answered = [as_status(s) for s in statuses]
         self._keep_final(answered)
-        self.gate.passed()
+        self.gate.record_pass()
         self.polls += 1
         self.failures, self.last_error = 0, None
         self.outcome = self._classify(answered)
@@ -299,7 +299,7 @@ class DeliveryTracker:
             return self.record(())
         source = hook if isinstance(hook, StatusSource) else hook()
         try:
-            if self.gate.skip(source, refs):
+            if self.gate.nothing_moved(source, refs):
                 return self.record_idle()
             statuses = source.get_delivery_statuses(refs)
         except SmsGatewayError as exc:
@@ -312,7 +312,7 @@ class DeliveryTracker:
         if not refs:
             return self.record(())
         try:
-            if await self.gate.askip(hook, refs):
+            if await self.gate.anothing_moved(hook, refs):
                 return self.record_idle()
             statuses = await hook.aget_delivery_statuses(refs)
         except SmsGatewayError as exc:

@@ -11,7 +11,7 @@ figures that lag: ``docs/vendor-apis.md`` A45).
 The figures are a shortcut, never a verdict: when reading them fails (an unknown category, a 5xx,
 a rate limit, a reply of an unexpected shape), the gate turns itself off, and that poll and every
 later one of the wait ask about each message, as on a gateway without figures (whose errors the
-tracker handles as usual); :meth:`SummaryGate.notice` says so once.
+tracker handles as usual); :meth:`FiguresGate.notice` says so once.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ Figures = tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
 FIGURES_FAILURES = (SmsError, ValueError, TypeError, ArithmeticError, LookupError)
 
 
-class SummaryGate:
+class FiguresGate:
     """Decide, poll by poll, whether the per-message pass can be skipped.
 
     :param every_polls: a full pass at least every this many polls.
@@ -77,7 +77,7 @@ class SummaryGate:
             return []
         return sorted(str(c) for c in found)
 
-    def skip(self, source: Any, refs: Sequence[MessageRef]) -> bool:
+    def nothing_moved(self, source: Any, refs: Sequence[MessageRef]) -> bool:
         """Read the figures of ``refs``' categories (when possible); True when nothing moved."""
         chosen = self.categories(source, refs) if self.enabled else []
         if not chosen:
@@ -86,10 +86,10 @@ class SummaryGate:
             figures = {c: source.get_status_summary(c) for c in chosen}
         except FIGURES_FAILURES as exc:
             return self._turn_off(exc)
-        return self.can_skip(figures)
+        return self.unchanged_since_last_pass(figures)
 
-    async def askip(self, source: Any, refs: Sequence[MessageRef]) -> bool:
-        """Async twin of :meth:`skip` (``await source.aget_status_summary``)."""
+    async def anothing_moved(self, source: Any, refs: Sequence[MessageRef]) -> bool:
+        """Async twin of :meth:`nothing_moved` (``await source.aget_status_summary``)."""
         chosen = self.categories(source, refs) if self.enabled else []
         if not chosen:
             return False
@@ -97,7 +97,7 @@ class SummaryGate:
             figures = {c: await source.aget_status_summary(c) for c in chosen}
         except FIGURES_FAILURES as exc:
             return self._turn_off(exc)
-        return self.can_skip(figures)
+        return self.unchanged_since_last_pass(figures)
 
     def _turn_off(self, exc: Exception) -> bool:
         """A figures read failed: per-message passes from now on (this poll's included)."""
@@ -115,9 +115,9 @@ class SummaryGate:
             "asking about each message instead for the rest of this wait"
         )
 
-    def can_skip(self, figures: dict[str, dict[str, int]]) -> bool:
+    def unchanged_since_last_pass(self, figures: dict[str, dict[str, int]]) -> bool:
         """True when the figures equal those of the last per-message pass and no safety-net pass
-        is due; else keep them for :meth:`passed`."""
+        is due; else keep them for :meth:`record_pass`."""
         current: Figures = tuple((c, tuple(sorted(f.items()))) for c, f in sorted(figures.items()))
         fresh = self.clock() - self.last_pass_at < self.every_seconds
         readable = bool(figures) and all(figures.values())
@@ -128,7 +128,7 @@ class SummaryGate:
         self._seen = current if readable else None
         return False
 
-    def passed(self) -> None:
+    def record_pass(self) -> None:
         """A per-message pass was answered: its figures become the reference."""
         self.last, self.last_pass_at, self.skipped = self._seen, self.clock(), 0
 

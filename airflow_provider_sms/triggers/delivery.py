@@ -35,7 +35,7 @@ from airflow_provider_sms.tracking.delivery import (
     describe_counts,
     event_statuses,
 )
-from airflow_provider_sms.tracking.figures_gate import SummaryGate
+from airflow_provider_sms.tracking.figures_gate import FiguresGate
 from airflow_provider_sms.triggers.polling import PollingTrigger
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ class SmsDeliveryTrigger(PollingTrigger):
             self.messages,
             self.failure_states,
             self.final_statuses,
-            gate=SummaryGate(enabled=self.category_figures),
+            gate=FiguresGate(enabled=self.category_figures),
         )
         self._progress = ""
 

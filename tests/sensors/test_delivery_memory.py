@@ -14,7 +14,7 @@ from airflow_provider_sms.toolkit import task_store as journal_store
 from airflow_provider_sms.toolkit.task_store import TaskStateStore
 from airflow_provider_sms.tracking.delivery import DeliveryTracker
 from airflow_provider_sms.tracking.delivery_memory import KEY_PREFIX, DeliveryMemory
-from airflow_provider_sms.tracking.figures_gate import SummaryGate
+from airflow_provider_sms.tracking.figures_gate import FiguresGate
 from airflow_provider_sms.version_compat import get_base_airflow_version_tuple
 from tests.helpers.task_fakes import MemoryStore
 
@@ -32,8 +32,8 @@ needs_dag_test_reschedule = pytest.mark.skipif(
 
 
 def _tracker_after_one_delivery() -> DeliveryTracker:
-    tracker = DeliveryTracker(MESSAGES, gate=SummaryGate(clock=lambda: 1000.0))
-    tracker.gate.can_skip({"cat": {"sent": 3, "delivered": 1}})
+    tracker = DeliveryTracker(MESSAGES, gate=FiguresGate(clock=lambda: 1000.0))
+    tracker.gate.unchanged_since_last_pass({"cat": {"sent": 3, "delivered": 1}})
     tracker.record([{"message_id": "m2", "recipient": "+33612340102", "state": "delivered"}])
     return tracker
 
@@ -46,13 +46,13 @@ def test_final_statuses_and_figures_come_back_in_the_next_poke():
     store = MemoryStore()
     _memory(store).save(_tracker_after_one_delivery())
 
-    fresh = DeliveryTracker(MESSAGES, gate=SummaryGate(clock=lambda: 1010.0))
+    fresh = DeliveryTracker(MESSAGES, gate=FiguresGate(clock=lambda: 1010.0))
     assert _memory(store).load(fresh) == 1
     assert [m["message_id"] for m in fresh.pending()] == ["m1", "m3"]
     assert fresh.final[("m2", "+33612340102")].state == "delivered"
     # same figures, fresh enough: the next poke asks about no message
-    assert fresh.gate.can_skip({"cat": {"sent": 3, "delivered": 1}})
-    assert not fresh.gate.can_skip({"cat": {"sent": 3, "delivered": 2}})
+    assert fresh.gate.unchanged_since_last_pass({"cat": {"sent": 3, "delivered": 1}})
+    assert not fresh.gate.unchanged_since_last_pass({"cat": {"sent": 3, "delivered": 2}})
 
 
 def test_the_memory_holds_no_phone_number():

@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.rules.messages import normalize_messages
 from airflow_provider_sms.tracking.delivery import DeliveryTracker
-from airflow_provider_sms.tracking.figures_gate import SummaryGate
+from airflow_provider_sms.tracking.figures_gate import FiguresGate
 from airflow_provider_sms.triggers.delivery import SmsDeliveryTrigger
 from tests.helpers.delivery import collect
 from tests.helpers.gateways import CONN_IDS
@@ -76,7 +76,7 @@ def test_a_state_change_triggers_a_per_message_pass(emulator):
 def test_the_safety_net_pass_happens(emulator):
     tracker, hook = DeliveryTracker(normalize_messages(_send(emulator, 3, 300))), get_sms_hook(CONN)
     clock = [0.0]
-    tracker.gate = SummaryGate(every_polls=3, every_seconds=100, clock=lambda: clock[0])
+    tracker.gate = FiguresGate(every_polls=3, every_seconds=100, clock=lambda: clock[0])
     passes = []
     for _ in range(7):
         start = len(emulator.requests(vendor="primotexto"))
@@ -97,7 +97,7 @@ def test_without_category_or_ability_every_poll_asks_each_message(emulator):
         tracker.poll(hook)
         assert _counts(emulator, start) == (0, 3)
     assert (
-        SummaryGate.categories(
+        FiguresGate.categories(
             get_sms_hook(CONN_IDS["smspartner"]), normalize_messages(_send(emulator, 3, 500))
         )
         == []
@@ -105,13 +105,13 @@ def test_without_category_or_ability_every_poll_asks_each_message(emulator):
 
 
 def test_a_failed_pass_is_not_skipped_next_time():
-    gate = SummaryGate()
-    assert not gate.can_skip({"a": {"sent": 1}})  # first: a pass (not answered: no passed())
-    assert not gate.can_skip({"a": {"sent": 1}})
-    gate.passed()
-    assert gate.can_skip({"a": {"sent": 1}})
-    assert not gate.can_skip({"a": {"sent": 1, "delivered": 1}})
-    assert not gate.can_skip({"a": {}})  # unreadable figures: never skip
+    gate = FiguresGate()
+    assert not gate.unchanged_since_last_pass({"a": {"sent": 1}})  # first: a pass (not answered: no passed())
+    assert not gate.unchanged_since_last_pass({"a": {"sent": 1}})
+    gate.record_pass()
+    assert gate.unchanged_since_last_pass({"a": {"sent": 1}})
+    assert not gate.unchanged_since_last_pass({"a": {"sent": 1, "delivered": 1}})
+    assert not gate.unchanged_since_last_pass({"a": {}})  # unreadable figures: never skip
 
 
 def test_the_trigger_uses_the_figures_and_succeeds(emulator):
@@ -137,8 +137,8 @@ def test_a_ref_without_category_turns_the_gate_off(value):
         capabilities = Caps()
 
     refs = [{"message_id": "1", "recipient": None, "category": "a"}, {"message_id": "2", "category": value}]
-    assert SummaryGate.categories(Source(), refs) == []
-    assert asyncio.iscoroutinefunction(SummaryGate.askip)
+    assert FiguresGate.categories(Source(), refs) == []
+    assert asyncio.iscoroutinefunction(FiguresGate.anothing_moved)
 
 
 class _FailingFigures:
@@ -197,13 +197,13 @@ def test_a_failed_figures_read_falls_back_to_per_message_requests(error, use_asy
 
 
 def test_a_gate_turned_off_stays_off_across_processes_and_in_the_trigger():
-    gate = SummaryGate()
+    gate = FiguresGate()
     gate.enabled = False
-    restored = SummaryGate()
+    restored = FiguresGate()
     restored.restore(gate.snapshot())
     assert restored.enabled is False
     assert restored.notice() is None  # the poke that turned it off has warned already
-    old = SummaryGate()
+    old = FiguresGate()
     old.restore({"figures": None, "last_pass_at": 1.0, "skipped": 0})  # saved before the flag
     assert old.enabled is True
     trigger = SmsDeliveryTrigger(
