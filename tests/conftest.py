@@ -133,6 +133,7 @@ CHAOS_ROWS_FILE = "SMS_CHAOS_ROWS_FILE"
 CHAOS_COLUMNS = (
     "gateway",
     "seed",
+    "clock",
     "green",
     "tries",
     "accepted",

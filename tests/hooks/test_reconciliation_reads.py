@@ -37,7 +37,9 @@ def test_primotexto_latest_message_to_a_number_without_any_is_none(emulator):
 
 
 def test_primotexto_latest_message_reads_submitted_when_sent_is_missing():
-    latest = parse_latest({"id": 362891, "submitted": 1387808111833, "stateDate": 1387808142057, "state": "sent"})
+    latest = parse_latest(
+        {"id": 362891, "submitted": 1387808111833, "stateDate": 1387808142057, "state": "sent"}
+    )
     assert (latest.message_id, latest.created_at) == ("362891", 1387808111.833)
     assert parse_latest({"id": "x", "stateDate": 1387808142057}).created_at is None
     with pytest.raises(SmsServerError):
