@@ -58,6 +58,8 @@ if not structlog.is_configured():
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
     )
 
+#: Read timeout (seconds) of the emulator connections.
+TEST_READ_TIMEOUT = 5
 #: Connection ids the tests (and tests/dags) use, per gateway.
 from tests.helpers.gateways import CONN_IDS, VENDORS  # noqa: E402
 
@@ -87,7 +89,9 @@ def emulator(_emulator_server, monkeypatch):
     _emulator_server.reset()
     _emulator_server.configure(delivery_delay=0.3, latency_ms=0)
     for vendor, conn_id in CONN_IDS.items():
-        conn_json = _emulator_server.connection_json(vendor)
+        # a 5 s read timeout (not 30): a retry waits at least that long before it concludes that a
+        # send whose reply was lost never arrived (SmsSendOperator's outcome_settle_seconds)
+        conn_json = _emulator_server.connection_json(vendor, timeout=TEST_READ_TIMEOUT)
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", conn_json)
         monkeypatch.setenv(f"AIRFLOW_CONN_{vendor.upper()}_DEFAULT", conn_json)
     yield _emulator_server
@@ -127,6 +131,7 @@ CHAOS_ROWS_FILE = "SMS_CHAOS_ROWS_FILE"
 CHAOS_COLUMNS = (
     "gateway",
     "seed",
+    "clock",
     "green",
     "tries",
     "accepted",

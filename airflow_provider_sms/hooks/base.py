@@ -27,6 +27,7 @@ from airflow_provider_sms.exceptions import (
 from airflow_provider_sms.hooks.connection_form import ConnectionFormMixin
 from airflow_provider_sms.hooks.exchange import adrive, drive
 from airflow_provider_sms.hooks.gateway import Gateway
+from airflow_provider_sms.hooks.gateway_clock import GatewayClock
 from airflow_provider_sms.hooks.settings import aget_connection, build_settings, redact_in_logs
 from airflow_provider_sms.hooks.transport import (
     DEFAULT_MAX_ATTEMPTS,
@@ -143,6 +144,11 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
     def transport(self) -> GatewayTransport:
         """This hook's HTTP transport: its pooled sessions, retries and error mapping."""
         return GatewayTransport(self)
+
+    @cached_property
+    def gateway_clock(self) -> GatewayClock:
+        """The gateway's clock as measured from its replies (every call updates it)."""
+        return GatewayClock()
 
     def get_conn(self) -> requests.Session:
         """Return the pooled HTTP session (created on first use)."""

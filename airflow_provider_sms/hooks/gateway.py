@@ -50,6 +50,19 @@ Reconciliation = Literal["by_recipient", "by_request_tag", "none"]
 
 
 @dataclass(frozen=True)
+class LatestMessage:
+    """The latest message a gateway reports to a number (what ``"by_recipient"`` reconciliation reads).
+
+    :param message_id: the gateway's id of that message (``None``: the reply named none).
+    :param created_at: when the gateway created it, epoch seconds on the gateway's clock
+        (``None``: the reply gave no usable time).
+    """
+
+    message_id: str | None
+    created_at: float | None
+
+
+@dataclass(frozen=True)
 class GatewayCapabilities:
     """One gateway's abilities and limits.
 
@@ -124,8 +137,20 @@ class Gateway(ABC):
         alike (:mod:`~airflow_provider_sms.hooks.exchange`)."""
 
     def statuses_by_tag(self, tag: str) -> list[DeliveryStatus]:
-        """Every number sent under ``tag`` (where ``reconciliation`` is ``"by_request_tag"``)."""
+        """Every number sent under ``tag``, all pages read (where ``reconciliation`` is
+        ``"by_request_tag"``)."""
         raise SmsValidationError([f"{self.hook_name} cannot list messages by tag; nothing was sent"])
+
+    def reconciliation_tag(self, category: str | None, unique: str) -> str:
+        """The tag one send request carries (where ``reconciliation`` is ``"by_request_tag"``):
+        ``unique`` (a tag no other request uses), or, when the send has a ``category``, that
+        category with as much of ``unique`` as the gateway's tags hold."""
+        return unique
+
+    def latest_message_to(self, recipient: str) -> LatestMessage | None:
+        """The latest message to a number, ``None`` when the gateway knows none (where
+        ``reconciliation`` is ``"by_recipient"``)."""
+        raise SmsValidationError([f"{self.hook_name} cannot tell the latest message to a number"])
 
     # ------------------------------------------------------------------ delivery status
     @abstractmethod

@@ -20,7 +20,7 @@ from airflow_provider_sms.exceptions import (
     SmsRecipientBlacklistedError,
 )
 from airflow_provider_sms.hooks.base import SmsHook
-from airflow_provider_sms.hooks.gateway import GatewayCapabilities
+from airflow_provider_sms.hooks.gateway import GatewayCapabilities, LatestMessage
 from airflow_provider_sms.hooks.primotexto_api import (
     PRIMOTEXTO_CHARS,
     PRIMOTEXTO_ERROR_CODES,
@@ -30,6 +30,7 @@ from airflow_provider_sms.hooks.primotexto_api import (
     parse_account_stats,
     parse_blacklist,
     parse_category_stats,
+    parse_latest,
     parse_replies,
     parse_status,
     replies_call,
@@ -159,6 +160,14 @@ class PrimotextoHook(SmsHook):
             return parse_status(self.call(call), message_id, recipient)
         except SmsNotFoundError:
             return not_found_status(message_id, recipient)
+
+    def latest_message_to(self, recipient: str) -> LatestMessage | None:
+        """``/messages/status?identifier=``: the latest message to the number (A13), with its id and
+        creation time; ``None`` when the gateway has none (code 16)."""
+        try:
+            return parse_latest(self.call(status_call(None, recipient)))
+        except SmsNotFoundError:
+            return None
 
     def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
         """One request per message, ``status_concurrency`` at a time, results in input order.

@@ -17,6 +17,7 @@ from airflow_provider_sms.exceptions import (
     SmsServerError,
     SmsValidationError,
 )
+from airflow_provider_sms.hooks.gateway import LatestMessage
 from airflow_provider_sms.hooks.reply_values import (
     count_of,
     field,
@@ -108,14 +109,17 @@ PRIMOTEXTO_STATES: dict[str, DeliveryState] = {
 }
 
 
-def _iso_from_ms(value: Any) -> str | None:
+def _epoch_from_ms(value: Any) -> float | None:
+    """Epoch seconds of a time in epoch milliseconds (a number or its text); ``None`` when not one."""
     millis = number_of(value)
-    if millis is None:
+    if millis is None or not 0 < millis < 1e15:
         return None
-    try:
-        return datetime.fromtimestamp(int(millis) / 1000, tz=timezone.utc).isoformat()
-    except (ValueError, OverflowError, OSError):
-        return None
+    return millis / 1000
+
+
+def _iso_from_ms(value: Any) -> str | None:
+    seconds = _epoch_from_ms(value)
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
 
 
 def status_call(message_id: str | None, recipient: str | None) -> Call:
@@ -147,6 +151,21 @@ def parse_status(payload: Any, message_id: str | None, recipient: str | None) ->
         vendor_state=raw,
         updated_at=_iso_from_ms(field(payload, "stateDate")),
     )
+
+
+def parse_latest(payload: Any) -> LatestMessage:
+    """The latest message to a number, from a ``/messages/status?identifier=`` reply: its ``id``
+    and when it was created (``sent``, else ``submitted``; never ``stateDate``, which moves when
+    an old message changes state), epoch seconds on the gateway's clock (A54).
+
+    :raises SmsServerError: the reply is not an object.
+    """
+    if not isinstance(payload, Mapping):
+        raise unusable(_NAME, _READ_STATUS, kind_of(payload))
+    created = _epoch_from_ms(field(payload, "sent"))
+    if created is None:
+        created = _epoch_from_ms(field(payload, "submitted"))
+    return LatestMessage(message_id_of(field(payload, "id")), created)
 
 
 def not_found_status(message_id: str | None, recipient: str | None) -> DeliveryStatus:

@@ -20,19 +20,21 @@ from airflow_provider_sms.exceptions import (
     SmsValidationError,
 )
 from airflow_provider_sms.hooks.base import SmsHook
+from airflow_provider_sms.hooks.exchange import adrive, drive
 from airflow_provider_sms.hooks.gateway import GatewayCapabilities
 from airflow_provider_sms.hooks.reply_values import accepted_id, count_of, field, number_of, text_of, without
 from airflow_provider_sms.hooks.smspartner_api import (
+    MAX_CATEGORY_LENGTH,
     MAX_NUMBERS_PER_SEND,
-    MAX_TAG_LENGTH,
     PARIS,
     SMSPARTNER_ERROR_CODES,
     SmsPartnerSettings,
     StatusPlan,
-    by_tag_call,
+    by_tag_steps,
+    category_length_problem,
     check_pairs,
-    parse_by_tag,
     parse_stop_list,
+    request_tag,
     status_from_entry,
     stop_list_call,
     vendor_error,
@@ -43,7 +45,7 @@ from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.text import GSM7
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Mapping, Sequence
+    from collections.abc import Awaitable, Generator, Mapping, Sequence
     from datetime import datetime
 
     from airflow_provider_sms.model.results import ListType
@@ -112,12 +114,11 @@ class SmsPartnerHook(SmsHook):
         return problems
 
     def category_problems(self, category: str) -> list[str]:
-        """The category is sent as SMS Partner's ``tag``: at most 20 characters, lowercase, no spaces."""
+        """The category goes into SMS Partner's ``tag`` (20 characters at most, lowercase, no spaces)
+        with a suffix of the request's own: 11 characters at most, lowercase, no spaces."""
         problems = []
-        if len(category) > MAX_TAG_LENGTH:
-            problems.append(
-                f"category is too long for an SMS Partner tag: {len(category)} characters, at most {MAX_TAG_LENGTH}"
-            )
+        if len(category) > MAX_CATEGORY_LENGTH:
+            problems.append(category_length_problem(category))
         if category != category.lower() or any(c.isspace() for c in category):
             problems.append("category is an SMS Partner tag: lowercase, without spaces")
         return problems
@@ -143,9 +144,10 @@ class SmsPartnerHook(SmsHook):
     def _send_steps(self, request: SendRequest) -> Generator[Call, Any, BatchSendOutcome]:
         """Up to 500 numbers in one ``/send`` request.
 
-        ``category`` becomes the SMS Partner ``tag`` (else the request's reconciliation tag, so a
-        lost reply can be settled with :meth:`statuses_by_tag`); ``campaign_name`` has no SMS Partner field and
-        is ignored; ``marketing=True`` asks for the STOP mention (``isStopSms``). Text that is not
+        The ``tag`` is the request's reconciliation tag (:meth:`reconciliation_tag`: the category
+        and a suffix of the request's own, so a lost reply can be settled with
+        :meth:`statuses_by_tag`), else the ``category``; ``campaign_name`` has no SMS Partner field
+        and is ignored; ``marketing=True`` asks for the STOP mention (``isStopSms``). Text that is not
         GSM-7 goes out with ``isUnicode=1`` (the account must have Unicode enabled).
 
         If the gateway refuses the request because some numbers are on the STOP list (code 14;
@@ -157,7 +159,7 @@ class SmsPartnerHook(SmsHook):
         settings = self.settings
         if request.sender:
             body["sender"] = request.sender
-        tag = request.category or request.reconciliation_tag
+        tag = request.reconciliation_tag or request.category
         if tag:
             body["tag"] = tag
         if settings.gamme is not None:
@@ -236,10 +238,11 @@ class SmsPartnerHook(SmsHook):
         return status_from_entry(reply, str(message_id), recipient)
 
     def get_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
-        """``/multi-status``, 500 pairs per request (and ``/bulk-status-by-tag`` for results known
-        by their tag), in input order."""
+        """``/multi-status``, 500 pairs per request (and every page of ``/bulk-status-by-tag`` for
+        results known by their tag), in input order."""
         plan = StatusPlan.for_messages(messages)
-        return plan.assemble([self._call_or_none(call) for call in plan.calls])
+        replies = [self._call_or_none(call) for call in plan.calls]
+        return plan.assemble(replies, [self.statuses_by_tag(tag) for tag in plan.tags])
 
     async def aget_delivery_statuses(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryStatus]:
         """Async twin of :meth:`get_delivery_statuses` (requests made concurrently)."""
@@ -248,8 +251,13 @@ class SmsPartnerHook(SmsHook):
             return []
         await self.aget_settings()
         async with self.async_session() as session:
-            replies = await asyncio.gather(*(self._acall_or_none(call, session) for call in plan.calls))
-        return plan.assemble(replies)
+
+            def read(call: Call) -> Awaitable[Any]:
+                return self._acall_or_none(call, session)
+
+            replies = await asyncio.gather(*(read(call) for call in plan.calls))
+            tagged = await asyncio.gather(*(adrive(by_tag_steps(tag), read) for tag in plan.tags))
+        return plan.assemble(replies, tagged)
 
     def _call_or_none(self, call: Call) -> Any:
         try:
@@ -264,8 +272,14 @@ class SmsPartnerHook(SmsHook):
             return None
 
     def statuses_by_tag(self, tag: str) -> list[DeliveryStatus]:
-        """Every number sent under ``tag``, with its status (message id ``tag:<tag>``)."""
-        return parse_by_tag(self._call_or_none(by_tag_call(tag)), tag)
+        """Every number sent under ``tag``, every page read, with its status (message id
+        ``tag:<tag>``)."""
+        return drive(by_tag_steps(tag), self._call_or_none)
+
+    def reconciliation_tag(self, category: str | None, unique: str) -> str:
+        """``unique``, or ``<category>-<its last characters>`` (20 at most): a request's own tag even
+        when the send has a category, so its numbers can be listed apart from other sends'."""
+        return request_tag(category, unique)
 
     # ------------------------------------------------------------------ STOP list
     def add_to_blacklist(self, recipient: str, list_type: ListType = "unsubscribers") -> bool:

@@ -35,7 +35,7 @@ from airflow_provider_sms.hooks.transport import Call
 from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Generator, Sequence
 
     from airflow_provider_sms.model.results import DeliveryState
 
@@ -88,8 +88,15 @@ SMSPARTNER_STATES: dict[str, DeliveryState] = {
 
 MAX_NUMBERS_PER_SEND = 500
 MAX_PAIRS_PER_STATUS = 500
-#: Longest ``tag`` (our ``category``) a send may carry.
+#: Longest ``tag`` a send may carry.
 MAX_TAG_LENGTH = 20
+#: Characters of a request's own suffix in its tag (``<category>-<suffix>``): 32 bits of a digest
+#: unique to the request, so no other request shares its tag.
+TAG_SUFFIX_LENGTH = 8
+#: Longest ``category``: the rest of the tag once ``-`` and the suffix are in.
+MAX_CATEGORY_LENGTH = MAX_TAG_LENGTH - 1 - TAG_SUFFIX_LENGTH
+#: Most ``bulk-status-by-tag`` pages read for one tag (a request's tag lists at most 500 numbers).
+MAX_TAG_PAGES = 100
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -236,9 +243,62 @@ def check_pairs(messages: Sequence[Mapping[str, Any]]) -> None:
 TAG_ID_PREFIX = "tag:"
 
 
-def by_tag_call(tag: str) -> Call:
-    """Build the ``/bulk-status-by-tag`` request: every number sent under ``tag``."""
-    return Call("GET", "/v1/bulk-status-by-tag", params={"tag": tag}, operation="read the statuses of a tag")
+def request_tag(category: str | None, unique: str) -> str:
+    """The tag of one send request: ``unique`` alone, or ``<category>-<the end of unique>``
+    (:data:`MAX_TAG_LENGTH` characters at most).
+
+    :raises SmsValidationError: the category leaves less than :data:`TAG_SUFFIX_LENGTH` characters
+        (validation refuses such a category before any request).
+    """
+    if not category:
+        return unique[:MAX_TAG_LENGTH]
+    room = MAX_TAG_LENGTH - 1 - len(category)
+    if room < TAG_SUFFIX_LENGTH:
+        raise SmsValidationError([category_length_problem(category)])
+    return f"{category}-{unique[-room:]}"
+
+
+def category_length_problem(category: str) -> str:
+    """Why ``category`` is too long to be part of a request's tag."""
+    return (
+        f"category is too long for SMS Partner: {len(category)} characters, at most "
+        f"{MAX_CATEGORY_LENGTH} (its tag holds {MAX_TAG_LENGTH}: the category, '-' and "
+        f"{TAG_SUFFIX_LENGTH} characters of the request's own, which settle a lost reply)"
+    )
+
+
+_READ_TAG = "read the statuses of a tag"
+
+
+def by_tag_call(tag: str, page: int = 1) -> Call:
+    """Build one ``/bulk-status-by-tag`` request: page ``page`` of the numbers sent under ``tag``."""
+    params: dict[str, Any] = {"tag": tag} if page == 1 else {"tag": tag, "page": page}
+    return Call("GET", "/v1/bulk-status-by-tag", params=params, operation=_READ_TAG)
+
+
+def by_tag_steps(tag: str) -> Generator[Call, Any, list[DeliveryStatus]]:
+    """Read every page of a tag (A47): yield each page's call, receive its reply (``None``:
+    nothing under the tag), return the statuses once ``total`` entries are in (a reply without
+    ``total`` is taken whole).
+
+    :raises SmsServerError: a page came back empty, or :data:`MAX_TAG_PAGES` were read, before
+        ``total`` entries (an incomplete list would make an accepted number look absent).
+    """
+    statuses: list[DeliveryStatus] = []
+    for page in range(1, MAX_TAG_PAGES + 1):
+        reply = yield by_tag_call(tag, page)
+        if reply is None:  # code 4: nothing was sent under this tag
+            return statuses
+        entries = parse_by_tag(reply, tag)
+        if count_of(field(reply, "currentPage")) not in (None, page):
+            entries = []  # another page than the one asked for: the pages do not go on
+        statuses.extend(entries)
+        total = count_of(field(reply, "total"))
+        if total is None or len(statuses) >= total:
+            return statuses
+        if not entries:
+            break
+    raise unusable(_NAME, _READ_TAG, f"short of its total after {page} page(s)")
 
 
 def parse_by_tag(reply: Any, tag: str) -> list[DeliveryStatus]:
@@ -250,7 +310,7 @@ def parse_by_tag(reply: Any, tag: str) -> list[DeliveryStatus]:
     if reply is None:
         return []
     statuses = []
-    for entry in _status_list(reply, "read the statuses of a tag"):
+    for entry in _status_list(reply, _READ_TAG):
         number = text_of(field(entry, "phoneNumber"))
         if number:
             statuses.append(status_from_entry(entry, TAG_ID_PREFIX + tag, number))
@@ -261,8 +321,9 @@ def parse_by_tag(reply: Any, tag: str) -> list[DeliveryStatus]:
 class StatusPlan:
     """The requests that answer a list of (message id, number) pairs, and how to read them back.
 
-    Pairs go to ``/multi-status`` 500 at a time; pairs whose id is ``tag:<tag>`` are read with one
-    ``/bulk-status-by-tag`` per tag. Sync and async hooks run the same plan.
+    Pairs go to ``/multi-status`` 500 at a time (:attr:`calls`); pairs whose id is ``tag:<tag>``
+    are read with ``/bulk-status-by-tag``, every page of each tag (:attr:`tags`,
+    :func:`by_tag_steps`). Sync and async hooks run the same plan.
     """
 
     messages: tuple[Mapping[str, Any], ...]
@@ -281,17 +342,20 @@ class StatusPlan:
 
     @property
     def calls(self) -> list[Call]:
-        """Every request of the plan: the multi-status chunks, then one per tag."""
-        return [*(multi_status_call(c) for c in self.chunks), *(by_tag_call(t) for t in self.tags)]
+        """The multi-status requests of the plan (the tags are read with :func:`by_tag_steps`)."""
+        return [multi_status_call(c) for c in self.chunks]
 
-    def assemble(self, replies: Sequence[Any]) -> list[DeliveryStatus]:
-        """Statuses in input order from the replies of :attr:`calls` (``None``: nothing found)."""
+    def assemble(
+        self, replies: Sequence[Any], tagged: Sequence[Sequence[DeliveryStatus]] = ()
+    ) -> list[DeliveryStatus]:
+        """Statuses in input order from the replies of :attr:`calls` (``None``: nothing found) and
+        the statuses listed under each of :attr:`tags`."""
         found: dict[tuple[str, str], DeliveryStatus] = {}
-        for chunk, reply in zip(self.chunks, replies, strict=False):
+        for chunk, reply in zip(self.chunks, replies, strict=True):
             for status in parse_multi_status(reply, chunk):
                 found[(str(status.message_id), str(status.recipient))] = status
-        for tag, reply in zip(self.tags, replies[len(self.chunks) :], strict=True):
-            for status in parse_by_tag(reply, tag):
+        for listed in tagged:
+            for status in listed:
                 found[(str(status.message_id), str(status.recipient))] = status
         statuses = []
         for message in self.messages:

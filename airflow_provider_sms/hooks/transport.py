@@ -16,6 +16,10 @@ headers, with the key placed by the hook's ``_authenticate``), the error mapping
 :class:`~airflow_provider_sms.hooks.retry.RetryPolicy` (0.5 s doubling, capped at 30 s) from which
 tenacity's ``Retrying`` and ``AsyncRetrying`` are built. Errors are raised ``from None``, so no
 exception context carries a URL holding a key.
+
+Every reply's ``Date`` header (errors included, on both paths) is handed to the hook's
+:class:`~airflow_provider_sms.hooks.gateway_clock.GatewayClock` with the local times the request
+left and its reply arrived: how the gateway's clock is measured.
 """
 
 from __future__ import annotations
@@ -272,13 +276,14 @@ class GatewayTransport:
     def _call_once(self, call: Call, request: HttpRequest, timeout: tuple[float, float]) -> Any:
         import requests
 
-        started = time.monotonic()
+        started, left = time.monotonic(), time.time()
         try:
             response = self.session.request(request.method, request.url, timeout=timeout, **request.options())
         except requests.RequestException as exc:
             failure = self._transport_error(call, exc, connected=request_left(exc))
         else:
             self._log_reply(call, response.status_code, started)
+            self.hook.gateway_clock.observe(response.headers.get("Date"), left, time.time())
             return self._check_reply(call, response.status_code, response.headers, response.text)
         raise failure from None  # outside the handler: no __context__ keeps the URL (and key)
 
@@ -316,9 +321,10 @@ class GatewayTransport:
     async def _acall_once(self, call: Call, request: HttpRequest, session: aiohttp.ClientSession) -> Any:
         import aiohttp
 
-        started = time.monotonic()
+        started, left = time.monotonic(), time.time()
         try:
             async with session.request(request.method, request.url, **request.options()) as response:
+                arrived = time.time()
                 text = reply_values.decode_body(await response.read(), response.charset)
                 status, reply_headers = response.status, response.headers
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
@@ -327,5 +333,6 @@ class GatewayTransport:
             failure = self._transport_error(call, exc, connected=True)
         else:
             self._log_reply(call, status, started)
+            self.hook.gateway_clock.observe(reply_headers.get("Date"), left, arrived)
             return self._check_reply(call, status, reply_headers, text)
         raise failure from None  # outside the handler, as in _call_once

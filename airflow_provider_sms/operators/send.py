@@ -34,6 +34,7 @@ from airflow_provider_sms.rules.options import (
     seconds_problems,
 )
 from airflow_provider_sms.sending.journal import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL
+from airflow_provider_sms.sending.reconcile import DEFAULT_SETTLE_SECONDS
 from airflow_provider_sms.toolkit.throttle import (
     DEFAULT_MAX_CONCURRENCY as DEFAULT_MAX_CONCURRENCY,
     option_problems as throughput_problems,
@@ -106,6 +107,10 @@ class SmsSendOperator(SmsBaseOperator):
         XCom ``"unconfirmed"``, and the task fails, so Airflow retries and asks again until its
         retries are spent), ``"skip"`` (not resent, reported as skipped, the run can end green) or
         ``"resend"`` (sent again: never a loss, maybe a duplicate).
+    :param outcome_settle_seconds: how long after a request the gateway is taken to show what it
+        did with it (default 60; never less than the connection's read timeout). A send whose
+        reply was lost is found "never arrived" (and sent again) only after that time; a retry that
+        comes sooner waits for it.
     :param mask_recipients: show the rendered recipients masked in Airflow's Rendered Template view
         (default ``True``; the task still sends to the full numbers).
     :param mask_message: treat the rendered message as a secret (one-time codes): it is shown as
@@ -147,6 +152,7 @@ class SmsSendOperator(SmsBaseOperator):
         max_per_second: float | None = None,
         on_invalid_recipient: OnInvalid = "fail",
         on_unknown_outcome: OnUnknownOutcome = "fail",
+        outcome_settle_seconds: float = DEFAULT_SETTLE_SECONDS,
         mask_message: bool = False,
         journal_flush_every: int = DEFAULT_FLUSH_EVERY,
         journal_flush_interval: float = DEFAULT_FLUSH_INTERVAL,
@@ -173,6 +179,7 @@ class SmsSendOperator(SmsBaseOperator):
         self.max_concurrency, self.max_per_second = max_concurrency, max_per_second
         self.on_invalid_recipient = on_invalid_recipient
         self.on_unknown_outcome = on_unknown_outcome
+        self.outcome_settle_seconds = outcome_settle_seconds
         self.mask_message = mask_message
         self.journal_flush_every = journal_flush_every
         self.journal_flush_interval = journal_flush_interval
@@ -216,6 +223,7 @@ class SmsSendOperator(SmsBaseOperator):
         """Problems of the options that are not templated (checked when the operator is built)."""
         return [
             *choice_problems("on_unknown_outcome", self.on_unknown_outcome, ON_UNKNOWN_OUTCOME),
+            *seconds_problems("outcome_settle_seconds", self.outcome_settle_seconds, maximum=3600.0),
             *choice_problems("on_invalid_recipient", self.on_invalid_recipient, ON_INVALID),
             *throughput_problems(self.max_concurrency, self.max_per_second),
             *count_problems("journal_flush_every", self.journal_flush_every, maximum=100_000),
@@ -285,6 +293,7 @@ class SmsSendOperator(SmsBaseOperator):
         return SendOptions(
             task_id=self.task_id,
             on_unknown_outcome=self.on_unknown_outcome,
+            outcome_settle_seconds=self.outcome_settle_seconds,
             max_concurrency=self.max_concurrency,
             max_per_second=self.max_per_second,
             journal_flush_every=self.journal_flush_every,

@@ -40,10 +40,15 @@ def task_category(dag_id: str, run_id: str, task_id: str) -> str:
     return PREFIX + hashlib.sha256(identity.encode()).hexdigest()[:DIGEST_LENGTH]
 
 
+def own_category(context: Context) -> str:
+    """The running task's own category (:func:`task_category`)."""
+    dag_id, run_id, task_id, _ = scope_of(context)
+    return task_category(dag_id, run_id, task_id)
+
+
 def send_category(category: str | None, capabilities: GatewayCapabilities, context: Context) -> str | None:
     """``category`` when given; else, where the gateway gates status polls by category, the
     running task's own (:func:`task_category`); else ``None``."""
     if category is not None or not capabilities.status_summary_by_category:
         return category
-    dag_id, run_id, task_id, _ = scope_of(context)
-    return task_category(dag_id, run_id, task_id)
+    return own_category(context)

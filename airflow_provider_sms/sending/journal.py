@@ -179,6 +179,20 @@ class SendJournal:
         """What an earlier try recorded for ``recipient`` (E.164), if anything."""
         return self._entries.get(self.digest(recipient))
 
+    def accepted_ids(self) -> frozenset[str]:
+        """The message id of every recipient accepted so far, whatever the input now holds."""
+        with self._lock:
+            return frozenset(
+                str(e.message_id) for e in self._entries.values() if e.status == ACCEPTED and e.message_id
+            )
+
+    def tally(self) -> tuple[int, int]:
+        """``(accepted, unknown)``: how many recipients are recorded accepted, and how many have an
+        unknown outcome, whatever the input now holds."""
+        with self._lock:
+            accepted = sum(1 for e in self._entries.values() if e.status == ACCEPTED)
+            return accepted, len(self._entries) - accepted
+
     # ------------------------------------------------------------------ intents
     def plan(self, chunks: Sequence[Sequence[str]], tags: Sequence[str | None]) -> list[PlannedRequest]:
         """Number this try's requests, in the order they will leave; intents are written per window."""

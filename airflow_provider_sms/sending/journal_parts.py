@@ -48,6 +48,9 @@ class JournalEntry:
     :param at: epoch seconds when the request of unknown outcome was about to leave.
     :param try_number: the try that recorded it.
     :param tag: the reconciliation tag that request carried, if any.
+    :param in_flight: an intent without an outcome: the try ended (a crash) with the request
+        possibly in flight, so it may have left any time after ``at``; else the request's lost
+        reply was recorded, and ``at`` is when it left.
     """
 
     status: str
@@ -57,6 +60,7 @@ class JournalEntry:
     at: float | None = None
     try_number: int | None = None
     tag: str | None = None
+    in_flight: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +89,9 @@ def apply_part(entries: dict[str, JournalEntry], value: dict[str, Any]) -> None:
     for tag, at, digests in (part_field(value, INTENTS_KEY) or {}).values():
         for digest in digests:
             if entries.get(digest, JournalEntry(UNKNOWN)).status != ACCEPTED:
-                entries[digest] = JournalEntry(UNKNOWN, at=float(at), try_number=try_number, tag=tag)
+                entries[digest] = JournalEntry(
+                    UNKNOWN, at=float(at), try_number=try_number, tag=tag, in_flight=True
+                )
     for digest, (message_id, credits, segments) in (part_field(value, ACCEPTED_KEY) or {}).items():
         entries[digest] = JournalEntry(ACCEPTED, message_id, credits, segments, None, try_number)
     for digest, recorded in (part_field(value, UNKNOWN_KEY) or {}).items():
@@ -99,7 +105,8 @@ def apply_part(entries: dict[str, JournalEntry], value: dict[str, Any]) -> None:
 def snapshot_parts(entries: dict[str, JournalEntry], try_number: int) -> list[dict[str, Any]]:
     """The state in ``entries`` as parts a reader folds back to the same state."""
     accepted = [(d, e) for d, e in entries.items() if e.status == ACCEPTED]
-    unknown = [(d, e) for d, e in entries.items() if e.status != ACCEPTED]
+    unknown = [(d, e) for d, e in entries.items() if e.status != ACCEPTED and e.in_flight]
+    lost = [(d, e) for d, e in entries.items() if e.status != ACCEPTED and not e.in_flight]
     parts: list[dict[str, Any]] = []
     for start in range(0, len(accepted), SNAPSHOT_ENTRIES):
         chunk = accepted[start : start + SNAPSHOT_ENTRIES]
@@ -125,4 +132,8 @@ def snapshot_parts(entries: dict[str, JournalEntry], try_number: int) -> list[di
             size += len(piece)
     if batch:
         parts.append({FORMAT_KEY: FORMAT, TRY: try_number, ACCEPTED_KEY: {}, INTENTS_KEY: batch})
+    for start in range(0, len(lost), SNAPSHOT_ENTRIES):
+        chunk = lost[start : start + SNAPSHOT_ENTRIES]
+        replies = {d: [e.at or 0.0, e.tag] for d, e in chunk}
+        parts.append({FORMAT_KEY: FORMAT, TRY: try_number, ACCEPTED_KEY: {}, UNKNOWN_KEY: replies})
     return parts

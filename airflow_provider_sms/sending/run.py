@@ -10,6 +10,7 @@ through the same per-request bookkeeping (:mod:`~airflow_provider_sms.sending.ba
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,10 +19,11 @@ from airflow_provider_sms.exceptions import SmsJournalError
 from airflow_provider_sms.model.results import XCOM_RETURN_KEY
 from airflow_provider_sms.sending.async_batch import send_requests, send_requests_async
 from airflow_provider_sms.sending.batch import BatchReport
+from airflow_provider_sms.sending.category import own_category
 from airflow_provider_sms.sending.heap import frozen_heap
 from airflow_provider_sms.sending.journal import INTENT_WINDOW, SendJournal
 from airflow_provider_sms.sending.observe import SendObserver
-from airflow_provider_sms.sending.reconcile import apply_journal, reconcile
+from airflow_provider_sms.sending.reconcile import DEFAULT_SETTLE_SECONDS, Settling, apply_journal, reconcile
 from airflow_provider_sms.toolkit.fanout import Breaker
 from airflow_provider_sms.toolkit.progress import Progress
 from airflow_provider_sms.toolkit.task_store import MemoryStore
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.exceptions import SmsError
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.rules.request import ValidatedSend
+    from airflow_provider_sms.sending.reconcile import Unknown
     from airflow_provider_sms.toolkit.throttle import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -48,10 +51,14 @@ class SendOptions:
     """How one execution sends (the operator's options, rendered).
 
     :param on_unknown_outcome: ``"fail"``, ``"skip"`` or ``"resend"`` (see the operator).
+    :param outcome_settle_seconds: how long after a request the gateway is taken to show what it
+        did with it (at least the connection's read timeout): an unknown outcome is found absent
+        only after it, and a retry that comes sooner waits for it.
     """
 
     task_id: str = "send"
     on_unknown_outcome: str = "fail"
+    outcome_settle_seconds: float = DEFAULT_SETTLE_SECONDS
     max_concurrency: int | None = None
     max_per_second: float | None = None
     journal_flush_every: int = 500
@@ -91,6 +98,8 @@ class SendRun:
         for item in send.invalid:
             self.report.skip(item["recipient"], f"invalid: {item['reason']}")
         self.observer: SendObserver | None = None
+        #: The task's own category, when the send uses it (see :class:`Settling`).
+        self.own_category: str | None = None
         self.tagged = True
         self.errors: list[SmsError] = []
 
@@ -107,6 +116,7 @@ class SendRun:
             intent_window=min(INTENT_WINDOW, hook.max_recipients_per_send * max(4, 4 * concurrency)),
         )
         run = cls(hook, send, journal, concurrency=concurrency, limiter=limiter, options=options)
+        run.own_category = own_category(context)
         run.observer = SendObserver(
             hook, options.task_id, options.report_path, options.report_format, options.report_mask_numbers
         )
@@ -150,9 +160,12 @@ class SendRun:
         )
         if not unknown:
             return todo
+        settling = self.settling()
+        self._wait_to_settle(settling, unknown)
         settled = reconcile(
             self.hook,
             unknown,
+            settling,
             segments=self.send.segments.segments,
             category=self.send.request.category,
             max_concurrency=self.concurrency,
@@ -161,10 +174,11 @@ class SendRun:
         for recipient, result in zip(settled.landed_as, settled.landed, strict=True):
             report.recover(result, recipient)
         for recipient in settled.unconfirmed if choice != "resend" else ():
+            why = settled.reasons.get(recipient) or "the gateway could not confirm it"
             if choice == "skip":
-                report.skip(recipient, "outcome_unknown: the gateway could not confirm it; not resent")
+                report.skip(recipient, f"outcome_unknown: {why}; not resent")
             else:
-                report.unconfirm(recipient, "the gateway could not confirm an earlier try's send; not resent")
+                report.unconfirm(recipient, f"an earlier try's send: {why}; not resent")
         log.info(
             "Unknown outcomes checked with %s: %d found accepted, %d never arrived (sent again), "
             "%d unconfirmed (on_unknown_outcome=%s)",
@@ -176,12 +190,45 @@ class SendRun:
         )
         return todo + settled.absent + (settled.unconfirmed if choice == "resend" else [])
 
+    def settling(self) -> Settling:
+        """What this try knows to settle unknown outcomes: the settle time (never below the read
+        timeout), the journal's accepted ids and counts, the task's category, the schedule."""
+        read_timeout = self.hook.settings.timeout[1]
+        settle = max(float(self.options.outcome_settle_seconds), read_timeout)
+        accepted, unknown = self.journal.tally()
+        send_at = self.send.request.send_at
+        return Settling(
+            settle_seconds=settle,
+            resumed_at=time.time(),
+            known_ids=self.journal.accepted_ids(),
+            accepted=accepted,
+            unknown=unknown,
+            own_category=self.own_category,
+            scheduled_at=send_at.timestamp() if send_at is not None else None,
+        )
+
+    def _wait_to_settle(self, settling: Settling, unknown: list[Unknown]) -> None:
+        """Sleep until the gateway shows what it did with every unknown send (at most the settle
+        time: a send cut off in flight may have left until this try began)."""
+        wait = min(settling.settled_by(unknown) - time.time(), settling.settle_seconds)
+        if wait > 0:
+            log.info(
+                "Waiting %.1f s before asking %s about %d send(s) of unknown outcome: a gateway may "
+                "commit a send up to %.0f s after its request (outcome_settle_seconds)",
+                wait,
+                self.hook.hook_name,
+                len(unknown),
+                settling.settle_seconds,
+            )
+            time.sleep(wait)
+
     # ------------------------------------------------------------------ send
     def tag(self, index: int) -> str | None:
-        """The reconciliation tag of request ``index``, where the gateway reconciles by tag."""
+        """The reconciliation tag of request ``index``, where the gateway reconciles by tag: one of
+        its own, with the send's category in it when it has one."""
         if not self.tagged or self.hook.capabilities.reconciliation != "by_request_tag":
             return None
-        return self.send.request.category or self.journal.request_tag(index)
+        return self.hook.reconciliation_tag(self.send.request.category, self.journal.request_tag(index))
 
     def send_requests(self, todo: list[str]) -> None:
         """Send ``todo`` in requests of the gateway's size, ``concurrency`` at a time (asyncio, on a

@@ -3,11 +3,16 @@ loses an SMS, on both gateways.
 
 What each run does: ``tests/dags/send_chaos.py`` sends one text to 2,000 numbers through the
 emulator (``dag.test()``, ``retries=12``, no retry delay, 16 requests in flight, the operator's
-default ``on_unknown_outcome``), while seeded, probabilistic emulator faults hit the gateway's send
-route only, each send request independently: 20 % HTTP 500 with no body (nothing sent, and the
-client cannot tell), 5 % HTTP 429 with ``Retry-After: 1`` (nothing sent), 2 % dropped connection
-(nothing sent, no reply), 1 % ``accept_then_drop`` (the SMS *is* accepted, the reply is lost).
-Status and reconciliation routes are not faulted. Three seeds per gateway: the n-th send request
+default ``on_unknown_outcome``, a 5 s settle time), while seeded, probabilistic emulator faults hit
+the gateway's send route only, each send request independently: 20 % HTTP 500 with no body
+(nothing sent, and the client cannot tell), 5 % HTTP 429 with ``Retry-After: 1`` (nothing sent),
+2 % dropped connection (nothing sent, no reply), 1 % ``accept_then_drop`` (the SMS *is* accepted,
+the reply is lost), 1 % an HTML page with HTTP 200 (nothing sent, the reply proves nothing), and,
+on top of any of these, 10 % ``commit_delay`` (the gateway records the send 2 s after its request:
+with a lost reply, after the client gave up). Before the run, per seed, the gateway's clock is set
+off (10 minutes ahead, 10 minutes behind, 45 s behind) and another system texts 5 % of the numbers
+1 to 120 s earlier (under a category of its own), so attributing a lost reply by number or by time
+alone would go wrong. Status and reconciliation routes are not faulted. Three seeds per gateway: the n-th send request
 the emulator receives always gets the same fate for a seed; which recipients that request carries
 depends on the order of concurrent requests, which varies a little between runs. Primotexto sends
 one number per request (~2,700 send requests per run); SMS Partner 500 (a handful of requests per
@@ -67,7 +72,13 @@ FAULT_MIX = (
     ("rate_limit", 0.05, {"retry_after": 1}),
     ("drop", 0.02, {}),
     ("accept_then_drop", 0.01, {}),
+    ("raw_reply", 0.01, {"body": "<html><body>Maintenance</body></html>"}),
+    ("commit_delay", 0.10, {"commit_delay": 2}),  # non-terminal: adds to whatever else happens
 )
+#: The gateway's clock against real time, per seed (seconds; negative: behind).
+CLOCK_OFFSETS = {1885: 600.0, 1345: -600.0, 2610: -45.0}
+#: Share of the numbers another system texts shortly before the run, and how long before at most.
+OTHERS_SHARE, OTHERS_SECONDS = 0.05, 120.0
 
 
 def dag_module():
@@ -108,10 +119,21 @@ def emulator_cpu_seconds(emulator) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_for_commits(emulator, timeout: float = 15.0) -> None:
+    """Let the sends the emulator still has to commit (``commit_delay``) land before counting."""
+    deadline = time.monotonic() + timeout
+    while emulator.state.pending_commits and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert emulator.state.pending_commits == 0
+
+
 def audit(emulator, vendor: str, dag_run, numbers: list[str]) -> dict:
-    """Compare the emulator's record of accepted messages with the run's outcome and XComs."""
-    accepted = Counter(m["recipient"] for m in emulator.messages(vendor=vendor))
-    ids = {m["recipient"]: str(m["message_id"]) for m in emulator.messages(vendor=vendor)}
+    """Compare the emulator's record of accepted messages (ours: the run's text; the others are
+    another system's) with the run's outcome and XComs."""
+    messages = emulator.messages(vendor=vendor)
+    mine = [m for m in messages if m["text"] == dag_module().MESSAGE]
+    accepted = Counter(m["recipient"] for m in mine)
+    ids = {m["recipient"]: str(m["message_id"]) for m in mine}
     history = tries(dag_run)
     green = history[-1][1] == "success" and str(dag_run.state) == "success"
     unconfirmed = recipients_in(xcom(dag_run, "unconfirmed"))
@@ -122,7 +144,7 @@ def audit(emulator, vendor: str, dag_run, numbers: list[str]) -> dict:
     # Misreported: accepted but absent from the results (and not unconfirmed), reported sent but
     # never accepted, or reported with the id of another message. A placeholder id is fine: SMS
     # Partner's bulk-status-by-tag, which settles a lost reply, gives no message id.
-    gateway_ids = set(ids.values())
+    gateway_ids = {str(m["message_id"]) for m in messages}  # an id of another system's message too
     misreported = [
         *(n for n in accepted if n not in reported and (green or n not in unconfirmed)),
         *(n for n in reported if accepted[n] == 0),
@@ -149,15 +171,18 @@ def audit(emulator, vendor: str, dag_run, numbers: list[str]) -> dict:
 @pytest.mark.parametrize("vendor", ["primotexto", "smspartner"])
 def test_no_duplicate_no_loss_under_random_faults(airflow_db, emulator, chaos_rows, vendor, seed):
     numbers = dag_module().chaos_numbers(COUNT)
+    emulator.configure(clock_offset=CLOCK_OFFSETS[seed])
+    others = fault_mix.plant_other_messages(emulator, vendor, seed, numbers, OTHERS_SHARE, OTHERS_SECONDS)
     add_fault_mix(emulator, vendor, seed)
 
     started, emulator_cpu = time.monotonic(), emulator_cpu_seconds(emulator)
     dag_run = run(vendor)
     seconds = time.monotonic() - started
     emulator_cpu = emulator_cpu_seconds(emulator) - emulator_cpu
+    wait_for_commits(emulator)  # a send accepted at the end of the run may be committed later
 
     result = audit(emulator, vendor, dag_run, numbers)
-    row = {**result, "seed": seed, "seconds": f"{seconds:.1f}"}
+    row = {**result, "seed": seed, "clock": f"{CLOCK_OFFSETS[seed]:+.0f}s", "seconds": f"{seconds:.1f}"}
     chaos_rows.append(row)
     faults = {f["kind"]: (f["seen"], f["applied"]) for f in emulator.faults.describe()}
     print(
@@ -169,6 +194,7 @@ def test_no_duplicate_no_loss_under_random_faults(airflow_db, emulator, chaos_ro
     )
 
     assert result["strangers"] == []
+    assert len(emulator.messages(vendor=vendor)) - result["accepted"] == len(others)  # theirs untouched
     assert result["duplicates"] == 0, f"numbers accepted more than once: {result['duplicated_numbers'][:10]}"
     assert result["lost"] == 0, (
         f"numbers never sent and not reported unconfirmed: {result['lost_numbers'][:10]}"

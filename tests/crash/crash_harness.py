@@ -45,7 +45,8 @@ def airflow_env(home: Path, emulators: dict[str, str] | None = None) -> dict[str
         }
     )
     for vendor, url in (emulators or {}).items():
-        conn = {"conn_type": vendor, "host": url, "password": API_KEYS[vendor], "extra": {}}
+        # a 5 s read timeout: the retry's settle time (the DAG's outcome_settle_seconds) can be as short
+        conn = {"conn_type": vendor, "host": url, "password": API_KEYS[vendor], "extra": {"timeout": 5}}
         env[f"AIRFLOW_CONN_{CONN_IDS[vendor].upper()}"] = json.dumps(conn)
     return env
 

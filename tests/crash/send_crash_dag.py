@@ -41,5 +41,8 @@ with DAG(
         message="Your parcel arrives tomorrow",
         retries=1,
         retry_delay=timedelta(seconds=0),
+        # the next try waits this long before it concludes that a request cut off in flight never
+        # arrived (the connection's read timeout, crash_harness.airflow_env): not the default 60 s
+        outcome_settle_seconds=5,
         journal_flush_every=int(os.environ.get("SMS_CRASH_JOURNAL_FLUSH_EVERY") or DEFAULT_FLUSH_EVERY),
     )

@@ -2,7 +2,8 @@
 
 ``tests/chaos/test_send_chaos.py`` runs it with ``dag.test()`` against the emulator while seeded,
 probabilistic faults hit the gateway's send route, and checks the emulator's own record: no number
-accepted twice, none lost. The operator keeps its default ``on_unknown_outcome``.
+accepted twice, none lost. The operator keeps its default ``on_unknown_outcome``; its settle time is
+the connections' read timeout (``SETTLE_SECONDS``), above the mix's commit delay.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ RETRIES = 12
 #: Requests in flight at once (the operator's default is 8): more overlap of the 1-second waits
 #: after a 429, and more interleaving of concurrent requests for the faults to land between.
 MAX_CONCURRENCY = 16
+#: The text the run sends (the test tells its messages from other systems' by it).
+MESSAGE = "Your parcel arrives tomorrow"
+#: Seconds after a request the gateway is taken to show what it did with it: the emulator
+#: connections' read timeout (tests/conftest.py), above the chaos mix's commit delay.
+SETTLE_SECONDS = 5
 #: First number of the run's recipients: +33 6 30 00 00 00 onwards (clear of the emulator's
 #: special test numbers in 06 39 98).
 FIRST_NUMBER = 30_000_000
@@ -45,8 +51,9 @@ with DAG(
         task_id="send",
         sms_conn_id="{{ params.sms_conn_id }}",
         recipients=recipients(),
-        message="Your parcel arrives tomorrow",
+        message=MESSAGE,
         max_concurrency=MAX_CONCURRENCY,
+        outcome_settle_seconds=SETTLE_SECONDS,
         retries=RETRIES,
         retry_delay=timedelta(seconds=0),
     )

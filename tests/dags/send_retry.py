@@ -34,6 +34,7 @@ def build(dag_id: str, on_unknown_outcome: str) -> DAG:
             recipients=recipients(),
             message="Your parcel arrives tomorrow",
             on_unknown_outcome=on_unknown_outcome,
+            outcome_settle_seconds=5,  # the emulator connections' read timeout (tests/conftest.py)
             retries=1,
             retry_delay=timedelta(seconds=0),
         )

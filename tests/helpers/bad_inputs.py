@@ -147,7 +147,7 @@ BAD_INPUTS = [
     _param("category-too-long", "category is too long", category="x" * 101),
     _param("smspartner-category-capitals", "lowercase, without spaces", vendor="smspartner", category="OTP"),
     _param("smspartner-category-space", "lowercase, without spaces", vendor="smspartner", category="my tag"),
-    _param("smspartner-category-21", "at most 20", vendor="smspartner", category="a" * 21),
+    _param("smspartner-category-12", "at most 11", vendor="smspartner", category="a" * 12),
     _param("marketing-not-bool", "marketing must be True or False", marketing="yes"),
     _param(
         "smspartner-send-at-minute",

@@ -29,6 +29,9 @@ from airflow_provider_sms.toolkit.task_store import TaskStateStore
 from tests.helpers.gateways import CONN_IDS, SEND_PATHS, numbers
 from tests.helpers.task_fakes import FakeTI, MemoryStore
 
+#: A settle time at the emulator connections' read timeout (tests/conftest.py): retries wait little.
+SETTLE = 5
+
 
 def run(operator: SmsSendOperator, store: MemoryStore | None = None, try_number: int = 1):
     """Call ``execute`` like one try would; returns (return value or exception, the TI)."""
@@ -169,7 +172,9 @@ def test_repeated_server_errors_stop_the_batch_then_the_retry_finishes_it(emulat
     assert Counter(f["reason"] for f in ti.xcom["failed"]) == {"outcome_unknown": 5, "not_attempted": 25}
 
     emulator.clear_faults()
-    result, ti = run(make(CONN_IDS["primotexto"], numbers(40)), store, try_number=2)
+    result, ti = run(
+        make(CONN_IDS["primotexto"], numbers(40), outcome_settle_seconds=SETTLE), store, try_number=2
+    )
 
     assert [r["recipient"] for r in result] == numbers(40)
     assert Counter(m["recipient"] for m in emulator.messages(vendor="primotexto")) == Counter(numbers(40))
@@ -182,13 +187,16 @@ def _journal_unknown(store: MemoryStore, recipient: str, at: float) -> None:
 
 
 def test_unknown_outcome_found_at_the_gateway_is_not_resent(emulator):
-    """The latest message to the number changed after our request started: it is ours."""
+    """The latest message to the number was created after our request started: it is ours."""
     number = numbers(1)[0]
+    at = time.time() - SETTLE
     first, _ = run(make(CONN_IDS["primotexto"], [number]))
     store = MemoryStore()
-    _journal_unknown(store, number, time.time() - 5)
+    _journal_unknown(store, number, at)
 
-    result, ti = run(make(CONN_IDS["primotexto"], [number]), store, try_number=2)
+    result, ti = run(
+        make(CONN_IDS["primotexto"], [number], outcome_settle_seconds=SETTLE), store, try_number=2
+    )
 
     assert [(r["recipient"], r["message_id"]) for r in result] == [
         (r["recipient"], r["message_id"]) for r in first
@@ -197,25 +205,31 @@ def test_unknown_outcome_found_at_the_gateway_is_not_resent(emulator):
 
 
 def test_unknown_outcome_older_than_the_latest_message_is_resent(emulator):
-    """The latest message to the number predates our request (beyond clock skew): ours never came."""
+    """The latest message to the number was created before our request: ours never came."""
     number = numbers(1)[0]
-    run(make(CONN_IDS["primotexto"], [number]))
+    other = emulator.inject_message("primotexto", number, seconds_ago=60)
     store = MemoryStore()
-    _journal_unknown(store, number, time.time() + 3600)
+    _journal_unknown(store, number, time.time() - 2 * SETTLE)
 
-    result, _ = run(make(CONN_IDS["primotexto"], [number]), store, try_number=2)
+    result, _ = run(
+        make(CONN_IDS["primotexto"], [number], outcome_settle_seconds=SETTLE), store, try_number=2
+    )
 
     assert [r["recipient"] for r in result] == [number]
-    assert len(sends(emulator, "primotexto")) == 2
+    assert result[0]["message_id"] != other["message_id"]
+    assert len(sends(emulator, "primotexto")) == 1
 
 
 @pytest.mark.parametrize(("policy", "sent_again"), [("skip", 0), ("resend", 1)])
 def test_smspartner_unknown_outcome_follows_the_policy(emulator, policy, sent_again):
     number = numbers(1)[0]
     store = MemoryStore()
-    _journal_unknown(store, number, time.time())
+    _journal_unknown(store, number, time.time() - 2 * SETTLE)  # no tag: SMS Partner cannot tell
 
-    result, ti = run(make(CONN_IDS["smspartner"], [number], on_unknown_outcome=policy), store, 2)
+    operator = make(
+        CONN_IDS["smspartner"], [number], on_unknown_outcome=policy, outcome_settle_seconds=SETTLE
+    )
+    result, ti = run(operator, store, 2)
 
     assert len(sends(emulator, "smspartner")) == sent_again
     assert [r["recipient"] for r in result] == ([number] if sent_again else [])

@@ -37,3 +37,24 @@ def test_format_3_parts_read_the_same():
         },
     )
     assert old == new
+
+
+def test_an_intent_without_outcome_is_in_flight_a_lost_reply_is_not_and_snapshots_keep_both():
+    """A try that ended with a request in flight left only its intent (it may have left any time
+    after); a lost reply was recorded with when its request left. A snapshot reads back the same."""
+    from airflow_provider_sms.sending.journal_parts import snapshot_parts
+
+    entries: dict = {}
+    apply_part(
+        entries, {"format": 3, "try": 1, "accepted": {}, "intents": {"1.0": ["t0", 100.0, ["h1", "h2"]]}}
+    )
+    apply_part(entries, {"format": 3, "try": 1, "accepted": {}, "unknown": {"h2": [101.5, "t0"]}})
+    assert (entries["h1"].in_flight, entries["h1"].at) == (True, 100.0)
+    assert (entries["h2"].in_flight, entries["h2"].at, entries["h2"].tag) == (False, 101.5, "t0")
+
+    again: dict = {}
+    for part in snapshot_parts(entries, 2):
+        apply_part(again, part)
+    assert {d: (e.status, e.at, e.tag, e.in_flight) for d, e in again.items()} == {
+        d: (e.status, e.at, e.tag, e.in_flight) for d, e in entries.items()
+    }

@@ -42,4 +42,7 @@ with DAG(
         max_concurrency=16,
         retries=15,
         retry_delay=timedelta(seconds=1),
+        # a retry waits this long after a lost reply before it concludes the send never arrived:
+        # the connections' read timeout (the floor), not the 60 s default
+        outcome_settle_seconds=30,
     ).expand(recipients=chunks())
