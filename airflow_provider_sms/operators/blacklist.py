@@ -188,7 +188,8 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         results = map_bounded(one, to_edit, concurrency, count)
         outcomes = {n: (changed, error) for n, changed, error in results}
         summary = self._summary(hook, numbers, outcomes)
-        context["ti"].xcom_push(key="skipped", value=summary["skipped"])
+        if self.on_invalid_recipient == "skip":
+            context["ti"].xcom_push(key="skipped", value=summary["skipped"])
         counts = summary["counts"]
         self.log.info(
             "%s list '%s': %s %d, unchanged %d, failed %d",
