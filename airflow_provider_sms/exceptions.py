@@ -115,10 +115,13 @@ class SmsUnconfirmedError(SmsServerError):
 class SmsValidationError(SmsError, AirflowFailException):
     """Inputs refused before any request was sent. ``problems`` lists every one of them."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(
+        self, problems: list[str], *, operation: str = "SMS request", untouched: str = "nothing was sent"
+    ) -> None:
+        """``operation`` names what was refused (``"blacklist add"``), ``untouched`` what did not happen."""
         self.problems = list(problems)
         count = len(self.problems)
-        header = f"{count} problem{'s' if count != 1 else ''} in the SMS request (nothing was sent):"
+        header = f"{count} problem{'s' if count != 1 else ''} in the {operation} ({untouched}):"
         super().__init__("\n".join([header, *(f"- {p}" for p in self.problems)]))
 
 

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.rules.inputs import OnInvalid
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import SendRequest, ValidatedSend
+    from airflow_provider_sms.rules.transliterate import UnsupportedCharacters
 
 __all__ = ["SmsHook"]
 
@@ -183,13 +184,14 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
             self.transport.close()
 
     # ------------------------------------------------------------------ rules
-    def message_problems(self, text: object) -> list[str]:
-        """Everything this gateway would refuse in ``text`` (never quoted back); empty when fine."""
+    def message_problems(self, text: object, unsupported_characters: str | None = None) -> list[str]:
+        """Everything this gateway would refuse in ``text`` (as it will go out; never quoted back)
+        under ``unsupported_characters`` (``None``: the gateway's default); empty when fine."""
         problems = text_problems(text)
         if problems:
             return problems
         assert isinstance(text, str)
-        problems = self.character_problems(text)
+        problems = self.character_problems(text, unsupported_characters)
         info = self.segments_of(text)
         limit = self.capabilities.max_segments
         if info.segments > limit:
@@ -213,13 +215,16 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         outside_marketing_hours: OutsideMarketingHours | str = "schedule",
         marketing_window: MarketingWindow | None = None,
         guards: SendGuards | None = None,
+        unsupported_characters: UnsupportedCharacters | str | None = None,
     ) -> ValidatedSend:
         """Check a whole send for this gateway before any request, then run the guards that need no
         request (marketing window, spend budget); raise every problem at once.
 
         ``sender`` defaults to the connection's ``sender`` extra. ``guards`` (default: the
         marketing window given here, no spend limit) are :class:`~airflow_provider_sms.rules.guards.SendGuards`;
-        their credit check runs apart (:meth:`read_credits`), where a caller wants it. See
+        their credit check runs apart (:meth:`read_credits`), where a caller wants it.
+        ``unsupported_characters`` (``"fail"``, ``"replace"``, ``"unicode"``; ``None``: the
+        gateway's default) says what happens to characters outside its alphabet. See
         :func:`~airflow_provider_sms.rules.request.validate_send`.
         """
         if guards is None:
@@ -237,6 +242,7 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
                 marketing=marketing,
                 on_invalid=on_invalid,
                 now=now,
+                unsupported_characters=unsupported_characters,
             )
         except SmsValidationError as exc:
             raise SmsValidationError([*problems, *exc.problems]) from None
@@ -283,6 +289,7 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         marketing: bool = False,
         outside_marketing_hours: OutsideMarketingHours = "schedule",
         marketing_window: MarketingWindow | None = None,
+        unsupported_characters: UnsupportedCharacters | None = None,
     ) -> SendResult:
         """Send one SMS to one number; return the gateway's acceptance.
 
@@ -301,6 +308,7 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
             marketing=marketing,
             outside_marketing_hours=outside_marketing_hours,
             marketing_window=marketing_window,
+            unsupported_characters=unsupported_characters,
         )
         if outcome.blacklisted:
             raise SmsRecipientBlacklistedError(
@@ -321,6 +329,7 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         marketing: bool = False,
         outside_marketing_hours: OutsideMarketingHours = "schedule",
         marketing_window: MarketingWindow | None = None,
+        unsupported_characters: UnsupportedCharacters | None = None,
     ) -> BatchSendOutcome:
         """Send one message to up to :attr:`max_recipients_per_send` numbers in one request.
 
@@ -328,7 +337,8 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         first (:meth:`validate_send`): numbers go out, and come back, in E.164. ``sender`` defaults
         to the connection's ``sender`` extra; ``send_at`` (aware datetime or ISO-8601 text)
         schedules the send. A marketing send outside ``marketing_window`` (default: French hours)
-        obeys ``outside_marketing_hours``.
+        obeys ``outside_marketing_hours``. ``unsupported_characters`` (default: the gateway's)
+        fails, replaces or sends in UCS-2 the characters outside its alphabet.
 
         :raises SmsValidationError: every problem at once, before any request.
         """
@@ -344,6 +354,7 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
                 marketing=marketing,
                 outside_marketing_hours=outside_marketing_hours,
                 marketing_window=marketing_window,
+                unsupported_characters=unsupported_characters,
             )
         except SmsValidationError as exc:
             found = [p for p in exc.problems if not (problems and p == "no recipients given")]

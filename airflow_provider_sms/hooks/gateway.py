@@ -25,6 +25,12 @@ from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.hooks.settings import ConnectionSettings
 from airflow_provider_sms.rules.schedule import step_problems
 from airflow_provider_sms.rules.text import count_segments
+from airflow_provider_sms.rules.transliterate import (
+    GSM7_ALPHABET,
+    PreparedText,
+    transliterate,
+    unsupported_problems,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Mapping, Sequence
@@ -82,6 +88,11 @@ class GatewayCapabilities:
     :param status_summary_by_category: the gateway answers a category's figures in one request
         (:meth:`Gateway.get_status_summary`), so delivery tracking skips per-message requests
         while they do not move.
+    :param unicode: the gateway can send a text in UCS-2 (``unsupported_characters="unicode"``).
+    :param unsupported_characters: what a send does by default with characters outside the
+        gateway's alphabet: ``"fail"``, ``"replace"`` or ``"unicode"``
+        (:mod:`~airflow_provider_sms.rules.transliterate`).
+    :param character_refusal: how the gateway names its refusal of a character, for error messages.
     """
 
     max_recipients_per_send: int
@@ -96,6 +107,9 @@ class GatewayCapabilities:
     credit_unit: str = "credits"
     replies_by_pull: bool = False
     status_summary_by_category: bool = False
+    unicode: bool = True
+    unsupported_characters: str = "unicode"
+    character_refusal: str = "not GSM-7"
 
 
 class Gateway(ABC):
@@ -117,6 +131,8 @@ class Gateway(ABC):
     error_codes: ClassVar[dict[int, tuple[type[SmsGatewayError], str]]] = {}
     #: The settings type this gateway's connection parses into (typed extras).
     settings_class: ClassVar[type[ConnectionSettings]] = ConnectionSettings
+    #: The characters the gateway sends without UCS-2 (default: GSM-7, basic and extension).
+    alphabet: ClassVar[frozenset[str]] = GSM7_ALPHABET
 
     # ------------------------------------------------------------------ wire: credentials and errors
     @abstractmethod
@@ -224,9 +240,28 @@ class Gateway(ABC):
         """How ``text`` travels on this gateway (encoding, units, SMS parts)."""
         return count_segments(text)
 
-    def character_problems(self, text: str) -> list[str]:
-        """Characters this gateway refuses in a message (none by default)."""
-        return []
+    def unsupported_mode(self, unsupported_characters: str | None = None) -> str:
+        """``unsupported_characters``, or the gateway's default when ``None``."""
+        return unsupported_characters or self.capabilities.unsupported_characters
+
+    def text_to_send(self, text: str, unsupported_characters: str | None = None) -> PreparedText:
+        """``text`` as it will go out: characters outside :attr:`alphabet` replaced in ``"replace"``
+        mode, unchanged otherwise."""
+        if self.unsupported_mode(unsupported_characters) == "replace":
+            return transliterate(text, self.alphabet)
+        return PreparedText(text)
+
+    def character_problems(self, text: str, unsupported_characters: str | None = None) -> list[str]:
+        """Characters this gateway refuses in ``text`` (already as it will go out), or
+        ``"unicode"`` where the gateway cannot send UCS-2."""
+        return unsupported_problems(
+            text,
+            self.unsupported_mode(unsupported_characters),
+            alphabet=self.alphabet,
+            gateway=self.hook_name,
+            unicode=self.capabilities.unicode,
+            refusal=self.capabilities.character_refusal,
+        )
 
     def category_problems(self, category: str) -> list[str]:
         """What this gateway refuses in a send's category (none beyond the generic rules)."""

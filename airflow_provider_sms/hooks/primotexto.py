@@ -39,7 +39,7 @@ from airflow_provider_sms.hooks.primotexto_api import (
 from airflow_provider_sms.hooks.reply_values import accepted_id, field, number_of, says_failed
 from airflow_provider_sms.hooks.transport import Call, parse_code
 from airflow_provider_sms.model.results import BatchSendOutcome, BlacklistEntry, DeliveryStatus, SendResult
-from airflow_provider_sms.rules.text import count_segments, describe_chars
+from airflow_provider_sms.rules.text import count_segments
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Mapping, Sequence
@@ -79,8 +79,13 @@ class PrimotextoHook(SmsHook):
         credit_unit="credits",
         replies_by_pull=True,
         status_summary_by_category=True,
+        unicode=False,  # it publishes only its character list
+        unsupported_characters="fail",
+        character_refusal="its code 31",
     )
     error_codes = PRIMOTEXTO_ERROR_CODES
+    #: Primotexto's published character list: anything else is its code 31.
+    alphabet = PRIMOTEXTO_CHARS
 
     def __init__(self, sms_conn_id: str | None = None, *, status_concurrency: int = 16, **kwargs: Any):
         super().__init__(sms_conn_id, **kwargs)
@@ -103,13 +108,6 @@ class PrimotextoHook(SmsHook):
         return parse_code(field(payload, "code")), (str(text) if text else None)
 
     # ------------------------------------------------------------------ rules
-    def character_problems(self, text: str) -> list[str]:
-        """Characters outside Primotexto's published list (its error code 31)."""
-        refused = [c for c in text if c not in PRIMOTEXTO_CHARS]
-        if not refused:
-            return []
-        return [f"message has characters Primotexto refuses: {describe_chars(refused)} (its code 31)"]
-
     def segments_of(self, text: str) -> SegmentInfo:
         """Segments of the characters Primotexto accepts (refused ones are reported apart)."""
         return count_segments("".join(c for c in text if c in PRIMOTEXTO_CHARS))

@@ -80,6 +80,9 @@ class SmsPartnerHook(SmsHook):
         credit_unit="EUR",
         replies_by_pull=False,
         status_summary_by_category=False,
+        unicode=True,  # isUnicode=1
+        unsupported_characters="unicode",
+        character_refusal="not GSM-7",
     )
     settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES
@@ -100,9 +103,9 @@ class SmsPartnerHook(SmsHook):
         return vendor_error(http_status, payload)
 
     # ------------------------------------------------------------------ rules
-    def message_problems(self, text: object) -> list[str]:
+    def message_problems(self, text: object, unsupported_characters: str | None = None) -> list[str]:
         """The generic checks, plus the Low Cost range's one-SMS limit (its code 42)."""
-        problems = super().message_problems(text)
+        problems = super().message_problems(text, unsupported_characters)
         if problems or not isinstance(text, str) or not self.settings.low_cost:
             return problems
         info = self.segments_of(text)

@@ -26,8 +26,9 @@ from airflow_provider_sms.exceptions import SmsGatewayError, SmsValidationError
 from airflow_provider_sms.hooks import aget_sms_hook, get_sms_hook
 from airflow_provider_sms.rules.guards import SendGuards
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.rules.options import flag_problems
+from airflow_provider_sms.rules.options import flag_problems, optional_choice_problems
 from airflow_provider_sms.rules.text import count_segments, unstorable_problems
+from airflow_provider_sms.rules.transliterate import UNSUPPORTED_CHARACTERS as UNSUPPORTED
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_1_PLUS
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
+    from airflow_provider_sms.rules.transliterate import UnsupportedCharacters
     from airflow_provider_sms.sending.run import SendRun
 
 #: The default message stays within this many SMS segments (GSM-7: 306 characters).
@@ -123,6 +125,9 @@ class SmsNotifier(BaseNotifier):
         at the next opening), ``"fail"`` or ``"allow"``.
     :param marketing_window: default: Monday to Saturday 08:00-20:00 Europe/Paris, not on French
         public holidays (``docs/compliance.md``).
+    :param unsupported_characters: characters outside the gateway's alphabet in ``message``:
+        ``"fail"``, ``"replace"`` (closest GSM-7 form) or ``"unicode"`` (UCS-2, SMS Partner
+        only); default ``None``: the gateway's own (Primotexto ``"fail"``, SMS Partner ``"unicode"``).
     :param context: the context for ``await notifier`` (Airflow passes it when it runs the notifier
         as a deadline-alert callback in the triggerer); task and DAG callbacks pass it on call.
         ``await notifier`` needs Airflow 3.1 or newer; on 3.0 the notifier is called synchronously.
@@ -141,9 +146,11 @@ class SmsNotifier(BaseNotifier):
         marketing: bool = False,
         outside_marketing_hours: OutsideMarketingHours = "schedule",
         marketing_window: MarketingWindow | None = None,
+        unsupported_characters: UnsupportedCharacters | None = None,
     ) -> None:
         problems = [
             *flag_problems("marketing", marketing),
+            *optional_choice_problems("unsupported_characters", unsupported_characters, UNSUPPORTED),
             *SendGuards(outside_marketing_hours, marketing_window).problems(),
         ]
         if problems:
@@ -158,6 +165,7 @@ class SmsNotifier(BaseNotifier):
         self.message = message
         self.sender = sender
         self.marketing = marketing
+        self.unsupported_characters = unsupported_characters
         self.guards = SendGuards(outside_marketing_hours, marketing_window, check_credits=False)
         self._templates = {field: getattr(self, field) for field in self.template_fields}
 
@@ -218,7 +226,12 @@ class SmsNotifier(BaseNotifier):
 
         text = self.message if self.message is not None else default_message(context)
         checked = hook.validate_send(
-            self.recipients, text, sender=self.sender, marketing=self.marketing, guards=self.guards
+            self.recipients,
+            text,
+            sender=self.sender,
+            marketing=self.marketing,
+            guards=self.guards,
+            unsupported_characters=self.unsupported_characters,
         )
         if checked.marketing_note:
             self.log.info("SMS notification: %s", checked.marketing_note)

@@ -25,8 +25,9 @@ from airflow_provider_sms.exceptions import (
 from airflow_provider_sms.model.results import XCOM_RETURN_KEY
 from airflow_provider_sms.operators.base import SmsBaseOperator
 from airflow_provider_sms.operators.blacklist_export import SmsBlacklistExportOperator
-from airflow_provider_sms.rules.inputs import normalize_recipients, split_recipients
+from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients, split_recipients
 from airflow_provider_sms.rules.numbers import mask_number, normalize_number
+from airflow_provider_sms.rules.options import choice_problems
 from airflow_provider_sms.toolkit.fanout import STOPPING_ERRORS, Breaker, map_bounded
 from airflow_provider_sms.toolkit.progress import Progress
 from airflow_provider_sms.toolkit.throttle import (
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.model.results import ListType
+    from airflow_provider_sms.rules.inputs import OnInvalid
 
 __all__ = [
     "SmsBlacklistAddOperator",
@@ -52,6 +54,8 @@ __all__ = [
 DEFAULT_MAX_CONCURRENCY = _DEFAULT
 #: Failed numbers named (masked) in the task's error; the rest are counted.
 MAX_LISTED_FAILURES = 20
+#: How errors name each list.
+_LIST_NAMES = {"unsubscribers": "STOP list", "bounces": "bounce list"}
 
 
 class _NotAttempted(Exception):
@@ -74,6 +78,8 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
     done_key: ClassVar[str]
     #: For messages: ("add", "to") / ("remove", "from").
     action: ClassVar[tuple[str, str]]
+    #: The operation, as validation errors name it ("STOP list addition").
+    operation: ClassVar[str]
 
     def __init__(
         self,
@@ -83,6 +89,7 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         list_type: ListType = "unsubscribers",
         max_concurrency: int | None = None,
         max_per_second: float | None = None,
+        on_invalid_recipient: OnInvalid = "fail",
         **kwargs: Any,
     ) -> None:
         super().__init__(sms_conn_id=sms_conn_id, **kwargs)
@@ -90,9 +97,22 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         self.list_type = list_type
         self.max_concurrency = max_concurrency
         self.max_per_second = max_per_second
-        problems = option_problems(max_concurrency, max_per_second)
+        self.on_invalid_recipient = on_invalid_recipient
+        problems = [
+            *option_problems(max_concurrency, max_per_second),
+            *choice_problems("on_invalid_recipient", on_invalid_recipient, ON_INVALID),
+        ]
         if problems:
-            raise SmsValidationError(problems)
+            raise self._refusal(problems)
+        #: ``{"index", "recipient" (masked), "reason"}`` per bad number skipped (set at run time).
+        self._skipped: list[dict[str, Any]] = []
+
+    def _refusal(self, problems: list[str]) -> SmsValidationError:
+        """The validation error, naming this operation and its list (never "SMS request")."""
+        listed = _LIST_NAMES.get(self.list_type, f"'{self.list_type}' list")
+        return SmsValidationError(
+            problems, operation=f"{listed} {self.operation}", untouched="nothing was changed"
+        )
 
     def _edit(self, hook: SmsHook, number: str) -> bool:
         """Change one number; True if it changed, False if it was already in the wanted state."""
@@ -108,14 +128,27 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
             hook.check_list_type(self.list_type)
         except SmsValidationError as exc:
             problems.extend(exc.problems)
+        numbers: list[str] = []
+        self._skipped = []
         try:
             # An empty list is a normal nightly case (nothing new to sync): no request, no error.
             recipients = self.rendered("recipients")
-            numbers = normalize_recipients(recipients) if split_recipients(recipients) else []
+            if split_recipients(recipients):
+                numbers, self._skipped, _, found = check_recipients(
+                    recipients, on_invalid=self.on_invalid_recipient
+                )
+                problems.extend(found)
         except SmsValidationError as exc:
             problems.extend(exc.problems)
         if problems:
-            raise SmsValidationError(problems)
+            raise self._refusal(problems)
+        if self._skipped:
+            self.log.warning(
+                "%s list %s: %d invalid number(s) skipped (XCom 'skipped')",
+                self.list_type,
+                self.operation,
+                len(self._skipped),
+            )
         return numbers
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -155,6 +188,8 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
         results = map_bounded(one, to_edit, concurrency, count)
         outcomes = {n: (changed, error) for n, changed, error in results}
         summary = self._summary(hook, numbers, outcomes)
+        if self.on_invalid_recipient == "skip":
+            context["ti"].xcom_push(key="skipped", value=summary["skipped"])
         counts = summary["counts"]
         self.log.info(
             "%s list '%s': %s %d, unchanged %d, failed %d",
@@ -194,6 +229,7 @@ class _SmsBlacklistEditOperator(SmsBaseOperator):
             self.done_key: done,
             "unchanged": unchanged,
             "failed": failed,
+            "skipped": [dict(item) for item in self._skipped],
             "counts": {self.done_key: len(done), "unchanged": len(unchanged), "failed": len(failed)},
         }
 
@@ -232,7 +268,8 @@ class SmsBlacklistAddOperator(_SmsBlacklistEditOperator):
     """Add numbers to the account's STOP or bounce list, idempotently.
 
     Returns ``{"vendor", "conn_id", "list_type", "added": [...], "unchanged": [...], "failed":
-    [{"recipient", "error", "message"}], "counts": {...}}`` with numbers in E.164 (XCom holds them;
+    [{"recipient", "error", "message"}], "skipped": [{"index", "recipient", "reason"}], "counts":
+    {...}}`` with numbers in E.164 (XCom holds them;
     logs only show counts and masked numbers). ``unchanged`` are numbers that were already listed.
 
     :param sms_conn_id: connection of type ``primotexto`` or ``smspartner``. (templated)
@@ -245,10 +282,15 @@ class SmsBlacklistAddOperator(_SmsBlacklistEditOperator):
         ``max_in_flight`` extra, else 8.
     :param max_per_second: ceiling of requests per second; default: the connection's
         ``max_per_second`` extra, else none.
+    :param on_invalid_recipient: ``"fail"`` (default: any bad number fails the task before any
+        request) or ``"skip"`` (bad numbers are left out and reported, with their position, masked
+        number and reason, in the summary's ``skipped`` and in XCom ``"skipped"``; the task still
+        fails when no valid number remains).
     """
 
     done_key = "added"
     action = ("add", "to")
+    operation = "addition"
 
     def _edit(self, hook: SmsHook, number: str) -> bool:
         return hook.add_to_blacklist(number, self.list_type)
@@ -268,10 +310,12 @@ class SmsBlacklistRemoveOperator(_SmsBlacklistEditOperator):
         ``max_in_flight`` extra, else 8.
     :param max_per_second: ceiling of requests per second; default: the connection's
         ``max_per_second`` extra, else none.
+    :param on_invalid_recipient: ``"fail"`` or ``"skip"``, as for :class:`SmsBlacklistAddOperator`.
     """
 
     done_key = "removed"
     action = ("remove", "from")
+    operation = "removal"
 
     #: Number -> list entry id, when the gateway deletes by id (filled at run time).
     _entry_ids: dict[str, str] | None = None

@@ -31,8 +31,10 @@ from airflow_provider_sms.rules.options import (
     choice_problems,
     count_problems,
     flag_problems,
+    optional_choice_problems,
     seconds_problems,
 )
+from airflow_provider_sms.rules.transliterate import UNSUPPORTED_CHARACTERS as UNSUPPORTED
 from airflow_provider_sms.sending.journal import DEFAULT_FLUSH_EVERY, DEFAULT_FLUSH_INTERVAL
 from airflow_provider_sms.sending.reconcile import DEFAULT_SETTLE_SECONDS
 from airflow_provider_sms.toolkit.throttle import (
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.rules.inputs import OnInvalid
     from airflow_provider_sms.rules.marketing import MarketingWindow, OutsideMarketingHours
     from airflow_provider_sms.rules.request import ValidatedSend
+    from airflow_provider_sms.rules.transliterate import UnsupportedCharacters
     from airflow_provider_sms.sending.run import SendOptions
 
 OnUnknownOutcome = Literal["fail", "skip", "resend"]
@@ -102,6 +105,11 @@ class SmsSendOperator(SmsBaseOperator):
         connection's ``max_per_second`` extra, else none.
     :param on_invalid_recipient: ``"fail"`` (any bad number fails the task before sending) or
         ``"skip"`` (bad numbers are reported in XCom ``"skipped"``, the rest are sent).
+    :param unsupported_characters: characters outside the gateway's alphabet (``ç``, ``œ``, ``’``,
+        emoji...): ``"fail"`` (refused before any request), ``"replace"`` (their closest GSM-7
+        form: ``ç`` -> ``c``, ``…`` -> ``...``; see ``docs/send-operator.md``) or ``"unicode"``
+        (UCS-2, where the gateway can: SMS Partner; refused on Primotexto). Default ``None``: the
+        gateway's own (Primotexto ``"fail"``, SMS Partner ``"unicode"``).
     :param on_unknown_outcome: what a retry does with a recipient whose earlier send got no reply
         and that the gateway cannot confirm either way: ``"fail"`` (default: not resent, listed in
         XCom ``"unconfirmed"``, and the task fails, so Airflow retries and asks again until its
@@ -153,6 +161,7 @@ class SmsSendOperator(SmsBaseOperator):
         on_invalid_recipient: OnInvalid = "fail",
         on_unknown_outcome: OnUnknownOutcome = "fail",
         outcome_settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+        unsupported_characters: UnsupportedCharacters | None = None,
         mask_message: bool = False,
         journal_flush_every: int = DEFAULT_FLUSH_EVERY,
         journal_flush_interval: float = DEFAULT_FLUSH_INTERVAL,
@@ -180,6 +189,7 @@ class SmsSendOperator(SmsBaseOperator):
         self.on_invalid_recipient = on_invalid_recipient
         self.on_unknown_outcome = on_unknown_outcome
         self.outcome_settle_seconds = outcome_settle_seconds
+        self.unsupported_characters = unsupported_characters
         self.mask_message = mask_message
         self.journal_flush_every = journal_flush_every
         self.journal_flush_interval = journal_flush_interval
@@ -225,6 +235,7 @@ class SmsSendOperator(SmsBaseOperator):
             *choice_problems("on_unknown_outcome", self.on_unknown_outcome, ON_UNKNOWN_OUTCOME),
             *seconds_problems("outcome_settle_seconds", self.outcome_settle_seconds, maximum=3600.0),
             *choice_problems("on_invalid_recipient", self.on_invalid_recipient, ON_INVALID),
+            *optional_choice_problems("unsupported_characters", self.unsupported_characters, UNSUPPORTED),
             *throughput_problems(self.max_concurrency, self.max_per_second),
             *count_problems("journal_flush_every", self.journal_flush_every, maximum=100_000),
             *seconds_problems("journal_flush_interval", self.journal_flush_interval),
@@ -250,6 +261,7 @@ class SmsSendOperator(SmsBaseOperator):
                 marketing=self.marketing,
                 on_invalid=self.on_invalid_recipient,
                 guards=self.guards,
+                unsupported_characters=self.unsupported_characters,
             )
         except SmsValidationError as exc:
             raise SmsValidationError([*problems, *exc.problems]) from None

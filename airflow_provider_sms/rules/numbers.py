@@ -5,6 +5,11 @@ Numbers are parsed with ``phonenumbers`` (national French ``06...`` accepted) to
 +44 7700 900xxx (Ofcom) are accepted although ``phonenumbers`` calls them invalid, and a national
 ``0692...``-style number from a French overseas department is retried in its own country code
 (+262, +590, +594, +596, +508): ``docs/validation.md`` has the details.
+
+**Public API** (stable import path ``airflow_provider_sms.rules.numbers``, for DAG code: matching
+CRM numbers against an exported STOP list, cleaning a list before a send):
+:func:`normalize_number`, :func:`normalize_numbers`, :func:`number_problem`,
+:func:`is_valid_number`, :func:`mask_number`. They apply exactly the rules the operators apply.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
+
+__all__ = ["is_valid_number", "mask_number", "normalize_number", "normalize_numbers", "number_problem"]
 
 MOBILE_REASON = "landline or non-mobile number (SMS needs a mobile)"
 _NUMBER_TEXT = re.compile(r"[0-9+()./\s-]+")
@@ -98,6 +105,22 @@ def normalize_number(raw: str, default_region: str = "FR") -> str:
     if reason is not None:
         raise ValueError(reason)
     return str(e164)
+
+
+def number_problem(raw: object, default_region: str = "FR") -> str | None:
+    """Why the operators would refuse ``raw`` as a recipient (``"landline or non-mobile number (SMS
+    needs a mobile)"``, ``"not a phone number"``...), or ``None`` when they would take it. The reason
+    never quotes the number. Never raises.
+
+    :param raw: a number as text, national (``"06 12 34 56 78"``) or international.
+    :param default_region: the region assumed for national numbers.
+    """
+    return parse_number(raw, default_region)[1]
+
+
+def is_valid_number(raw: object, default_region: str = "FR") -> bool:
+    """``True`` when the operators would send to ``raw`` (a mobile number, in any written form)."""
+    return number_problem(raw, default_region) is None
 
 
 def mask_number(number: object) -> str:

@@ -23,6 +23,11 @@ def choice_problems(name: str, value: object, choices: Iterable[str]) -> list[st
     return [f"{name} must be one of {', '.join(repr(c) for c in allowed)}, got {_shown(value)}"]
 
 
+def optional_choice_problems(name: str, value: object, choices: Iterable[str]) -> list[str]:
+    """``value`` must be ``None`` (the default) or one of ``choices``."""
+    return [] if value is None else choice_problems(name, value, choices)
+
+
 def count_problems(name: str, value: object, *, maximum: int) -> list[str]:
     """``value`` must be an integer from 1 to ``maximum``."""
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= maximum:

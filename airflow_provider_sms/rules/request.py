@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients
-from airflow_provider_sms.rules.options import choice_problems
+from airflow_provider_sms.rules.options import choice_problems, optional_choice_problems
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems, utc_now
 from airflow_provider_sms.rules.text import (
     SegmentInfo,
@@ -23,12 +23,14 @@ from airflow_provider_sms.rules.text import (
     lone_surrogate_problem,
     shorten,
 )
+from airflow_provider_sms.rules.transliterate import UNSUPPORTED_CHARACTERS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from airflow_provider_sms.rules.inputs import OnInvalid
+    from airflow_provider_sms.rules.transliterate import PreparedText
 
 #: Longest campaign name or category accepted (neither gateway publishes one; an assumption).
 MAX_LABEL_LENGTH = 100
@@ -37,8 +39,12 @@ MAX_LABEL_LENGTH = 100
 class GatewayRules(Protocol):
     """What a gateway adds to the generic rules (implemented by every SMS hook)."""
 
-    def message_problems(self, text: object) -> list[str]:
-        """Everything the gateway would refuse in ``text``; empty when fine."""
+    def message_problems(self, text: object, unsupported_characters: str | None = None) -> list[str]:
+        """Everything the gateway would refuse in ``text`` (as it will go out); empty when fine."""
+        ...
+
+    def text_to_send(self, text: str, unsupported_characters: str | None = None) -> PreparedText:
+        """``text`` as the gateway will send it (replaced characters counted)."""
         ...
 
     def schedule_problems(self, when: datetime) -> list[str]:
@@ -94,6 +100,8 @@ class ValidatedSend:
     :param rows: identity -> (E.164 number, text) where recipients carry their own text;
         ``None`` (one text for all): each recipient's identity is its number, its text
         ``request.message``.
+    :param replaced_characters: character -> times replaced (``unsupported_characters="replace"``);
+        ``request.message`` is the text after replacement.
     """
 
     recipients: tuple[str, ...]
@@ -103,6 +111,7 @@ class ValidatedSend:
     request: SendRequest
     marketing_note: str | None = None
     rows: Mapping[str, tuple[str, str]] | None = None
+    replaced_characters: Mapping[str, int] | None = None
 
     @property
     def send_at(self) -> datetime | None:
@@ -191,6 +200,7 @@ def validate_send(
     marketing: object = False,
     on_invalid: OnInvalid | str = "fail",
     now: datetime | None = None,
+    unsupported_characters: object = None,
 ) -> ValidatedSend:
     """Check a whole send request and return it normalised, or raise every problem at once.
 
@@ -203,13 +213,17 @@ def validate_send(
     :param on_invalid: ``"fail"`` (a bad number is a problem) or ``"skip"`` (bad numbers go to
         ``invalid``; it still fails when no valid number remains).
     :param now: the current time (default: the clock); ``send_at`` is judged against it.
+    :param unsupported_characters: characters outside the gateway's alphabet: ``"fail"``,
+        ``"replace"`` (closest GSM-7 form, :mod:`~airflow_provider_sms.rules.transliterate`) or
+        ``"unicode"`` (UCS-2 where the gateway can); ``None``: the gateway's default.
     :raises SmsValidationError: listing every problem; numbers appear masked, the message never.
     """
     problems: list[str] = []
     problems.extend(choice_problems("on_invalid", on_invalid, ON_INVALID))
     valid, invalid, duplicates, recipient_problems = check_recipients(recipients, on_invalid=on_invalid)
     problems.extend(recipient_problems)
-    problems.extend(gateway.message_problems(message))
+    prepared, text_problems = _message(gateway, message, unsupported_characters)
+    problems.extend(text_problems)
     problems.extend(sender_problems(sender))
     problems.extend(label_problems("campaign_name", campaign_name))
     problems.extend(_category_problems(gateway, category))
@@ -219,15 +233,16 @@ def validate_send(
     problems.extend(schedule_problems)
     if problems:
         raise SmsValidationError(problems)
-    assert isinstance(message, str)
+    assert prepared is not None
     return ValidatedSend(
         recipients=tuple(valid),
         invalid=tuple(invalid),
         duplicates=duplicates,
-        segments=gateway.segments_of(message),
+        segments=gateway.segments_of(prepared.text),
+        replaced_characters=prepared.replaced,
         request=SendRequest(
             recipients=tuple(valid),
-            message=message,
+            message=prepared.text,
             sender=sender if isinstance(sender, str) else None,
             campaign_name=campaign_name if isinstance(campaign_name, str) else None,
             category=category if isinstance(category, str) else None,
@@ -235,6 +250,16 @@ def validate_send(
             marketing=bool(marketing),
         ),
     )
+
+
+def _message(gateway: GatewayRules, message: object, mode: object) -> tuple[PreparedText | None, list[str]]:
+    """The text as it will go out (``None`` when not a string) and what is wrong with it."""
+    problems = optional_choice_problems("unsupported_characters", mode, UNSUPPORTED_CHARACTERS)
+    chosen = None if problems else mode
+    assert chosen is None or isinstance(chosen, str)
+    prepared = gateway.text_to_send(message, chosen) if isinstance(message, str) else None
+    problems.extend(gateway.message_problems(prepared.text if prepared else message, chosen))
+    return prepared, problems
 
 
 def _category_problems(gateway: GatewayRules, category: object) -> list[str]:

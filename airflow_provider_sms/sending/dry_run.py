@@ -31,4 +31,7 @@ def dry_run_summary(hook: SmsHook, guarded: GuardedSend) -> dict[str, Any]:
         "marketing_note": validated.marketing_note,
         "duplicates": validated.duplicates,
         "invalid": [dict(item) for item in validated.invalid],
+        # counts only, never the text (unsupported_characters="replace")
+        "replaced_characters": dict(validated.replaced_characters or {}),
+        "replaced_count": sum((validated.replaced_characters or {}).values()),
     }

@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.providers.common.compat.sdk import (
     AirflowFailException,
@@ -43,6 +43,7 @@ from airflow_provider_sms.exceptions import SmsDeliveryFailedError, SmsReportErr
 from airflow_provider_sms.model.results import XCOM_RETURN_KEY
 from airflow_provider_sms.outputs import recipient_report as reports
 from airflow_provider_sms.rules.messages import check_failure_states, normalize_messages
+from airflow_provider_sms.rules.options import choice_problems
 from airflow_provider_sms.sensors.base import SmsSensor
 from airflow_provider_sms.sensors.events import error_from_event
 from airflow_provider_sms.toolkit import metrics
@@ -55,6 +56,10 @@ from airflow_provider_sms.tracking.delivery import (
     failure_summary,
 )
 from airflow_provider_sms.tracking.figures_gate import FiguresGate
+
+#: What the deadline does to a wait with SMS still not final.
+OnDeadline = Literal["fail", "return"]
+ON_DEADLINE: tuple[str, ...] = ("fail", "return")
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -99,6 +104,11 @@ class SmsDeliverySensor(SmsSensor):
     :param poke_interval: seconds between two status checks (sensor base argument).
     :param timeout: seconds before the sensor gives up with ``AirflowSensorTimeout`` (or is skipped
         with ``soft_fail=True``), in every mode.
+    :param on_deadline: what the deadline (``timeout``) does while some SMS are not final:
+        ``"fail"`` (default: ``AirflowSensorTimeout``, or a skip with ``soft_fail``) or
+        ``"return"`` (the task succeeds and returns every message with its last known state, each
+        with ``"final"``: ``False`` for the ones still not final). Final messages in
+        ``failure_states`` still fail the task. Same in poke, reschedule and deferrable modes.
     :param report_path: write one row per message (number, message id, state, the gateway's
         state, time) there once the sensor ends (success, failure, timeout): a local path or an
         ``ObjectStoragePath`` URL. (templated)
@@ -121,6 +131,7 @@ class SmsDeliverySensor(SmsSensor):
         report_path: str | None = None,
         report_format: ReportFormat | None = None,
         report_mask_numbers: bool = False,
+        on_deadline: OnDeadline = "fail",
         **kwargs: Any,
     ) -> None:
         super().__init__(sms_conn_id=sms_conn_id, deferrable=deferrable, max_backoff=max_backoff, **kwargs)
@@ -128,7 +139,11 @@ class SmsDeliverySensor(SmsSensor):
         self.failure_states = check_failure_states(failure_states)
         self.report_path, self.report_format = report_path, report_format
         self.report_mask_numbers = report_mask_numbers
-        problems = reports.option_problems(report_format, report_mask_numbers)
+        self.on_deadline = on_deadline
+        problems = [
+            *reports.option_problems(report_format, report_mask_numbers),
+            *choice_problems("on_deadline", on_deadline, ON_DEADLINE),
+        ]
         if problems:
             raise SmsValidationError(problems)
         self._tracker: DeliveryTracker | None = None
@@ -215,6 +230,24 @@ class SmsDeliverySensor(SmsSensor):
         rows = reports.delivery_rows(statuses) if target is not None else []
         return reports.write_safely(target, rows, mask_numbers=self.report_mask_numbers)
 
+    def _at_deadline(self, context: Context, outcome: DeliveryOutcome) -> list[dict[str, Any]]:
+        """``on_deadline="return"``: every status, marked final or not; a final failure still fails."""
+        judged = outcome.at_deadline(self.failure_states)
+        statuses = judged.to_dicts_marked()
+        report_error = self._finish(statuses)
+        if judged.failed:
+            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=statuses)
+            raise SmsDeliveryFailedError(failure_summary(judged), statuses)
+        self.log.warning(
+            "Deadline reached: %d of %d SMS still not final (%s); returning their last known state",
+            len(judged.pending),
+            len(statuses),
+            describe_counts(judged),
+        )
+        if report_error is not None:
+            raise report_error
+        return statuses
+
     def poke(self, context: Context) -> PokeReturnValue:
         """One status check: done with the final statuses as XCom, or not yet."""
         statuses = self._conclude(context, self._poll())
@@ -229,19 +262,7 @@ class SmsDeliverySensor(SmsSensor):
         self.__dict__.pop("tracked", None)
         reports.resolve(self.report_path, self.report_format)  # a bad report path fails first
         if not self.deferrable:
-            if self.reschedule:
-                from airflow_provider_sms.tracking.delivery_memory import DeliveryMemory
-
-                self._memory = DeliveryMemory.for_task(context, self.tracked)
-            try:
-                return super().execute(context)
-            except (AirflowSensorTimeout, AirflowSkipException):
-                tracker = self._tracker
-                if tracker is not None and tracker.polls and not tracker.outcome.done:
-                    # timed out: say where it stood
-                    context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=tracker.outcome.to_dicts())
-                    self._finish(tracker.outcome.to_dicts())
-                raise
+            return self._execute_on_worker(context)
         outcome = self._first_poll()
         if outcome is not None:
             statuses = self._guard(self._conclude, context, outcome)
@@ -269,8 +290,35 @@ class SmsDeliverySensor(SmsSensor):
                 category_figures=tracker.gate.enabled,
             ),
             method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout),
+            timeout=timedelta(seconds=self.timeout + self._deadline_grace()),
         )
+
+    def _deadline_grace(self) -> float:
+        """Seconds the triggerer's own timeout waits past the trigger's deadline: none by default;
+        with ``on_deadline="return"``, time for the trigger's last poll and its event, which carry
+        the statuses the task returns (the triggerer's timeout carries none)."""
+        return 0.0 if self.on_deadline == "fail" else max(60.0, 2 * float(self.poke_interval))
+
+    def _execute_on_worker(self, context: Context) -> Any:
+        """Poke and reschedule modes: the base loop; at its timeout, say where it stood (and
+        return it with ``on_deadline="return"``)."""
+        if self.reschedule:
+            from airflow_provider_sms.tracking.delivery_memory import DeliveryMemory
+
+            self._memory = DeliveryMemory.for_task(context, self.tracked)
+        try:
+            return super().execute(context)
+        except (AirflowSensorTimeout, AirflowSkipException) as exc:
+            tracker = self._tracker
+            if tracker is None or not tracker.polls or tracker.outcome.done:
+                raise
+            timed_out = isinstance(exc, AirflowSensorTimeout) or "timed out" in str(exc)
+            if timed_out and self.on_deadline == "return":
+                return self._guard(self._at_deadline, context, tracker.outcome)
+            # timed out: say where it stood
+            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=tracker.outcome.to_dicts())
+            self._finish(tracker.outcome.to_dicts())
+            raise
 
     def _first_poll(self) -> DeliveryOutcome | None:
         try:
@@ -311,6 +359,8 @@ class SmsDeliverySensor(SmsSensor):
         if event.get("status") == "error":
             raise error_from_event(event, self.sms_conn_id, "Delivery tracking")
         outcome = self.tracker.record(self.tracker.from_event(event.get("statuses") or []))
+        if (event.get("status") == "timeout" or not outcome.done) and self.on_deadline == "return":
+            return self._at_deadline(context, outcome)
         if event.get("status") == "timeout" or not outcome.done:
             context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=outcome.to_dicts())
             self._finish(outcome.to_dicts())

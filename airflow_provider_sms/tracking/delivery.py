@@ -73,6 +73,18 @@ class DeliveryOutcome:
         """The statuses as JSON-ready dicts (what goes to XCom and into trigger events)."""
         return [s.to_dict() for s in self.statuses]
 
+    def to_dicts_marked(self) -> list[dict[str, Any]]:
+        """:meth:`to_dicts`, each with ``"final"``: ``False`` for a message still not final (its
+        state is the last one seen), what a wait returns at its deadline."""
+        return [{**s.to_dict(), "final": s.is_final} for s in self.statuses]
+
+    def at_deadline(self, failure_states: Iterable[str]) -> DeliveryOutcome:
+        """This outcome judged at a deadline: the final messages in ``failure_states`` are its
+        ``failed``; the pending ones stay pending."""
+        fail_on = frozenset(failure_states)
+        failed = tuple(s for s in self.statuses if s.is_final and s.state in fail_on)
+        return DeliveryOutcome(self.verdict, self.statuses, self.pending, failed, self.counts)
+
 
 def classify(
     statuses: Iterable[DeliveryStatus | Mapping[str, Any]],
