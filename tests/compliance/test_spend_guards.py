@@ -130,6 +130,8 @@ def test_dry_run_sends_nothing_and_says_what_would_go_out(emulator, vendor, conn
         "marketing_note": summary["marketing_note"],
         "duplicates": 1,
         "invalid": summary["invalid"],
+        "replaced_characters": {},
+        "replaced_count": 0,
     }
     assert "Monday 2027-03-08 08:00" in summary["marketing_note"]
     [invalid] = summary["invalid"]
