@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sms.exceptions import SmsValidationError
-from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients
+from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients, recipient_entries
 from airflow_provider_sms.rules.options import choice_problems
+from airflow_provider_sms.rules.row_template import RowTemplate
+from airflow_provider_sms.rules.rows import check_rows, has_rows
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems, utc_now
 from airflow_provider_sms.rules.text import (
     SegmentInfo,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from airflow_provider_sms.rules.inputs import OnInvalid
+    from airflow_provider_sms.rules.rows import CheckedRows, RowLabel
 
 #: Longest campaign name or category accepted (neither gateway publishes one; an assumption).
 MAX_LABEL_LENGTH = 100
@@ -94,6 +97,10 @@ class ValidatedSend:
     :param rows: identity -> (E.164 number, text) where recipients carry their own text;
         ``None`` (one text for all): each recipient's identity is its number, its text
         ``request.message``.
+    :param labels: identity -> :class:`~airflow_provider_sms.rules.rows.RowLabel` (position, key,
+        segments) where ``rows`` is set.
+    :param merged: rows merged into an earlier one (``{"recipient", "key", "position",
+        "merged_into"}``), where ``rows`` is set.
     """
 
     recipients: tuple[str, ...]
@@ -103,6 +110,8 @@ class ValidatedSend:
     request: SendRequest
     marketing_note: str | None = None
     rows: Mapping[str, tuple[str, str]] | None = None
+    labels: Mapping[str, RowLabel] | None = None
+    merged: tuple[dict[str, Any], ...] = ()
 
     @property
     def send_at(self) -> datetime | None:
@@ -128,6 +137,22 @@ class ValidatedSend:
             message=self.rows[recipients[0]][1],
             reconciliation_tag=reconciliation_tag,
         )
+
+    def describe(self, recipient: str) -> dict[str, Any] | None:
+        """``{"recipient" (E.164), "key", "position"}`` of a row (named by its identity), what the
+        XComs and reports show; ``None`` for a one-text send or an unknown identity."""
+        label = self.labels.get(recipient) if self.labels is not None else None
+        if label is None or self.rows is None:
+            return None
+        return {"recipient": self.rows[recipient][0], "key": label.key, "position": label.position}
+
+    def segments_in(self, recipients: Sequence[str] | None = None) -> int:
+        """SMS segments the recipients (default: all) take in all, each with its own text."""
+        recipients = self.recipients if recipients is None else recipients
+        if self.labels is None:
+            return len(recipients) * self.segments.segments
+        labels = self.labels
+        return sum(labels[r].segments for r in recipients)
 
     def identities(self, recipients: Sequence[str]) -> dict[str, str]:
         """Number -> identity for the recipients of one request (their numbers differ)."""
@@ -207,9 +232,16 @@ def validate_send(
     """
     problems: list[str] = []
     problems.extend(choice_problems("on_invalid", on_invalid, ON_INVALID))
-    valid, invalid, duplicates, recipient_problems = check_recipients(recipients, on_invalid=on_invalid)
-    problems.extend(recipient_problems)
-    problems.extend(gateway.message_problems(message))
+    entries, shape_problems = recipient_entries(recipients)
+    checked: CheckedRows | None = None
+    if isinstance(message, RowTemplate) or has_rows(entries):
+        checked = check_rows(entries, message, gateway, str(on_invalid))
+        problems += shape_problems + checked.problems
+    else:
+        given = recipients if shape_problems else entries  # a bad shape: check_recipients says so
+        valid, invalid, duplicates, recipient_problems = check_recipients(given, on_invalid=on_invalid)
+        problems += recipient_problems
+        problems.extend(gateway.message_problems(message))
     problems.extend(sender_problems(sender))
     problems.extend(label_problems("campaign_name", campaign_name))
     problems.extend(_category_problems(gateway, category))
@@ -219,21 +251,40 @@ def validate_send(
     problems.extend(schedule_problems)
     if problems:
         raise SmsValidationError(problems)
+    request = SendRequest(
+        recipients=(),
+        message="",
+        sender=sender if isinstance(sender, str) else None,
+        campaign_name=campaign_name if isinstance(campaign_name, str) else None,
+        category=category if isinstance(category, str) else None,
+        send_at=when,
+        marketing=bool(marketing),
+    )
+    if checked is not None:
+        return _personalised(checked, request)
     assert isinstance(message, str)
     return ValidatedSend(
         recipients=tuple(valid),
         invalid=tuple(invalid),
         duplicates=duplicates,
         segments=gateway.segments_of(message),
-        request=SendRequest(
-            recipients=tuple(valid),
-            message=message,
-            sender=sender if isinstance(sender, str) else None,
-            campaign_name=campaign_name if isinstance(campaign_name, str) else None,
-            category=category if isinstance(category, str) else None,
-            send_at=when,
-            marketing=bool(marketing),
-        ),
+        request=replace(request, recipients=tuple(valid), message=message),
+    )
+
+
+def _personalised(checked: CheckedRows, request: SendRequest) -> ValidatedSend:
+    """The validated send of checked rows: each identity with its own number and text."""
+    order = tuple(checked.order)
+    assert checked.longest is not None  # at least one valid row, or a problem was raised
+    return ValidatedSend(
+        recipients=order,
+        invalid=tuple(checked.invalid),
+        duplicates=len(checked.merged),
+        segments=checked.longest,
+        request=replace(request, recipients=order, message=checked.rows[order[0]][1]),
+        rows=checked.rows,
+        labels=checked.labels,
+        merged=tuple(checked.merged),
     )
 
 

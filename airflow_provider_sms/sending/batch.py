@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import (
@@ -29,6 +30,7 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks.exchange import drive
 from airflow_provider_sms.rules.numbers import mask_number
+from airflow_provider_sms.rules.rows import row_name
 from airflow_provider_sms.toolkit.fanout import STOPPING_ERRORS, failure_entry, map_bounded
 
 if TYPE_CHECKING:
@@ -50,10 +52,16 @@ class BatchReport:
     """Outcomes of a batch (or of one chunk, merged later into the batch's report).
 
     :param order: the recipients in input order, for :meth:`results`.
+    :param describe: identity -> ``{"recipient" (E.164), "key", "position"}`` for the rows of a
+        personalised send (``ValidatedSend.describe``): what the XComs and reports show instead
+        of the identity. ``None``: recipients are numbers.
     """
 
-    def __init__(self, order: Sequence[str]) -> None:
+    def __init__(
+        self, order: Sequence[str], describe: Callable[[str], dict[str, Any] | None] | None = None
+    ) -> None:
         self.order = tuple(order)
+        self.describe = describe
         self._sent: dict[str, SendResult] = {}
         self.skipped: list[dict[str, Any]] = []
         self.failed: list[dict[str, Any]] = []
@@ -99,6 +107,19 @@ class BatchReport:
             self.fail(recipient, reason, error, transient=transient)
         return self
 
+    def skip_left_out(self, invalid: Iterable[dict[str, Any]], merged: Iterable[dict[str, Any]] = ()) -> None:
+        """Invalid inputs (``on_invalid="skip"``) and rows merged into an earlier one: skipped."""
+        for item in invalid:
+            labels = {"key": item["key"], "position": item["position"]} if "position" in item else {}
+            self.skipped.append(
+                {"recipient": item["recipient"], **labels, "reason": f"invalid: {item['reason']}"}
+            )
+            self.at[item["recipient"]] = time.time()
+        for item in merged:
+            reason = f"merged: same number and text as row {item['merged_into']}"
+            self.skipped.append({**{k: item[k] for k in ("recipient", "key", "position")}, "reason": reason})
+            self.at[item["recipient"]] = time.time()
+
     def merge(self, other: BatchReport) -> None:
         """Fold a chunk's report into this one."""
         self._sent.update(other._sent)
@@ -117,8 +138,37 @@ class BatchReport:
 
     def results(self) -> list[dict[str, Any]]:
         """``SendResult`` dicts in input order (the task's return value)."""
+        if self.describe is not None:
+            return [result.to_dict() for _, result in self.accepted()]
         ordered = [self._sent[r] for r in self.order if r in self._sent]
         return [result.to_dict() for result in ordered]
+
+    def accepted(self) -> list[tuple[str, SendResult]]:
+        """``(identity, result)`` per accepted recipient, in input order; a row's result carries
+        its key and position."""
+        found = [(r, self._sent[r]) for r in self.order if r in self._sent]
+        if self.describe is None:
+            return found
+        labelled = []
+        for identity, result in found:
+            labels = self.describe(identity) or {}
+            labelled.append(
+                (identity, replace(result, key=labels.get("key"), position=labels.get("position")))
+            )
+        return labelled
+
+    def outcomes(self, name: str) -> list[dict[str, Any]]:
+        """XCom ``skipped``, ``failed`` or ``unconfirmed``: each row named by its number, key and
+        position (not its identity)."""
+        items: list[dict[str, Any]] = getattr(self, name)
+        return items if self.describe is None else [self.public(item) for item in items]
+
+    def public(self, item: dict[str, Any]) -> dict[str, Any]:
+        """An outcome entry as shown: a row's identity replaced by its number, key and position."""
+        labels = self.describe(item["recipient"]) if self.describe is not None else None
+        if labels is None:
+            return item
+        return {**labels, **{k: v for k, v in item.items() if k != "recipient"}}
 
     def failure_lines(self, limit: int = LISTED_FAILURES) -> list[str]:
         """One line per failed or unconfirmed recipient (masked), at most ``limit``, then a count."""
@@ -126,13 +176,19 @@ class BatchReport:
         for item in self.failed[:limit]:
             error = item.get("error") or {}
             code = f", code {error['code']}" if error.get("code") is not None else ""
-            lines.append(f"{mask_number(item['recipient'])}: {item['reason']} ({error.get('error')}{code})")
+            lines.append(f"{self._named(item)}: {item['reason']} ({error.get('error')}{code})")
         for item in self.unconfirmed[: max(0, limit - len(lines))]:
-            lines.append(f"{mask_number(item['recipient'])}: unconfirmed")
+            lines.append(f"{self._named(item)}: unconfirmed")
         rest = len(self.failed) + len(self.unconfirmed) - len(lines)
         if rest > 0:
             lines.append(f"... and {rest} more")
         return lines
+
+    def _named(self, item: dict[str, Any]) -> str:
+        """A failed recipient in a log line: its masked number, and its row where it is one."""
+        shown = self.public(item)
+        masked = mask_number(shown["recipient"])
+        return masked if "position" not in shown else f"{row_name(shown['position'], shown['key'])} {masked}"
 
     def error(self, hook: SmsHook, breaker: Breaker) -> SmsError:
         """The exception that fails the task: permanent (no Airflow retry) unless a retry may help."""

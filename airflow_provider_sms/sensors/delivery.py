@@ -195,7 +195,7 @@ class SmsDeliverySensor(SmsSensor):
                 describe_counts(outcome),
             )
             return None
-        statuses = outcome.to_dicts()
+        statuses = self.tracker.results(outcome)
         report_error = self._finish(statuses)
         if outcome.verdict == "failure":
             context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=statuses)
@@ -239,8 +239,8 @@ class SmsDeliverySensor(SmsSensor):
                 tracker = self._tracker
                 if tracker is not None and tracker.polls and not tracker.outcome.done:
                     # timed out: say where it stood
-                    context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=tracker.outcome.to_dicts())
-                    self._finish(tracker.outcome.to_dicts())
+                    context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=tracker.results())
+                    self._finish(tracker.results())
                 raise
         outcome = self._first_poll()
         if outcome is not None:
@@ -312,8 +312,8 @@ class SmsDeliverySensor(SmsSensor):
             raise error_from_event(event, self.sms_conn_id, "Delivery tracking")
         outcome = self.tracker.record(self.tracker.from_event(event.get("statuses") or []))
         if event.get("status") == "timeout" or not outcome.done:
-            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=outcome.to_dicts())
-            self._finish(outcome.to_dicts())
+            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=self.tracker.results(outcome))
+            self._finish(self.tracker.results(outcome))
             raise AirflowSensorTimeout(
                 f"Sensor has timed out after {self.timeout} s: {len(outcome.pending)} of "
                 f"{len(outcome.statuses)} SMS still not final ({describe_counts(outcome)})"
