@@ -379,6 +379,13 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         size = self.capabilities.max_recipients_per_send
         if not 1 <= len(request.recipients) <= size:
             raise SmsValidationError([f"{self.hook_name} sends to 1 to {size} number(s) per request"])
+        if request.texts is None:
+            return
+        most = self.capabilities.max_texts_per_request
+        if len(request.texts) != len(request.recipients) or len(set(request.texts)) > most:
+            raise SmsValidationError(
+                [f"{self.hook_name} takes one text per number and at most {most} text(s) per request"]
+            )
 
     # ------------------------------------------------------------------ delivery status
     async def aget_delivery_status(

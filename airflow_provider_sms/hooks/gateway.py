@@ -69,6 +69,8 @@ class GatewayCapabilities:
     :param status_summary_by_category: the gateway answers a category's figures in one request
         (:meth:`Gateway.get_status_summary`), so delivery tracking skips per-message requests
         while they do not move.
+    :param max_texts_per_request: different texts one send request may carry (each number its
+        own, ``SendRequest.texts``); 1: one text per request.
     """
 
     max_recipients_per_send: int
@@ -83,6 +85,7 @@ class GatewayCapabilities:
     credit_unit: str = "credits"
     replies_by_pull: bool = False
     status_summary_by_category: bool = False
+    max_texts_per_request: int = 1
 
 
 class Gateway(ABC):

@@ -27,7 +27,7 @@ from airflow_provider_sms.rules.text import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
     from airflow_provider_sms.rules.inputs import OnInvalid
@@ -68,6 +68,9 @@ class SendRequest:
     :param send_at: aware UTC schedule, or ``None`` for now.
     :param reconciliation_tag: a tag unique to this request, where the gateway reconciles lost
         replies by tag (set by the sending engine, not by users).
+    :param texts: each number's own text, in ``recipients`` order, for a gateway that takes
+        several texts in one request (``max_texts_per_request``); ``None``: every number gets
+        ``message``.
     """
 
     recipients: tuple[str, ...]
@@ -78,6 +81,7 @@ class SendRequest:
     send_at: datetime | None = None
     marketing: bool = False
     reconciliation_tag: str | None = None
+    texts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,16 +131,37 @@ class ValidatedSend:
         return self.request.message if self.rows is None else self.rows[recipient][1]
 
     def request_for(self, recipients: Sequence[str], reconciliation_tag: str | None = None) -> SendRequest:
-        """The request for some of this send's recipients, which share one text (the engine plans
-        requests by text) and whose numbers differ."""
+        """The request for some of this send's recipients, whose numbers differ (:meth:`plan`):
+        one text for all, or each number's own (``texts``) where their texts differ."""
         if self.rows is None:
             return replace(self.request, recipients=tuple(recipients), reconciliation_tag=reconciliation_tag)
+        pairs = [self.rows[r] for r in recipients]
+        texts = tuple(text for _, text in pairs)
         return replace(
             self.request,
-            recipients=tuple(self.rows[r][0] for r in recipients),
-            message=self.rows[recipients[0]][1],
+            recipients=tuple(number for number, _ in pairs),
+            message=texts[0],
+            texts=texts if any(text != texts[0] for text in texts) else None,
             reconciliation_tag=reconciliation_tag,
         )
+
+    def plan(self, todo: Sequence[str], size: int, max_texts: int = 1) -> list[list[str]]:
+        """``todo`` cut in requests of at most ``size`` recipients, a number at most once in a
+        request. One text for all: plain slices. Rows: by text; where a request may carry up to
+        ``max_texts`` texts, the full requests of each text stay apart and the rest share
+        requests (so rows that all differ need ``len / size`` requests, not one each)."""
+        size = max(1, size)
+        if self.rows is None:
+            return [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+        by_text: dict[str, list[str]] = {}
+        for recipient in todo:
+            by_text.setdefault(self.text_of(recipient), []).append(recipient)
+        chunks = [chunk for group in by_text.values() for chunk in cut(group, self.number_of, size)]
+        if max_texts <= 1:
+            return chunks
+        full = [chunk for chunk in chunks if len(chunk) == size]
+        rest = [recipient for chunk in chunks if len(chunk) < size for recipient in chunk]
+        return full + cut(rest, self.number_of, size, self.text_of, max_texts)
 
     def describe(self, recipient: str) -> dict[str, Any] | None:
         """``{"recipient" (E.164), "key", "position"}`` of a row (named by its identity), what the
@@ -159,6 +184,41 @@ class ValidatedSend:
         if self.rows is None:
             return {r: r for r in recipients}
         return {self.rows[r][0]: r for r in recipients}
+
+
+def cut(
+    group: Sequence[str],
+    number_of: Callable[[str], str],
+    size: int,
+    text_of: Callable[[str], str] | None = None,
+    max_texts: int = 1,
+) -> list[list[str]]:
+    """``group`` in requests of at most ``size``, a number never twice in one request (and, with
+    ``text_of``, at most ``max_texts`` texts in one request), in order, each request filled first."""
+    chunks: list[list[str]] = []
+    numbers: list[set[str]] = []
+    texts: list[set[str]] = []
+    first_open = 0
+    for recipient in group:
+        number = number_of(recipient)
+        text = text_of(recipient) if text_of is not None else ""
+        index = first_open
+        while index < len(chunks) and (
+            len(chunks[index]) >= size
+            or number in numbers[index]
+            or (len(texts[index]) >= max_texts and text not in texts[index])
+        ):
+            index += 1
+        if index == len(chunks):
+            chunks.append([])
+            numbers.append(set())
+            texts.append(set())
+        chunks[index].append(recipient)
+        numbers[index].add(number)
+        texts[index].add(text)
+        while first_open < len(chunks) and len(chunks[first_open]) >= size:
+            first_open += 1
+    return chunks
 
 
 def sender_problems(sender: object) -> list[str]:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.model.results import BatchSendOutcome, SendResult
     from airflow_provider_sms.rules.request import SendRequest
-    from airflow_provider_sms.sending.journal import PlannedRequest
+    from airflow_provider_sms.sending.journal import PlannedRequest, SendJournal
     from airflow_provider_sms.sending.run import SendRun
     from airflow_provider_sms.toolkit.fanout import Breaker
     from airflow_provider_sms.toolkit.progress import Progress
@@ -301,7 +301,20 @@ def journaled_request(
         outcome.add(result, recipient)
     for number in sent.blacklisted:
         outcome.skip(identity[number], "blacklisted")
+    if sent.refused:  # refused one by one while the request went through: not sent
+        refused_rows(outcome, journal, [(identity[number], error) for number, error in sent.refused])
     return outcome
+
+
+def refused_rows(outcome: BatchReport, journal: SendJournal, refused: list[tuple[str, Any]]) -> None:
+    """Recipients the gateway refused on their own in an accepted request: journaled as not sent,
+    reported failed (``rejected``, or ``unavailable`` where a later try may succeed)."""
+    journal.record_not_sent([recipient for recipient, _ in refused])
+    for recipient, error in refused:
+        transient = bool(getattr(error, "transient", False))
+        outcome.fail(
+            recipient, "unavailable" if transient else "rejected", failure_entry(error), transient=transient
+        )
 
 
 def split_refused(
@@ -357,38 +370,12 @@ def send_requests_threaded(
 def plan_requests(
     run: SendRun, todo: Sequence[str], tags: Callable[[int], str | None]
 ) -> list[PlannedRequest]:
-    """``todo`` cut in requests of the gateway's size, one text per request and each number at
-    most once in a request, planned in the journal."""
-    size = max(1, run.hook.max_recipients_per_send)
-    send = run.send
-    if send.rows is None:  # one text, each number once: plain slices
-        chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
-    else:
-        by_text: dict[str, list[str]] = {}
-        for recipient in todo:
-            by_text.setdefault(send.text_of(recipient), []).append(recipient)
-        chunks = [chunk for group in by_text.values() for chunk in _cut(group, send.number_of, size)]
+    """``todo`` cut in requests of the gateway's size (:meth:`ValidatedSend.plan`: one text per
+    request unless the gateway takes several, each number at most once in a request), planned in
+    the journal."""
+    capabilities = run.hook.capabilities
+    chunks = run.send.plan(todo, run.hook.max_recipients_per_send, capabilities.max_texts_per_request)
     return run.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
-
-
-def _cut(group: list[str], number_of: Callable[[str], str], size: int) -> list[list[str]]:
-    """``group`` in requests of at most ``size``, a number never twice in one request."""
-    chunks: list[list[str]] = []
-    numbers: list[set[str]] = []
-    first_open = 0
-    for recipient in group:
-        number = number_of(recipient)
-        index = first_open
-        while index < len(chunks) and (len(chunks[index]) >= size or number in numbers[index]):
-            index += 1
-        if index == len(chunks):
-            chunks.append([])
-            numbers.append(set())
-        chunks[index].append(recipient)
-        numbers[index].add(number)
-        while first_open < len(chunks) and len(chunks[first_open]) >= size:
-            first_open += 1
-    return chunks
 
 
 class RequestOutcomes:

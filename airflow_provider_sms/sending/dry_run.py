@@ -25,11 +25,14 @@ def dry_run_summary(hook: SmsHook, guarded: GuardedSend, *, show_texts: bool = T
     assert estimate is not None  # the budget guard ran
     send_at = validated.send_at
     size = max(1, hook.max_recipients_per_send)
+    requests = -(-estimate.recipients // size)
+    if validated.rows is not None:  # planned by text (and a number once per request)
+        requests = len(validated.plan(validated.recipients, size, hook.capabilities.max_texts_per_request))
     summary = {
         "dry_run": True,
         "gateway": hook.hook_name,
         "recipients": estimate.recipients,
-        "requests": -(-estimate.recipients // size),
+        "requests": requests,
         "segments_per_sms": estimate.segments_per_sms,
         "encoding": validated.segments.encoding,
         "segments": estimate.segments,
