@@ -341,7 +341,9 @@ def _personalised(checked: CheckedRows, request: SendRequest) -> ValidatedSend:
         invalid=tuple(checked.invalid),
         duplicates=len(checked.merged),
         segments=checked.longest,
-        request=replace(request, recipients=order, message=checked.rows[order[0]][1]),
+        request=replace(
+            request, recipients=tuple(checked.rows[r][0] for r in order), message=checked.rows[order[0]][1]
+        ),
         rows=checked.rows,
         labels=checked.labels,
         merged=tuple(checked.merged),

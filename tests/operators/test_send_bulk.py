@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
 from task_fakes import MemoryStore
 
 from airflow_provider_sms.emulator import NUMBER_REJECTED
-from airflow_provider_sms.exceptions import SmsInvalidRequestError
+from airflow_provider_sms.exceptions import SmsInvalidRequestError, SmsValidationError
 from airflow_provider_sms.hooks import get_sms_hook
 from airflow_provider_sms.operators.send import SmsSendOperator
 
@@ -132,3 +133,56 @@ def test_the_hook_sends_a_request_with_texts_of_their_own(emulator):
     outcome = hook.send_request(send.request_for(list(send.recipients)))
     assert [r.recipient for r in outcome.sent] == [row["recipient"] for row in rows(3)]
     assert paths(emulator) == Counter({"/v1/bulk-send": 1})
+
+
+def test_send_sms_batch_takes_rows_that_fit_in_one_request(emulator, vendor, conn_id):
+    hook = get_sms_hook(conn_id)
+    template = "Bonjour {{ row.name }}"
+    if vendor == "primotexto":  # one number per request: one row
+        outcome = hook.send_sms_batch([{"recipient": "+33681000001", "name": "Ana", "key": "a"}], template)
+        assert [(r.key, r.position) for r in outcome.sent] == [("a", 0)]
+        with pytest.raises(SmsValidationError, match="sends to 1 to 1 number"):
+            hook.send_sms_batch(
+                [{"recipient": "+33681000002", "name": "B"}, {"recipient": "+33681000003", "name": "C"}],
+                template,
+            )
+        return
+    batch = [{"recipient": f"+3368100{i:04d}", "name": f"N{i}", "key": i} for i in range(500)]
+    outcome = hook.send_sms_batch(batch, template)
+    assert [(r.key, r.position) for r in outcome.sent] == [(i, i) for i in range(500)]
+    assert paths(emulator) == Counter({"/v1/bulk-send": 1})
+
+
+def test_send_personalised_over_both_gateways(emulator, vendor, conn_id):
+    hook = get_sms_hook(conn_id)
+    batch = [
+        {"recipient": "+33682000001", "name": "{{ 7*7 }}", "key": "a"},
+        {"recipient": "+33682000001", "name": "Bob", "key": "b"},
+        {"recipient": NUMBER_REJECTED, "name": "Rejected", "key": "c"},
+        {"recipient": "+33682000003", "key": "d", "message": "Texte prêt à partir"},
+    ]
+    if vendor == "primotexto":
+        batch[3]["message"] = "Texte a part"  # Primotexto takes GSM-7 only
+    outcome = hook.send_personalised(batch, "Salut {{ row.name }}")
+    assert [(r.key, r.position) for r in outcome.sent] == [("a", 0), ("b", 1), ("d", 3)]
+    assert [number for number, _ in outcome.refused] == [NUMBER_REJECTED]
+    texts = Counter(m["text"] for m in emulator.messages(vendor=vendor))
+    assert texts == Counter(["Salut {{ 7*7 }}", "Salut Bob", batch[3]["message"]])
+
+
+def test_the_hook_names_a_bad_row_by_position_and_key(emulator, conn_id):
+    hook = get_sms_hook(conn_id)
+    with pytest.raises(SmsValidationError) as info:
+        hook.send_personalised([{"recipient": "+33682000004", "key": 9}], "Salut {{ row.name }}")
+    assert info.value.problems == ["row 0 (key 9): message template: 'dict object' has no attribute 'name'"]
+    assert emulator.requests() == []
+
+
+def test_send_sms_batch_refuses_rows_that_need_more_than_one_request(emulator):
+    hook = get_sms_hook(CONN_ID)
+    same = [{"recipient": "+33683000001", "key": i, "message": f"Commande {i}"} for i in range(2)]
+    with pytest.raises(SmsValidationError, match="need 2 requests on SMS Partner; use send_personalised"):
+        hook.send_sms_batch(same, None)
+    assert emulator.requests() == []
+    outcome = hook.send_personalised(same)
+    assert [(r.key, r.recipient) for r in outcome.sent] == [(0, "+33683000001"), (1, "+33683000001")]
