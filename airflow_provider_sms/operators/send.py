@@ -20,7 +20,7 @@ Order of work in :meth:`SmsSendOperator.execute`:
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.operators.base import SmsBaseOperator
@@ -130,7 +130,7 @@ class SmsSendOperator(SmsBaseOperator):
         "report_path",
     )
     template_fields_renderers = {"recipients": "json"}
-    recipient_fields = ("recipients",)
+    recipient_fields: ClassVar[tuple[str, ...]] = ("recipients",)
     ui_color = "#d9f2e6"
 
     def __init__(
