@@ -14,9 +14,11 @@ position (0-based) and key, never by its number or its text.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from numbers import Integral
+from decimal import Decimal
+from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sms.rules.numbers import mask_number, parse_number
@@ -102,8 +104,8 @@ def key_of(fields: Mapping[str, Any]) -> tuple[str | int | None, str | None]:
         return None, f"key must be text or a whole number, got {type(key).__name__}"
     if isinstance(key, Integral):
         return int(key), None
-    if isinstance(key, float) and key.is_integer():
-        return int(key), None  # a whole-number column read as floats (a column with NULLs)
+    if isinstance(key, (Real, Decimal)) and math.isfinite(key) and int(key) == key:
+        return int(key), None  # a whole number read as a float or a Decimal (a column with NULLs)
     if isinstance(key, str) and key.strip():
         return key, None
     return (
