@@ -147,14 +147,35 @@ class ValidatedSend:
 
     def plan(self, todo: Sequence[str], size: int, max_texts: int = 1) -> list[list[str]]:
         """``todo`` cut in requests of at most ``size`` recipients, a number at most once in a
-        request. One text for all: plain slices. Rows: by text; where a request may carry up to
-        ``max_texts`` texts, the full requests of each text stay apart and the rest share
-        requests (so rows that all differ need ``len / size`` requests, not one each)."""
+        request (:meth:`plan_waves`, flattened)."""
+        return [chunk for wave in self.plan_waves(todo, size, max_texts) for chunk in wave]
+
+    def plan_waves(self, todo: Sequence[str], size: int, max_texts: int = 1) -> list[list[list[str]]]:
+        """``todo``'s requests in waves: a number's n-th recipient in wave n (one wave unless
+        rows share a number), so a send can hold a number's next SMS until the previous one's
+        outcome is known. In a wave, one text for all: plain slices; rows: by text, and where a
+        request may carry up to ``max_texts`` texts, the full requests of each text stay apart and
+        the rest share requests (rows that all differ need ``len / size`` requests, not one each)."""
         size = max(1, size)
         if self.rows is None:
-            return [list(todo[i : i + size]) for i in range(0, len(todo), size)]
-        by_text: dict[str, list[str]] = {}
+            return [[list(todo[i : i + size]) for i in range(0, len(todo), size)]]
+        return [self._plan_wave(wave, size, max_texts) for wave in self._waves(todo)]
+
+    def _waves(self, todo: Sequence[str]) -> list[list[str]]:
+        seen: dict[str, int] = {}
+        waves: list[list[str]] = []
         for recipient in todo:
+            number = self.number_of(recipient)
+            wave = seen.get(number, 0)
+            seen[number] = wave + 1
+            if wave == len(waves):
+                waves.append([])
+            waves[wave].append(recipient)
+        return waves
+
+    def _plan_wave(self, wave: Sequence[str], size: int, max_texts: int) -> list[list[str]]:
+        by_text: dict[str, list[str]] = {}
+        for recipient in wave:
             by_text.setdefault(self.text_of(recipient), []).append(recipient)
         chunks = [chunk for group in by_text.values() for chunk in cut(group, self.number_of, size)]
         if max_texts <= 1:

@@ -14,7 +14,6 @@ position (0-based) and key, never by its number or its text.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -104,8 +103,10 @@ def key_of(fields: Mapping[str, Any]) -> tuple[str | int | None, str | None]:
         return None, f"key must be text or a whole number, got {type(key).__name__}"
     if isinstance(key, Integral):
         return int(key), None
-    if isinstance(key, (Real, Decimal)) and math.isfinite(key) and int(key) == key:
-        return int(key), None  # a whole number read as a float or a Decimal (a column with NULLs)
+    if isinstance(key, Decimal) and key.is_finite() and key == key.to_integral_value():
+        return int(key), None  # a whole number read as a Decimal (NUMERIC columns)
+    if isinstance(key, Real) and float(key).is_integer():
+        return int(float(key)), None  # a whole number read as a float (a column with NULLs)
     if isinstance(key, str) and key.strip():
         return key, None
     return (

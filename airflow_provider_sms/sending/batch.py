@@ -157,6 +157,15 @@ class BatchReport:
             )
         return labelled
 
+    def ids_by_number(self) -> dict[str, set[str]]:
+        """Number -> message ids of the accepted SMS to it, where rows may share a number (a
+        personalised send; empty otherwise)."""
+        found: dict[str, set[str]] = {}
+        if self.describe is not None:
+            for result in self._sent.values():
+                found.setdefault(result.recipient, set()).add(result.message_id)
+        return found
+
     def outcomes(self, name: str) -> list[dict[str, Any]]:
         """XCom ``skipped``, ``failed`` or ``unconfirmed``: each row named by its number, key and
         position (not its identity)."""
@@ -354,28 +363,91 @@ def send_requests_threaded(
     max_concurrency: int,
     progress: Progress | None = None,
 ) -> BatchReport:
-    """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time.
+    """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time, wave after
+    wave (:class:`SendPlan`).
 
     :param tags: the reconciliation tag of request ``index`` (``None`` where not needed).
     :param progress: counts each request's outcomes as it finishes (task-log progress lines).
     """
-    requests = plan_requests(run, todo, tags)
-    results = RequestOutcomes(len(requests), progress)
-    map_bounded(
-        lambda i: results.done(i, send_one_request(run, requests[i])), range(len(requests)), max_concurrency
-    )
+    plan = SendPlan(run, todo, tags)
+    results = RequestOutcomes(len(plan.requests), progress)
+
+    def send(request: PlannedRequest) -> BatchReport:
+        released, held = plan.release(request)
+        if released is not None:
+            held.merge(send_one_request(run, released))
+        return results.done(request.index, held)
+
+    for wave in plan.waves:
+        map_bounded(send, wave, max_concurrency)
+        plan.settle(results, wave)
     return results.report()
 
 
 def plan_requests(
     run: SendRun, todo: Sequence[str], tags: Callable[[int], str | None]
 ) -> list[PlannedRequest]:
-    """``todo`` cut in requests of the gateway's size (:meth:`ValidatedSend.plan`: one text per
-    request unless the gateway takes several, each number at most once in a request), planned in
-    the journal."""
-    capabilities = run.hook.capabilities
-    chunks = run.send.plan(todo, run.hook.max_recipients_per_send, capabilities.max_texts_per_request)
-    return run.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
+    """``todo``'s requests (:class:`SendPlan`), planned in the journal, in the order they leave."""
+    return SendPlan(run, todo, tags).requests
+
+
+#: Why a row waits for the next try (XCom ``failed`` ``error``).
+DEFERRED = {
+    "error": "Deferred",
+    "message": "an earlier SMS to the same number has an unknown outcome: sent by a later try, once settled",
+    "http_status": None,
+    "code": None,
+}
+
+
+class SendPlan:
+    """A try's requests, in waves (:meth:`ValidatedSend.plan_waves`: one text per request unless
+    the gateway takes several, a number at most once in a request), planned in the journal.
+
+    Where rows share a number, its n-th row goes in wave n, sent once every request of wave n-1
+    has its outcome; a row whose number has an earlier SMS of unknown outcome in this try (or an
+    unconfirmed one) waits for the next try (``deferred``), which settles that one first. So the
+    gateway's records (the latest message to a number, the numbers under a tag) never hold two
+    SMS of ours to one number whose outcomes are both open. One-text sends have one wave.
+    """
+
+    def __init__(self, run: SendRun, todo: Sequence[str], tags: Callable[[int], str | None]) -> None:
+        capabilities, send = run.hook.capabilities, run.send
+        waves = send.plan_waves(todo, run.hook.max_recipients_per_send, capabilities.max_texts_per_request)
+        chunks = [chunk for wave in waves for chunk in wave]
+        self.run = run
+        self.requests = run.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
+        bounds = [0]
+        for wave in waves:
+            bounds.append(bounds[-1] + len(wave))
+        self.waves = [self.requests[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+        self.blocked: set[str] = set()
+        if len(waves) > 1:
+            self.blocked = {send.number_of(item["recipient"]) for item in run.report.unconfirmed}
+
+    def release(self, request: PlannedRequest) -> tuple[PlannedRequest | None, BatchReport]:
+        """What of ``request`` may leave now (``None``: nothing), and the report of what waits."""
+        held = BatchReport(())
+        if not self.blocked:
+            return request, held
+        number_of, journal = self.run.send.number_of, self.run.journal
+        waiting = [r for r in request.recipients if number_of(r) in self.blocked]
+        if not waiting:
+            return request, held
+        journal.record_not_sent(waiting)
+        held.fail_all(waiting, "deferred", DEFERRED, transient=True)
+        free = tuple(r for r in request.recipients if number_of(r) not in self.blocked)
+        return (replace(request, recipients=free) if free else None), held
+
+    def settle(self, results: RequestOutcomes, wave: Sequence[PlannedRequest]) -> None:
+        """After ``wave``: the numbers it left with an unknown outcome hold their next rows."""
+        if wave is self.waves[-1]:
+            return
+        number_of = self.run.send.number_of
+        for request in wave:
+            for item in results.outcomes[request.index].failed:
+                if item["reason"] == "outcome_unknown":
+                    self.blocked.add(number_of(item["recipient"]))
 
 
 class RequestOutcomes:

@@ -24,7 +24,7 @@ from airflow_provider_sms.sending.journal import ACCEPTED
 from airflow_provider_sms.toolkit.fanout import map_bounded
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Mapping, Sequence
 
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.model.results import DeliveryStatus
@@ -56,14 +56,14 @@ class Reconciliation:
 
 
 def _by_recipient(
-    hook: SmsHook, recipient: str, started_at: float
+    hook: SmsHook, recipient: str, started_at: float, ours: Collection[str] = ()
 ) -> tuple[Attribution, DeliveryStatus | None]:
     try:
         status = hook.get_delivery_status(recipient=recipient)
     except SmsError:
         return "unconfirmed", None
-    if status.vendor_state == "not_found":
-        return "absent", None
+    if status.vendor_state == "not_found" or status.message_id in ours:
+        return "absent", None  # nothing, or another row's SMS to that number (sent before ours)
     changed = epoch_of_iso(status.updated_at)
     if changed is not None and changed < started_at - RECONCILE_SKEW_SECONDS:
         return "absent", None  # the latest message to that number predates our request
@@ -153,16 +153,26 @@ def reconcile(
     segments: int | None,
     category: str | None = None,
     max_concurrency: int,
+    ours: Mapping[str, Collection[str]] | None = None,
 ) -> Reconciliation:
-    """Ask the gateway about sends of unknown outcome (see the module docstring)."""
+    """Ask the gateway about sends of unknown outcome (see the module docstring).
+
+    :param ours: number -> message ids of this send's accepted SMS to it (personalised rows
+        sharing a number): the latest message to a number being one of them means the unknown one
+        never arrived (the send holds a number's next row while one is unknown, so ours would be
+        the latest).
+    """
     result = Reconciliation()
     how = hook.capabilities.reconciliation
     attributions: list[tuple[Attribution, DeliveryStatus | None]]
     if how == "by_request_tag":
         attributions = _by_tag(hook, unknown, category, max_concurrency)
     elif how == "by_recipient":
+        known = ours or {}
         attributions = map_bounded(
-            lambda item: _by_recipient(hook, item.phone, item.at), unknown, max_concurrency
+            lambda item: _by_recipient(hook, item.phone, item.at, known.get(item.phone, ())),
+            unknown,
+            max_concurrency,
         )
     else:
         attributions = [("unconfirmed", None)] * len(unknown)

@@ -155,6 +155,7 @@ class SendRun:
             segments=self.send.segments.segments,
             category=self.send.request.category,
             max_concurrency=self.concurrency,
+            ours=report.ids_by_number(),
         )
         self.journal.record_accepted(settled.landed, settled.landed_as)
         for recipient, result in zip(settled.landed_as, settled.landed, strict=True):

@@ -50,7 +50,7 @@ class SqlToSmsOperator(SmsSendOperator):
         )
 
     :param sql: the query (templated; a ``.sql`` file path is read as a template).
-    :param sql_conn_id: any connection whose hook is a ``common.sql`` ``DbApiHook``.
+    :param sql_conn_id: any connection whose hook is a ``common.sql`` ``DbApiHook``. (templated)
     :param parameters: the query's parameters (templated), as the database driver takes them.
     :param sql_hook_params: extra arguments for the hook (``Connection.get_hook(hook_params=...)``).
     :param recipient_column: the column holding each row's number (default ``recipient``).
@@ -72,6 +72,7 @@ class SqlToSmsOperator(SmsSendOperator):
 
     template_fields: Sequence[str] = (
         "sms_conn_id",
+        "sql_conn_id",
         "sql",
         "parameters",
         "message",

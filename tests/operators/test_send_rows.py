@@ -326,3 +326,30 @@ def test_the_delivery_sensor_carries_key_and_position(emulator, vendor, conn_id,
     ]
     header = path.read_text().splitlines()[0]
     assert header == "recipient,key,position,message_id,outcome,reason,timestamp"
+
+
+def test_a_numbers_next_row_waits_while_its_previous_sms_is_unknown(emulator, vendor, conn_id):
+    """Row 0's reply is lost: row 1 (same number) is deferred, not sent, so the gateway's records
+    stay unambiguous; the retry settles row 0 (it landed) and sends row 1: each exactly once."""
+    rows = [
+        {"recipient": "+33650000030", "key": "first", "message": "Premier"},
+        {"recipient": "+33650000030", "key": "second", "message": "Second"},
+        {"recipient": "+33650000031", "key": "other", "message": "Premier"},
+    ]
+    path = "/v2/notification/messages/send" if vendor == "primotexto" else "/v1/send"
+    emulator.add_fault("accept_then_drop", vendor=vendor, path=path, count=1)
+    store = MemoryStore()
+    first, ti = run(make(conn_id, rows, message=None, max_concurrency=1), context(task_state_store=store))
+    assert isinstance(first, Exception)
+    reasons = {f["key"]: f["reason"] for f in ti.xcom["failed"]}
+    assert reasons["second"] == "deferred"
+    assert reasons["first"] == "outcome_unknown"
+    retry_ti = FakeTI()
+    retry_ti.try_number = 2
+    result, _ = run(make(conn_id, rows, message=None), context(ti=retry_ti, task_state_store=store))
+    assert not isinstance(result, Exception), result
+    received = Counter((m["recipient"], m["text"]) for m in emulator.messages(vendor=vendor))
+    assert received == Counter(
+        [("+33650000030", "Premier"), ("+33650000030", "Second"), ("+33650000031", "Premier")]
+    )
+    assert sorted(r["key"] for r in result) == ["first", "other", "second"]

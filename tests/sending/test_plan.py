@@ -53,8 +53,8 @@ def test_recipients_with_their_own_text_are_planned_by_text_and_a_number_once_pe
     assert {r.texts for r in requests} == {None}
     assert [(r.message, r.recipients) for r in requests] == [
         ("Bonjour Marie", (a, c)),
-        ("Bonjour Marie", (a,)),
         ("Bonjour Paul", (b,)),
+        ("Bonjour Marie", (a,)),  # a's second SMS: the next wave
     ]
     assert sorted(r for p in planned for r in p.recipients) == sorted(rows)
     assert send.identities(planned[0].recipients) == {a: "row-1", c: "row-4"}
