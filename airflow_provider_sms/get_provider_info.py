@@ -53,6 +53,7 @@ OPERATORS = (
     "airflow_provider_sms.operators.stats",
 )
 SENSORS = ("airflow_provider_sms.sensors.delivery",)
+TRANSFERS = ("airflow_provider_sms.transfers.sql_to_sms",)
 TRIGGERS = ("airflow_provider_sms.triggers.delivery", "airflow_provider_sms.triggers.inbound")
 #: Modules only for gateways that list replies.
 REPLY_SENSORS = ("airflow_provider_sms.sensors.reply",)
@@ -129,6 +130,15 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [*TRIGGERS, *(REPLY_TRIGGERS if g.replies_by_pull else ())],
             }
             for g in GATEWAYS
+        ],
+        "transfers": [
+            {
+                "source-integration-name": "Common SQL",
+                "target-integration-name": g.name,
+                "python-module": module,
+            }
+            for g in GATEWAYS
+            for module in TRANSFERS
         ],
         "notifications": ["airflow_provider_sms.notifications.sms.SmsNotifier"],
         "connection-types": [

@@ -1,15 +1,22 @@
 """Confirmation codes by SMS: pick the accounts waiting for a code, issue one code each, text it.
 
-Each account gets its own text, so the send task is mapped with ``expand_kwargs``: one mapped task
-instance per account, each a ``SmsSendOperator`` with one recipient. What the pipeline relies on:
+Each account gets its own text, yet there is **one** send task: the codes go in as rows
+(``{"recipient", "key", "code"}``) and the message reads each row's code as ``{{ row.code }}``
+(rendered once per row, in a sandbox, at execute time; see ``docs/personalised-sends.md``). On SMS
+Partner, 500 different texts travel in one ``/bulk-send`` request; Primotexto takes one number per
+request, ``max_concurrency`` at a time. One mapped task per SMS (``expand_kwargs``) would cost a
+task instance, a worker slot and a request each, and stops at ``max_map_length`` (1,024).
+
+What the pipeline relies on:
 
 * **no duplicate code on retry**: ``retries=2``; a retry does not text an account again once the
-  gateway accepted its code (the operator's retry journal);
-* **validation first**: a landline or malformed number fails its own mapped task before any
-  request, with the reason, and the other accounts still get their code;
-* **privacy**: the codes are not logged (``show_return_value_in_logs=False`` upstream,
-  ``mask_message=True`` hides the text in the send task's rendered fields and logs); numbers are
-  logged masked.
+  gateway accepted its code (the retry journal knows each row by its key, the account);
+* **validation first**: a landline or malformed number is named by its row's position and key
+  before any request; ``on_invalid_recipient="skip"`` lets the other accounts get their code and
+  reports the bad one in XCom ``skipped``;
+* **privacy**: the codes are not logged (``show_return_value_in_logs=False`` upstream; the operator
+  never logs a text); ``mask_message=True`` hides the template in the rendered fields and the
+  texts in a dry run; numbers are logged masked.
 
 ``sms_conn_id`` comes from the run's params, so the same DAG runs on Primotexto, SMS Partner or the
 local emulator (``sms-gateway-emulator``; see ``docs/emulator.md``). The demo numbers are in the
@@ -51,35 +58,35 @@ with DAG(
 
     @task(show_return_value_in_logs=False)
     def issue_codes(signups: list[dict]) -> list[dict]:
-        """One 6-digit code per account, as one SmsSendOperator call each.
+        """One 6-digit code per account, as one row each (the account is the row's key).
 
         A real pipeline stores a hash of each code with its expiry here (never the code itself).
         """
-        sends = []
-        for signup in signups:
-            code = f"{secrets.randbelow(1_000_000):06d}"
-            sends.append(
-                {
-                    "recipients": signup["phone"],
-                    "message": f"Your confirmation code is {code}. It expires in 10 minutes.",
-                }
-            )
-        return sends
+        return [
+            {
+                "recipient": signup["phone"],
+                "key": signup["account"],
+                "code": f"{secrets.randbelow(1_000_000):06d}",
+            }
+            for signup in signups
+        ]
 
-    send_code = SmsSendOperator.partial(
-        task_id="send_code",
+    send_codes = SmsSendOperator(
+        task_id="send_codes",
         sms_conn_id="{{ params.sms_conn_id }}",
         sender="{{ params.sender }}",
+        recipients=issue_codes(pending_signups()),
+        message="Your confirmation code is {{ row.code }}. It expires in 10 minutes.",
         category="otp",
         mask_message=True,
+        on_invalid_recipient="skip",
         retries=2,
         retry_delay=timedelta(seconds=30),
-    ).expand_kwargs(issue_codes(pending_signups()))
+    )
 
     @task
-    def record_sent(results: list[list[dict]]) -> dict:
-        """Collect the accepted messages (ids for a delivery sensor or an audit table)."""
-        accepted = [result for per_account in results for result in per_account]
-        return {"accepted": len(accepted), "message_ids": sorted({r["message_id"] for r in accepted})}
+    def record_sent(results: list[dict]) -> dict:
+        """The accepted messages by account (ids for a delivery sensor or an audit table)."""
+        return {"accepted": len(results), "message_ids": {r["key"]: r["message_id"] for r in results}}
 
-    record_sent(send_code.output)
+    record_sent(send_codes.output)

@@ -22,6 +22,7 @@ DAG_FACING = tuple(
             for e in INFO[section]
             for m in e["python-modules"]
         ]
+        + [e["python-module"] for e in INFO["transfers"]]
         + [path.rpartition(".")[0] for path in INFO["notifications"]]
     )
 )

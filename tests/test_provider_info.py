@@ -53,6 +53,8 @@ def test_every_listed_module_and_notifier_imports():
         for entry in info[section]:
             for module in entry["python-modules"]:
                 importlib.import_module(module)
+    for entry in info["transfers"]:
+        importlib.import_module(entry["python-module"])
     for path in info["notifications"]:
         module, _, name = path.rpartition(".")
         assert getattr(importlib.import_module(module), name)
@@ -72,10 +74,10 @@ def test_every_operator_sensor_and_trigger_module_is_listed():
         for section in ("operators", "sensors", "triggers")
         for e in info[section]
         for m in e["python-modules"]
-    }
+    } | {e["python-module"] for e in info["transfers"]}
     root = Path(airflow_provider_sms.__file__).parent
     found = set()
-    for package in ("operators", "sensors", "triggers"):
+    for package in ("operators", "sensors", "triggers", "transfers"):
         for item in pkgutil.iter_modules([str(root / package)]):
             module = importlib.import_module(f"airflow_provider_sms.{package}.{item.name}")
             classes = [

@@ -10,7 +10,8 @@ vendor it talks to.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from airflow_provider_sms.exceptions import (
     SmsConfigurationError,
     SmsError,
     SmsGatewayError,
+    SmsInvalidRequestError,
     SmsNotFoundError,
     SmsRecipientBlacklistedError,
     SmsValidationError,
@@ -36,11 +38,12 @@ from airflow_provider_sms.hooks.transport import (
     GatewayTransport,
     scrub,
 )
-from airflow_provider_sms.model.results import LIST_TYPES, InboundMessage
+from airflow_provider_sms.model.results import LIST_TYPES, BatchSendOutcome, InboundMessage
 from airflow_provider_sms.rules.clock import epoch_of_object_id, iso_from_epoch
 from airflow_provider_sms.rules.guards import SendGuards
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.request import validate_send
+from airflow_provider_sms.rules.row_template import RowTemplate, uses_row
 from airflow_provider_sms.rules.text import text_problems, too_many_segments
 
 if TYPE_CHECKING:
@@ -52,7 +55,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.hooks.settings import ConnectionSettings
     from airflow_provider_sms.model.results import (
-        BatchSendOutcome,
         BlacklistEntry,
         DeliveryStatus,
         InboundKind,
@@ -319,8 +321,8 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
 
     def send_sms_batch(
         self,
-        recipients: Sequence[str],
-        message: str,
+        recipients: Sequence[str] | Sequence[Mapping[str, Any]],
+        message: str | None,
         *,
         sender: str | None = None,
         campaign_name: str | None = None,
@@ -340,13 +342,19 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         obeys ``outside_marketing_hours``. ``unsupported_characters`` (default: the gateway's)
         fails, replaces or sends in UCS-2 the characters outside its alphabet.
 
+        ``recipients`` may also be rows (dicts with ``recipient``, optional ``message`` and
+        ``key``, and fields a ``message`` template reads as ``{{ row.<field> }}``) that fit in one
+        request (SMS Partner: 500 rows, whatever their texts; Primotexto: one);
+        :meth:`send_personalised` takes any number of them. Results carry each row's key and
+        position.
+
         :raises SmsValidationError: every problem at once, before any request.
         """
         problems = self._batch_shape_problems(recipients)
         try:
             validated = self.validate_send(
                 list(recipients) if _is_list(recipients) else [],
-                message,
+                row_message(message),
                 sender=sender,
                 send_at=send_at,
                 campaign_name=campaign_name,
@@ -363,7 +371,93 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
             raise SmsValidationError(problems)
         if validated.marketing_note:
             self.log.info("%s", validated.marketing_note)
-        return self.send_request(validated.request)
+        if validated.rows is None:
+            return self.send_request(validated.request)
+        requests = self._plan(validated)
+        if len(requests) > 1:
+            raise SmsValidationError(
+                [f"these rows need {len(requests)} requests on {self.hook_name}; use send_personalised"]
+            )
+        return self._send_rows(validated, requests[0])
+
+    def send_personalised(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        message: str | None = None,
+        *,
+        sender: str | None = None,
+        campaign_name: str | None = None,
+        category: str | None = None,
+        send_at: datetime | str | None = None,
+        marketing: bool = False,
+        on_invalid: OnInvalid = "fail",
+        outside_marketing_hours: OutsideMarketingHours = "schedule",
+        marketing_window: MarketingWindow | None = None,
+    ) -> BatchSendOutcome:
+        """Send personalised rows, each its own SMS, in as few requests as the gateway allows.
+
+        A row is a dict with ``recipient`` (required), optional ``message`` (its ready text) and
+        ``key`` (your id), and any fields ``message`` reads as ``{{ row.<field> }}`` (rendered
+        once per row in a sandbox, see ``docs/personalised-sends.md``). Rows are validated as
+        :class:`~airflow_provider_sms.operators.send.SmsSendOperator` validates them; a bad row is
+        named by its position and key; ``on_invalid="skip"`` leaves bad rows out.
+
+        Requests go one after the other. A request the gateway refuses puts its rows in
+        ``refused``; any other error (outcome unknown, account refusals, rate limits) is raised
+        at once. There is no retry journal here: for retries that never text a row twice, use the
+        operator.
+
+        :return: ``sent`` (each result with the row's ``key`` and ``position``), ``blacklisted``
+            and ``refused`` numbers.
+        :raises SmsValidationError: every problem at once, before any request.
+        """
+        validated = self.validate_send(
+            rows,
+            row_message(message),
+            sender=sender,
+            send_at=send_at,
+            campaign_name=campaign_name,
+            category=category,
+            marketing=marketing,
+            on_invalid=on_invalid,
+            outside_marketing_hours=outside_marketing_hours,
+            marketing_window=marketing_window,
+        )
+        if validated.marketing_note:
+            self.log.info("%s", validated.marketing_note)
+        outcome = BatchSendOutcome()
+        for chunk in self._plan(validated):
+            try:
+                sent = self._send_rows(validated, chunk)
+            except SmsInvalidRequestError as exc:  # refused: nothing of it was sent
+                numbers = [validated.number_of(r) for r in chunk]
+                if isinstance(exc, SmsRecipientBlacklistedError) and len(numbers) == 1:
+                    outcome.blacklisted.extend(numbers)
+                else:
+                    outcome.refused.extend((number, exc) for number in numbers)
+                continue
+            outcome.sent.extend(sent.sent)
+            outcome.blacklisted.extend(sent.blacklisted)
+            outcome.refused.extend(sent.refused)
+        outcome.sent.sort(key=lambda result: result.position or 0)  # input order
+        return outcome
+
+    def _plan(self, validated: ValidatedSend) -> list[list[str]]:
+        capabilities = self.capabilities
+        return validated.plan(
+            validated.recipients, capabilities.max_recipients_per_send, capabilities.max_texts_per_request
+        )
+
+    def _send_rows(self, validated: ValidatedSend, chunk: Sequence[str]) -> BatchSendOutcome:
+        """One request of rows; each accepted result labelled with its row's key and position."""
+        outcome = self.send_request(validated.request_for(chunk))
+        identity = validated.identities(chunk)
+        labelled = []
+        for result in outcome.sent:
+            labels = validated.describe(identity[result.recipient]) or {}
+            labelled.append(replace(result, key=labels.get("key"), position=labels.get("position")))
+        outcome.sent = labelled
+        return outcome
 
     def _batch_shape_problems(self, recipients: object) -> list[str]:
         if not _is_list(recipients):
@@ -396,6 +490,13 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         size = self.capabilities.max_recipients_per_send
         if not 1 <= len(request.recipients) <= size:
             raise SmsValidationError([f"{self.hook_name} sends to 1 to {size} number(s) per request"])
+        if request.texts is None:
+            return
+        most = self.capabilities.max_texts_per_request
+        if len(request.texts) != len(request.recipients) or len(set(request.texts)) > most:
+            raise SmsValidationError(
+                [f"{self.hook_name} takes one text per number and at most {most} text(s) per request"]
+            )
 
     # ------------------------------------------------------------------ delivery status
     async def aget_delivery_status(
@@ -478,6 +579,11 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
             text = text.replace(f" (connection '{self.sms_conn_id}')", "")
             return False, scrub(text, secret)
         return True, f"Connected to {self.hook_name}; credits left: {stats.get('credits')}"
+
+
+def row_message(message: object) -> object:
+    """A message given to the hook as is: a template that reads ``row`` is rendered per row."""
+    return RowTemplate(message) if isinstance(message, str) and uses_row(message) else message
 
 
 def _is_list(recipients: object) -> bool:

@@ -93,6 +93,8 @@ class GatewayCapabilities:
         gateway's alphabet: ``"fail"``, ``"replace"`` or ``"unicode"``
         (:mod:`~airflow_provider_sms.rules.transliterate`).
     :param character_refusal: how the gateway names its refusal of a character, for error messages.
+    :param max_texts_per_request: different texts one send request may carry (each number its
+        own, ``SendRequest.texts``); 1: one text per request.
     """
 
     max_recipients_per_send: int
@@ -110,6 +112,7 @@ class GatewayCapabilities:
     unicode: bool = True
     unsupported_characters: str = "unicode"
     character_refusal: str = "not GSM-7"
+    max_texts_per_request: int = 1
 
 
 class Gateway(ABC):

@@ -28,8 +28,12 @@ from airflow_provider_sms.hooks.smspartner_api import (
     MAX_NUMBERS_PER_SEND,
     PARIS,
     SMSPARTNER_ERROR_CODES,
+    STOP_LISTED,
+    BulkEntry,
     SmsPartnerSettings,
     StatusPlan,
+    bulk_entries,
+    bulk_send_call,
     by_tag_steps,
     category_length_problem,
     check_pairs,
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Generator, Mapping, Sequence
     from datetime import datetime
 
+    from airflow_provider_sms.exceptions import SmsGatewayError
     from airflow_provider_sms.model.results import ListType
     from airflow_provider_sms.rules.request import SendRequest
 
@@ -83,6 +88,7 @@ class SmsPartnerHook(SmsHook):
         unicode=True,  # isUnicode=1
         unsupported_characters="unicode",
         character_refusal="not GSM-7",
+        max_texts_per_request=MAX_NUMBERS_PER_SEND,  # /bulk-send: 500 SMS, each its own text
     )
     settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES
@@ -145,34 +151,24 @@ class SmsPartnerHook(SmsHook):
         }
 
     def _send_steps(self, request: SendRequest) -> Generator[Call, Any, BatchSendOutcome]:
-        """Up to 500 numbers in one ``/send`` request.
+        """Up to 500 numbers in one ``/send`` request (one text), or up to 500 SMS with their own
+        texts in one ``/bulk-send`` request (``request.texts``).
 
         The ``tag`` is the request's reconciliation tag (:meth:`reconciliation_tag`: the category
         and a suffix of the request's own, so a lost reply can be settled with
-        :meth:`statuses_by_tag`), else the ``category``; ``campaign_name`` has no SMS Partner field
-        and is ignored; ``marketing=True`` asks for the STOP mention (``isStopSms``). Text that is not
-        GSM-7 goes out with ``isUnicode=1`` (the account must have Unicode enabled).
+        :meth:`statuses_by_tag`; on ``/bulk-send`` it tags every entry), else the ``category``;
+        ``campaign_name`` has no SMS Partner field and is ignored; ``marketing=True`` asks for the
+        STOP mention (``isStopSms``). Text that is not GSM-7 goes out with ``isUnicode=1`` (the
+        account must have Unicode enabled).
 
-        If the gateway refuses the request because some numbers are on the STOP list (code 14;
-        nothing is sent in that case, an assumption), the STOP list is read once and the request
-        is repeated without them; they are returned in ``blacklisted``.
+        If ``/send`` is refused because some numbers are on the STOP list (code 14; nothing is
+        sent in that case, an assumption), the STOP list is read once and the request is repeated
+        without them; they are returned in ``blacklisted``. ``/bulk-send`` says it per entry.
         """
+        body = self._send_options(request)
+        if request.texts is not None:
+            return (yield from self._bulk_steps(request, body))
         recipients = request.recipients
-        body: dict[str, Any] = {"message": request.message, **self._schedule(request.send_at)}
-        settings = self.settings
-        if request.sender:
-            body["sender"] = request.sender
-        tag = request.reconciliation_tag or request.category
-        if tag:
-            body["tag"] = tag
-        if settings.gamme is not None:
-            body["gamme"] = settings.gamme
-        if settings.sandbox:
-            body["sandbox"] = 1
-        if request.marketing:
-            body["isStopSms"] = 1
-        if self.segments_of(request.message).encoding != GSM7:
-            body["isUnicode"] = 1
         try:
             call = self._send_call(list(recipients), body)
             return self._read_send((yield call), call, list(recipients))
@@ -189,6 +185,62 @@ class SmsPartnerHook(SmsHook):
                 outcome = self._read_send((yield call), call, remaining)
             outcome.blacklisted.extend(blacklisted)
             return outcome
+
+    def _send_options(self, request: SendRequest) -> dict[str, Any]:
+        """What ``/send`` and ``/bulk-send`` share: sender, tag, range, sandbox, STOP mention,
+        Unicode, schedule."""
+        body: dict[str, Any] = self._schedule(request.send_at)
+        settings = self.settings
+        if request.sender:
+            body["sender"] = request.sender
+        tag = request.reconciliation_tag or request.category
+        if tag:
+            body["tag"] = tag
+        if settings.gamme is not None:
+            body["gamme"] = settings.gamme
+        if settings.sandbox:
+            body["sandbox"] = 1
+        if request.marketing:
+            body["isStopSms"] = 1
+        texts = request.texts if request.texts is not None else (request.message,)
+        if any(self.segments_of(text).encoding != GSM7 for text in dict.fromkeys(texts)):
+            body["isUnicode"] = 1
+        if request.texts is None:
+            body["message"] = request.message
+        return body
+
+    def _bulk_steps(
+        self, request: SendRequest, body: dict[str, Any]
+    ) -> Generator[Call, Any, BatchSendOutcome]:
+        """One ``/bulk-send``: each entry accepted, refused on its own (``refused``) or, code 14,
+        left out as STOP-listed (``blacklisted``); anything else than one readable entry per
+        message is an unknown outcome for them all."""
+        assert request.texts is not None
+        numbers = list(request.recipients)
+        call = bulk_send_call(numbers, request.texts, body)
+        reply = yield call
+        message_id, what = accepted_id(reply, "message_id", needs_success=True)
+        if message_id is None:
+            raise self.unusable_reply(call, what)
+        entries = bulk_entries(reply, len(numbers))
+        if entries is None:
+            raise self.unusable_reply(call, without(reply, "one SMSResponse_List entry per message"))
+        outcome = BatchSendOutcome()
+        for number, entry in zip(numbers, entries, strict=True):
+            if entry.accepted:
+                outcome.sent.append(
+                    SendResult(message_id, number, entry.cost, entry.segments, vendor=self.conn_type)
+                )
+            elif entry.code == STOP_LISTED:
+                outcome.blacklisted.append(number)
+            else:
+                outcome.refused.append((number, self._entry_error(entry)))
+        return outcome
+
+    def _entry_error(self, entry: BulkEntry) -> SmsGatewayError:
+        """The typed error of one refused ``/bulk-send`` entry (its code decides, as for a call)."""
+        call = Call("POST", "/v1/bulk-send", operation="send one SMS of a bulk-send")  # nothing sent
+        return self.transport.error_for(call, None, entry.code, entry.vendor_message)
 
     @staticmethod
     def _send_call(numbers: list[str], body: dict[str, Any]) -> Call:

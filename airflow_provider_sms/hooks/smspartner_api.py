@@ -366,6 +366,57 @@ class StatusPlan:
         return statuses
 
 
+#: The code of an entry refused because its number is on the STOP list.
+STOP_LISTED = 14
+
+
+def bulk_send_call(numbers: Sequence[str], texts: Sequence[str], body: Mapping[str, Any]) -> Call:
+    """``POST /v1/bulk-send``: each number its own text, the request's options in ``body``."""
+    entries = [{"phoneNumber": number, "message": text} for number, text in zip(numbers, texts, strict=True)]
+    return Call(
+        "POST",
+        "/v1/bulk-send",
+        body={**body, "SMSList": entries},
+        idempotent=False,
+        operation=f"send {len(entries)} SMS of their own",
+    )
+
+
+@dataclass(frozen=True)
+class BulkEntry:
+    """One ``SMSResponse_List`` entry: accepted (with what it cost) or refused (with its code)."""
+
+    accepted: bool
+    code: int | None = None
+    vendor_message: str | None = None
+    cost: float | None = None
+    segments: int | None = None
+
+
+def bulk_entries(reply: Any, count: int) -> list[BulkEntry] | None:
+    """The ``SMSResponse_List`` of a ``/bulk-send`` acceptance, one entry per message in request
+    order (A54); ``None`` when it is not one readable entry per message (a list of another
+    length, an entry whose ``success`` is neither true nor false)."""
+    items = field(reply, "SMSResponse_List")
+    if not isinstance(items, list) or len(items) != count:
+        return None
+    entries = []
+    for item in items:
+        success = flag_of(field(item, "success"))
+        if success is None:
+            return None
+        entries.append(
+            BulkEntry(
+                accepted=success,
+                code=count_of(field(item, "code")),
+                vendor_message=text_of(field(item, "message")),
+                cost=number_of(field(item, "cost")),
+                segments=count_of(field(item, "nbSms", "nb_sms")),
+            )
+        )
+    return entries
+
+
 def stop_list_call() -> Call:
     """``GET /v1/stop-sms/list``: the whole STOP list (not paginated, A30)."""
     return Call("GET", "/v1/stop-sms/list", operation="read the STOP list")

@@ -47,6 +47,8 @@ class SendResult(_DictMixin):
     :param vendor: ``"primotexto"`` or ``"smspartner"``.
     :param category: the send's category (Primotexto) or tag, when it had one: the delivery sensor
         then reads the category's figures before asking about each message.
+    :param key: the pipeline's key of the row this SMS was sent for (personalised sends).
+    :param position: the row's index in the send's input (0-based; personalised sends).
     """
 
     message_id: str
@@ -55,6 +57,22 @@ class SendResult(_DictMixin):
     segments: int | None = None
     vendor: str = ""
     category: str | None = None
+    key: str | int | None = None
+    position: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain JSON dict; ``key`` and ``position`` only for a row of a personalised send."""
+        data = {
+            "message_id": self.message_id,
+            "recipient": self.recipient,
+            "credits_used": self.credits_used,
+            "segments": self.segments,
+            "vendor": self.vendor,
+            "category": self.category,
+        }
+        if self.position is not None:
+            data["key"], data["position"] = self.key, self.position
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +140,11 @@ class BatchSendOutcome:
     :param sent: one :class:`SendResult` per accepted recipient.
     :param blacklisted: E.164 numbers the gateway refused because they are on a STOP or bounce
         list; nothing was sent to them.
+    :param refused: ``(number, error)`` for each number the gateway refused on its own while
+        accepting others of the same request (nothing was sent to it); ``error`` is an
+        :class:`~airflow_provider_sms.exceptions.SmsGatewayError`.
     """
 
     sent: list[SendResult] = field(default_factory=list)
     blacklisted: list[str] = field(default_factory=list)
+    refused: list[tuple[str, Any]] = field(default_factory=list)

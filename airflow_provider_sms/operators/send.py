@@ -20,7 +20,7 @@ Order of work in :meth:`SmsSendOperator.execute`:
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.operators.base import SmsBaseOperator
@@ -43,9 +43,10 @@ from airflow_provider_sms.toolkit.throttle import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
     from datetime import datetime
 
+    import jinja2
     from airflow.sdk import Context
 
     from airflow_provider_sms.hooks.base import SmsHook
@@ -142,7 +143,7 @@ class SmsSendOperator(SmsBaseOperator):
         "report_path",
     )
     template_fields_renderers = {"recipients": "json"}
-    recipient_fields = ("recipients",)
+    recipient_fields: ClassVar[tuple[str, ...]] = ("recipients",)
     ui_color = "#d9f2e6"
 
     def __init__(
@@ -150,7 +151,7 @@ class SmsSendOperator(SmsBaseOperator):
         *,
         sms_conn_id: str,
         recipients: Any,
-        message: str,
+        message: str | None = None,
         sender: str | None = None,
         campaign_name: str | None = None,
         category: str | None = None,
@@ -180,6 +181,8 @@ class SmsSendOperator(SmsBaseOperator):
         super().__init__(sms_conn_id=sms_conn_id, **kwargs)
         self.recipients = recipients
         self.message = message
+        #: Whether ``message`` reads ``row`` (set when Airflow renders; see :meth:`message_for`).
+        self.per_row_message: bool | None = None
         self.sender = sender
         self.campaign_name = campaign_name
         self.category = category
@@ -219,14 +222,42 @@ class SmsSendOperator(SmsBaseOperator):
         wanted = self.max_concurrency if isinstance(self.max_concurrency, int) else 0
         return get_sms_hook(self.sms_conn_id, pool_size=max(DEFAULT_POOL_SIZE, wanted))
 
-    def _do_render_template_fields(self, *args: Any, **kwargs: Any) -> None:
+    def _do_render_template_fields(
+        self,
+        parent: Any,
+        template_fields: Iterable[str],
+        context: Context,
+        jinja_env: jinja2.Environment,
+        seen_oids: set[int],
+    ) -> None:
         """Render (numbers masked in the rendered fields), then register the message with Airflow's
-        masker if ``mask_message``."""
-        super()._do_render_template_fields(*args, **kwargs)
+        masker if ``mask_message``. A message that reads ``row`` is left as written: it is
+        rendered once per row at execute time, with this context (:meth:`message_for`)."""
+        if parent is self and "message" in template_fields:
+            from airflow_provider_sms.rules.row_template import uses_row
+
+            self.per_row_message = uses_row(self.message, jinja_env)
+            if self.per_row_message:
+                template_fields = [name for name in template_fields if name != "message"]
+        super()._do_render_template_fields(parent, template_fields, context, jinja_env, seen_oids)
         if self.mask_message and isinstance(self.message, str) and self.message.strip():
             from airflow.sdk.log import mask_secret
 
             mask_secret(self.message)
+
+    def message_for(self, context: Context) -> Any:
+        """The message as the send takes it: the rendered text, or a
+        :class:`~airflow_provider_sms.rules.row_template.RowTemplate` (with this context) where
+        the message reads ``row``. Only a message Airflow left unrendered is a row template, so
+        a value rendered into it is never rendered again."""
+        from airflow_provider_sms.rules.row_template import RowTemplate, uses_row
+
+        per_row = self.per_row_message
+        if per_row is None:  # execute() without Airflow's rendering (tests, direct calls)
+            per_row = uses_row(self.message)
+        if not per_row or not isinstance(self.message, str):
+            return self.message
+        return RowTemplate(self.message, context, self.get_template_env())
 
     # ------------------------------------------------------------------ validation
     def _option_problems(self) -> list[str]:
@@ -246,14 +277,17 @@ class SmsSendOperator(SmsBaseOperator):
             *report_problems(self.report_format, self.report_mask_numbers),
         ]
 
-    def validate_inputs(self, hook: SmsHook, category: str | None = None) -> ValidatedSend:
+    def validate_inputs(
+        self, hook: SmsHook, category: str | None = None, message: Any = None
+    ) -> ValidatedSend:
         """Check every input before any request; raise all problems in one SmsValidationError.
-        ``category``: the send's category when not ``self.category`` (one chosen for it)."""
+        ``category``: the send's category when not ``self.category`` (one chosen for it);
+        ``message``: the message when not ``self.message`` (a row template, see :meth:`message_for`)."""
         problems = self._option_problems()
         try:
             validated = hook.validate_send(
                 self.rendered("recipients"),
-                self.message,
+                self.message if message is None else message,
                 sender=self.sender,
                 send_at=self.send_at,
                 campaign_name=self.campaign_name,
@@ -276,7 +310,8 @@ class SmsSendOperator(SmsBaseOperator):
         from airflow_provider_sms.sending.run import SendRun
 
         hook = self.hook
-        send = self.validate_inputs(hook, send_category(self.category, hook.capabilities, context))
+        category = send_category(self.category, hook.capabilities, context)
+        send = self.validate_inputs(hook, category, self.message_for(context))
         if send.marketing_note:
             self.log.info("%s: %s", self.task_id, send.marketing_note)
         if self.sms_dry_run:
@@ -285,7 +320,7 @@ class SmsSendOperator(SmsBaseOperator):
         with run.recording():
             todo = run.resume()
             if todo:
-                self.guards.check(send, hook, recipients=len(todo), read_credits=hook.read_credits)
+                self.guards.check(send, hook, recipients=todo, read_credits=hook.read_credits)
                 run.send_requests(todo)
         return run.finish(context["ti"])
 
@@ -296,7 +331,7 @@ class SmsSendOperator(SmsBaseOperator):
         guarded = self.guards.check(send, hook, read_credits=hook.read_credits)
         assert guarded.estimate is not None
         self.log.info("%s: dry run, nothing sent: %s", self.task_id, guarded.estimate.describe())
-        return dry_run_summary(hook, guarded)
+        return dry_run_summary(hook, guarded, show_texts=not self.mask_message)
 
     def send_options(self) -> SendOptions:
         """How this task sends (its rendered options)."""

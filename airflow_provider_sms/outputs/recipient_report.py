@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 ReportFormat = Literal["csv", "jsonl"]
 REPORT_FORMATS: tuple[str, ...] = ("csv", "jsonl")
 COLUMNS = ("recipient", "message_id", "outcome", "reason", "timestamp")
+#: The columns of a personalised send's report: each row's key and position too.
+ROW_COLUMNS = ("recipient", "key", "position", "message_id", "outcome", "reason", "timestamp")
 _SUFFIXES = {"csv": "csv", "jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl"}
 
 
@@ -61,27 +63,43 @@ def resolve(path: object, report_format: str | None) -> tuple[ObjectStoragePath,
 
 
 def send_rows(report: BatchReport) -> list[dict[str, Any]]:
-    """One row per recipient of a send: accepted, skipped, failed or unconfirmed."""
-    rows = [
-        {"recipient": r.recipient, "message_id": r.message_id, "outcome": "accepted", "reason": None}
-        for r in report.sent
-    ]
+    """One row per recipient of a send: accepted, skipped, failed or unconfirmed (with its key
+    and position where the send was personalised)."""
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for identity, result in report.accepted():
+        row: dict[str, Any] = {
+            "recipient": result.recipient,
+            "message_id": result.message_id,
+            "outcome": "accepted",
+            "reason": None,
+        }
+        if result.position is not None:
+            row["key"], row["position"] = result.key, result.position
+        rows.append((identity, row))
     for outcome, items in (
         ("skipped", report.skipped),
         ("failed", report.failed),
         ("unconfirmed", report.unconfirmed),
     ):
-        rows += [
-            {"recipient": i["recipient"], "message_id": None, "outcome": outcome, "reason": i["reason"]}
-            for i in items
-        ]
-    for row in rows:
-        row["timestamp"] = iso_from_epoch(report.at.get(str(row["recipient"])))
-    return rows
+        for item in items:
+            shown = report.public(item)
+            row = {
+                "recipient": shown["recipient"],
+                "message_id": None,
+                "outcome": outcome,
+                "reason": item["reason"],
+            }
+            if "position" in shown:
+                row["key"], row["position"] = shown["key"], shown["position"]
+            rows.append((item["recipient"], row))
+    for identity, row in rows:
+        row["timestamp"] = iso_from_epoch(report.at.get(identity))
+    return [row for _, row in rows]
 
 
 def delivery_rows(statuses: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One row per tracked message: its delivery state, the gateway's own state as the reason."""
+    """One row per tracked message: its delivery state, the gateway's own state as the reason
+    (and the row's key and position, where the send was personalised)."""
     return [
         {
             "recipient": s.get("recipient"),
@@ -89,6 +107,7 @@ def delivery_rows(statuses: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
             "outcome": s.get("state"),
             "reason": s.get("vendor_state"),
             "timestamp": s.get("updated_at"),
+            **({"key": s.get("key"), "position": s["position"]} if "position" in s else {}),
         }
         for s in statuses
     ]
@@ -99,13 +118,14 @@ def write(
 ) -> ObjectStoragePath:
     """Write ``rows`` (replacing the file) as CSV or JSON lines; returns the path written."""
     path, report_format = target
+    columns = ROW_COLUMNS if any("position" in row for row in rows) else COLUMNS
     if mask_numbers:
         rows = [{**row, "recipient": mask_number(row["recipient"])} for row in rows]
     if report_format == "csv":
-        write_csv(path, COLUMNS, rows)
+        write_csv(path, columns, rows)
         return path
     prepare_parent(path)
-    text = "".join(json.dumps({k: row.get(k) for k in COLUMNS}, ensure_ascii=False) + "\n" for row in rows)
+    text = "".join(json.dumps({k: row.get(k) for k in columns}, ensure_ascii=False) + "\n" for row in rows)
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -35,7 +35,7 @@ from airflow_provider_sms.rules.options import choice_problems, flag_problems, l
 from airflow_provider_sms.rules.schedule import utc_now
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from datetime import datetime
 
     from airflow_provider_sms.rules.marketing import OutsideMarketingHours
@@ -69,33 +69,52 @@ class SpendEstimate:
     """What a send will cost.
 
     :param recipients: SMS to send.
-    :param segments_per_sms: SMS segments each one takes.
+    :param segments_per_sms: SMS segments each one takes (a personalised send: the most any takes).
     :param cost: estimated total, in ``unit`` (``None``: the gateway's price is unknown).
     :param unit: the unit of ``cost`` and of the account's credits.
+    :param total_segments: SMS segments in all, where each SMS has its own text (``None``: one
+        text, ``recipients x segments_per_sms``).
     """
 
     recipients: int
     segments_per_sms: int
     cost: float | None
     unit: str
+    total_segments: int | None = None
 
     @property
     def segments(self) -> int:
         """SMS segments in all."""
+        if self.total_segments is not None:
+            return self.total_segments
         return self.recipients * self.segments_per_sms
 
     @classmethod
-    def of(cls, gateway: GuardedGateway, send: ValidatedSend, recipients: int | None = None) -> SpendEstimate:
-        """The estimate for ``recipients`` SMS (default: all of the send's) on ``gateway``."""
-        count = len(send.recipients) if recipients is None else recipients
+    def of(
+        cls, gateway: GuardedGateway, send: ValidatedSend, recipients: int | Sequence[str] | None = None
+    ) -> SpendEstimate:
+        """The estimate for ``recipients`` SMS (default: all of the send's; a count, or which
+        ones, for a personalised send whose SMS differ in length) on ``gateway``."""
         per_sms = send.segments.segments
         price = gateway.price_per_segment
-        cost = round(count * per_sms * price, 6) if price is not None else None
-        return cls(count, per_sms, cost, gateway.credit_unit)
+        if send.labels is None or isinstance(recipients, int):  # one text (or a count: the longest)
+            count = len(send.recipients) if recipients is None else recipients
+            size = count if isinstance(count, int) else len(count)
+            cost = round(size * per_sms * price, 6) if price is not None else None
+            return cls(size, per_sms, cost, gateway.credit_unit)
+        which = send.recipients if recipients is None else recipients
+        total = send.segments_in(which)
+        cost = round(total * price, 6) if price is not None else None
+        return cls(len(which), per_sms, cost, gateway.credit_unit, total)
 
     def describe(self) -> str:
         """The figures in words (no number, no text)."""
         cost = f", about {self.cost:g} {self.unit}" if self.cost is not None else ""
+        if self.total_segments is not None:
+            return (
+                f"{self.recipients} SMS of their own, {self.segments} segment(s) in all "
+                f"(up to {self.segments_per_sms} each){cost}"
+            )
         return (
             f"{self.recipients} recipient(s) x {self.segments_per_sms} segment(s) = "
             f"{self.segments} segment(s){cost}"
@@ -155,12 +174,13 @@ class SendGuards:
         gateway: GuardedGateway,
         *,
         now: datetime | None = None,
-        recipients: int | None = None,
+        recipients: int | Sequence[str] | None = None,
         read_credits: Callable[[], Any] | None = None,
     ) -> GuardedSend:
         """Run :data:`GUARDS` over ``send``; return it (maybe moved) with its estimate.
 
-        :param recipients: SMS still to send (a retry: those earlier tries did not send); default all.
+        :param recipients: SMS still to send (a retry: those earlier tries did not send), as a
+            count or as the recipients themselves; default all.
         :param read_credits: reads the account's credits; ``None``: the credit guard does not run.
         :raises SmsValidationError: a guard refused the send (every refusal at once).
         :raises SmsInsufficientCreditError: the account cannot cover the send.
@@ -182,7 +202,7 @@ class GuardedSend:
     gateway: GuardedGateway
     guards: SendGuards
     now: datetime
-    recipients: int | None = None
+    recipients: int | Sequence[str] | None = None
     read_credits: Callable[[], Any] | None = None
     estimate: SpendEstimate | None = None
     credits: float | None = None

@@ -58,6 +58,11 @@ def _recipient_list(recipients: object) -> tuple[list[object], list[str]]:
     ]
 
 
+def recipient_entries(recipients: object) -> tuple[list[object], list[str]]:
+    """Flatten the accepted ``recipients`` shapes into a raw list; the shape's problem, if any."""
+    return _recipient_list(recipients)
+
+
 def split_recipients(recipients: object) -> list[object]:
     """Flatten the accepted ``recipients`` shapes into a raw list (no number checks).
 

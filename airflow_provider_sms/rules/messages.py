@@ -85,7 +85,8 @@ def normalize_messages(value: Any) -> list[MessageRef]:
     send (a list of such lists: flattened one level), a single dict, dicts with ``message_id`` (and
     ``recipient``), ``SendResult`` / ``DeliveryStatus`` objects, bare message ids (Primotexto only:
     SMS Partner needs the number too), and JSON (or Python-literal) text of any of these.
-    A ``category`` is kept (it lets the tracker read a send's figures first).
+    A ``category`` is kept (it lets the tracker read a send's figures first), and so are a
+    personalised send's ``key`` and ``position`` (the sensor's statuses carry them).
     Recipients are normalised to E.164 so they match the gateway's replies; duplicate
     ``(message_id, recipient)`` pairs are dropped, order is kept.
 
@@ -118,6 +119,8 @@ def normalize_messages(value: Any) -> list[MessageRef]:
         ref: MessageRef = {"message_id": key[0], "recipient": number}
         if item.get("category"):
             ref["category"] = str(item["category"])
+        if item.get("position") is not None:  # a row of a personalised send: its labels go along
+            ref["key"], ref["position"] = item.get("key"), item["position"]
         refs.setdefault(key, ref)
     if problems:
         raise SmsValidationError(problems)

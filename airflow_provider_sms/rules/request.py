@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sms.exceptions import SmsValidationError
-from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients
+from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients, recipient_entries
 from airflow_provider_sms.rules.options import choice_problems, optional_choice_problems
+from airflow_provider_sms.rules.row_template import RowTemplate
+from airflow_provider_sms.rules.rows import check_rows, has_rows
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems, utc_now
 from airflow_provider_sms.rules.text import (
     SegmentInfo,
@@ -26,10 +28,11 @@ from airflow_provider_sms.rules.text import (
 from airflow_provider_sms.rules.transliterate import UNSUPPORTED_CHARACTERS
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
     from airflow_provider_sms.rules.inputs import OnInvalid
+    from airflow_provider_sms.rules.rows import CheckedRows, RowLabel
     from airflow_provider_sms.rules.transliterate import PreparedText
 
 #: Longest campaign name or category accepted (neither gateway publishes one; an assumption).
@@ -71,6 +74,9 @@ class SendRequest:
     :param send_at: aware UTC schedule, or ``None`` for now.
     :param reconciliation_tag: a tag unique to this request, where the gateway reconciles lost
         replies by tag (set by the sending engine, not by users).
+    :param texts: each number's own text, in ``recipients`` order, for a gateway that takes
+        several texts in one request (``max_texts_per_request``); ``None``: every number gets
+        ``message``.
     """
 
     recipients: tuple[str, ...]
@@ -81,6 +87,7 @@ class SendRequest:
     send_at: datetime | None = None
     marketing: bool = False
     reconciliation_tag: str | None = None
+    texts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,10 @@ class ValidatedSend:
         ``request.message``.
     :param replaced_characters: character -> times replaced (``unsupported_characters="replace"``);
         ``request.message`` is the text after replacement.
+    :param labels: identity -> :class:`~airflow_provider_sms.rules.rows.RowLabel` (position, key,
+        segments) where ``rows`` is set.
+    :param merged: rows merged into an earlier one (``{"recipient", "key", "position",
+        "merged_into"}``), where ``rows`` is set.
     """
 
     recipients: tuple[str, ...]
@@ -112,6 +123,8 @@ class ValidatedSend:
     marketing_note: str | None = None
     rows: Mapping[str, tuple[str, str]] | None = None
     replaced_characters: Mapping[str, int] | None = None
+    labels: Mapping[str, RowLabel] | None = None
+    merged: tuple[dict[str, Any], ...] = ()
 
     @property
     def send_at(self) -> datetime | None:
@@ -127,22 +140,115 @@ class ValidatedSend:
         return self.request.message if self.rows is None else self.rows[recipient][1]
 
     def request_for(self, recipients: Sequence[str], reconciliation_tag: str | None = None) -> SendRequest:
-        """The request for some of this send's recipients, which share one text (the engine plans
-        requests by text) and whose numbers differ."""
+        """The request for some of this send's recipients, whose numbers differ (:meth:`plan`):
+        one text for all, or each number's own (``texts``) where their texts differ."""
         if self.rows is None:
             return replace(self.request, recipients=tuple(recipients), reconciliation_tag=reconciliation_tag)
+        pairs = [self.rows[r] for r in recipients]
+        texts = tuple(text for _, text in pairs)
         return replace(
             self.request,
-            recipients=tuple(self.rows[r][0] for r in recipients),
-            message=self.rows[recipients[0]][1],
+            recipients=tuple(number for number, _ in pairs),
+            message=texts[0],
+            texts=texts if any(text != texts[0] for text in texts) else None,
             reconciliation_tag=reconciliation_tag,
         )
+
+    def plan(self, todo: Sequence[str], size: int, max_texts: int = 1) -> list[list[str]]:
+        """``todo`` cut in requests of at most ``size`` recipients, a number at most once in a
+        request (:meth:`plan_waves`, flattened)."""
+        return [chunk for wave in self.plan_waves(todo, size, max_texts) for chunk in wave]
+
+    def plan_waves(self, todo: Sequence[str], size: int, max_texts: int = 1) -> list[list[list[str]]]:
+        """``todo``'s requests in waves: a number's n-th recipient in wave n (one wave unless
+        rows share a number), so a send can hold a number's next SMS until the previous one's
+        outcome is known. In a wave, one text for all: plain slices; rows: by text, and where a
+        request may carry up to ``max_texts`` texts, the full requests of each text stay apart and
+        the rest share requests (rows that all differ need ``len / size`` requests, not one each)."""
+        size = max(1, size)
+        if self.rows is None:
+            return [[list(todo[i : i + size]) for i in range(0, len(todo), size)]]
+        return [self._plan_wave(wave, size, max_texts) for wave in self._waves(todo)]
+
+    def _waves(self, todo: Sequence[str]) -> list[list[str]]:
+        seen: dict[str, int] = {}
+        waves: list[list[str]] = []
+        for recipient in todo:
+            number = self.number_of(recipient)
+            wave = seen.get(number, 0)
+            seen[number] = wave + 1
+            if wave == len(waves):
+                waves.append([])
+            waves[wave].append(recipient)
+        return waves
+
+    def _plan_wave(self, wave: Sequence[str], size: int, max_texts: int) -> list[list[str]]:
+        by_text: dict[str, list[str]] = {}
+        for recipient in wave:
+            by_text.setdefault(self.text_of(recipient), []).append(recipient)
+        chunks = [chunk for group in by_text.values() for chunk in cut(group, self.number_of, size)]
+        if max_texts <= 1:
+            return chunks
+        full = [chunk for chunk in chunks if len(chunk) == size]
+        rest = [recipient for chunk in chunks if len(chunk) < size for recipient in chunk]
+        return full + cut(rest, self.number_of, size, self.text_of, max_texts)
+
+    def describe(self, recipient: str) -> dict[str, Any] | None:
+        """``{"recipient" (E.164), "key", "position"}`` of a row (named by its identity), what the
+        XComs and reports show; ``None`` for a one-text send or an unknown identity."""
+        label = self.labels.get(recipient) if self.labels is not None else None
+        if label is None or self.rows is None:
+            return None
+        return {"recipient": self.rows[recipient][0], "key": label.key, "position": label.position}
+
+    def segments_in(self, recipients: Sequence[str] | None = None) -> int:
+        """SMS segments the recipients (default: all) take in all, each with its own text."""
+        recipients = self.recipients if recipients is None else recipients
+        if self.labels is None:
+            return len(recipients) * self.segments.segments
+        labels = self.labels
+        return sum(labels[r].segments for r in recipients)
 
     def identities(self, recipients: Sequence[str]) -> dict[str, str]:
         """Number -> identity for the recipients of one request (their numbers differ)."""
         if self.rows is None:
             return {r: r for r in recipients}
         return {self.rows[r][0]: r for r in recipients}
+
+
+def cut(
+    group: Sequence[str],
+    number_of: Callable[[str], str],
+    size: int,
+    text_of: Callable[[str], str] | None = None,
+    max_texts: int = 1,
+) -> list[list[str]]:
+    """``group`` in requests of at most ``size``, a number never twice in one request (and, with
+    ``text_of``, at most ``max_texts`` texts in one request), in order, each request filled first."""
+    chunks: list[list[str]] = []
+    numbers: list[set[str]] = []
+    texts: list[set[str]] = []
+    first_open = 0
+    for recipient in group:
+        number = number_of(recipient)
+        text = text_of(recipient) if text_of is not None else ""
+        index = first_open
+        while index < len(chunks) and (
+            len(chunks[index]) >= size
+            or number in numbers[index]
+            or (len(texts[index]) >= max_texts and text not in texts[index])
+        ):
+            index += 1
+        if index == len(chunks):
+            chunks.append([])
+            numbers.append(set())
+            texts.append(set())
+        chunks[index].append(recipient)
+        numbers[index].add(number)
+        texts[index].add(text)
+        while first_open < len(chunks) and len(chunks[first_open]) >= size:
+            first_open += 1
+    return chunks
 
 
 def sender_problems(sender: object) -> list[str]:
@@ -220,10 +326,18 @@ def validate_send(
     """
     problems: list[str] = []
     problems.extend(choice_problems("on_invalid", on_invalid, ON_INVALID))
-    valid, invalid, duplicates, recipient_problems = check_recipients(recipients, on_invalid=on_invalid)
-    problems.extend(recipient_problems)
-    prepared, text_problems = _message(gateway, message, unsupported_characters)
-    problems.extend(text_problems)
+    entries, shape_problems = recipient_entries(recipients)
+    checked: CheckedRows | None = None
+    prepared: PreparedText | None = None
+    if isinstance(message, RowTemplate) or has_rows(entries):
+        checked = check_rows(entries, message, gateway, str(on_invalid))
+        problems += shape_problems + checked.problems
+    else:
+        given = recipients if shape_problems else entries  # a bad shape: check_recipients says so
+        valid, invalid, duplicates, recipient_problems = check_recipients(given, on_invalid=on_invalid)
+        problems += recipient_problems
+        prepared, text_problems = _message(gateway, message, unsupported_characters)
+        problems.extend(text_problems)
     problems.extend(sender_problems(sender))
     problems.extend(label_problems("campaign_name", campaign_name))
     problems.extend(_category_problems(gateway, category))
@@ -233,6 +347,17 @@ def validate_send(
     problems.extend(schedule_problems)
     if problems:
         raise SmsValidationError(problems)
+    request = SendRequest(
+        recipients=(),
+        message="",
+        sender=sender if isinstance(sender, str) else None,
+        campaign_name=campaign_name if isinstance(campaign_name, str) else None,
+        category=category if isinstance(category, str) else None,
+        send_at=when,
+        marketing=bool(marketing),
+    )
+    if checked is not None:
+        return _personalised(checked, request)
     assert prepared is not None
     return ValidatedSend(
         recipients=tuple(valid),
@@ -240,15 +365,25 @@ def validate_send(
         duplicates=duplicates,
         segments=gateway.segments_of(prepared.text),
         replaced_characters=prepared.replaced,
-        request=SendRequest(
-            recipients=tuple(valid),
-            message=prepared.text,
-            sender=sender if isinstance(sender, str) else None,
-            campaign_name=campaign_name if isinstance(campaign_name, str) else None,
-            category=category if isinstance(category, str) else None,
-            send_at=when,
-            marketing=bool(marketing),
+        request=replace(request, recipients=tuple(valid), message=prepared.text),
+    )
+
+
+def _personalised(checked: CheckedRows, request: SendRequest) -> ValidatedSend:
+    """The validated send of checked rows: each identity with its own number and text."""
+    order = tuple(checked.order)
+    assert checked.longest is not None  # at least one valid row, or a problem was raised
+    return ValidatedSend(
+        recipients=order,
+        invalid=tuple(checked.invalid),
+        duplicates=len(checked.merged),
+        segments=checked.longest,
+        request=replace(
+            request, recipients=tuple(checked.rows[r][0] for r in order), message=checked.rows[order[0]][1]
         ),
+        rows=checked.rows,
+        labels=checked.labels,
+        merged=tuple(checked.merged),
     )
 
 

@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING
 from airflow_provider_sms.hooks.exchange import adrive
 from airflow_provider_sms.sending.batch import (
     RequestOutcomes,
+    SendPlan,
     journaled_request,
-    plan_requests,
     send_requests_threaded,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from airflow_provider_sms.model.results import BatchSendOutcome
     from airflow_provider_sms.rules.request import SendRequest
     from airflow_provider_sms.sending.batch import BatchReport
+    from airflow_provider_sms.sending.journal import PlannedRequest
     from airflow_provider_sms.sending.run import SendRun
     from airflow_provider_sms.toolkit.progress import Progress
 
@@ -39,8 +40,8 @@ async def send_requests_async(
     progress: Progress | None = None,
 ) -> BatchReport:
     """Async twin of :func:`~.batch.send_requests_threaded` (same arguments, same report)."""
-    requests = plan_requests(run, todo, tags)
-    results = RequestOutcomes(len(requests), progress)
+    plan = SendPlan(run, todo, tags)
+    results = RequestOutcomes(len(plan.requests), progress)
     hook, limiter = run.hook, run.limiter
     await hook.aget_settings()
     async with hook.async_session(pool_size=max(hook.pool_size, max_concurrency)) as session:
@@ -50,13 +51,17 @@ async def send_requests_async(
                 await limiter.await_turn(len(wire.recipients))
             return await hook.asend_request(wire, session)
 
-        pending = iter(enumerate(requests))
+        async def worker(pending: Iterator[PlannedRequest]) -> None:
+            for request in pending:  # one iterator shared by the workers: each takes the next
+                released, held = plan.release(request)
+                if released is not None:
+                    held.merge(await adrive(journaled_request(run, released), send))
+                results.done(request.index, held)
 
-        async def worker() -> None:
-            for index, request in pending:  # one iterator shared by the workers: each takes the next
-                results.done(index, await adrive(journaled_request(run, request), send))
-
-        await asyncio.gather(*(worker() for _ in range(min(max_concurrency, len(requests)))))
+        for wave in plan.waves:
+            pending = iter(wave)
+            await asyncio.gather(*(worker(pending) for _ in range(min(max_concurrency, len(wave)))))
+            plan.settle(results, wave)
     return results.report()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import (
@@ -29,6 +30,7 @@ from airflow_provider_sms.exceptions import (
 )
 from airflow_provider_sms.hooks.exchange import drive
 from airflow_provider_sms.rules.numbers import mask_number
+from airflow_provider_sms.rules.rows import row_name
 from airflow_provider_sms.toolkit.fanout import STOPPING_ERRORS, failure_entry, map_bounded
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from airflow_provider_sms.hooks.base import SmsHook
     from airflow_provider_sms.model.results import BatchSendOutcome, SendResult
     from airflow_provider_sms.rules.request import SendRequest
-    from airflow_provider_sms.sending.journal import PlannedRequest
+    from airflow_provider_sms.sending.journal import PlannedRequest, SendJournal
     from airflow_provider_sms.sending.run import SendRun
     from airflow_provider_sms.toolkit.fanout import Breaker
     from airflow_provider_sms.toolkit.progress import Progress
@@ -50,10 +52,16 @@ class BatchReport:
     """Outcomes of a batch (or of one chunk, merged later into the batch's report).
 
     :param order: the recipients in input order, for :meth:`results`.
+    :param describe: identity -> ``{"recipient" (E.164), "key", "position"}`` for the rows of a
+        personalised send (``ValidatedSend.describe``): what the XComs and reports show instead
+        of the identity. ``None``: recipients are numbers.
     """
 
-    def __init__(self, order: Sequence[str]) -> None:
+    def __init__(
+        self, order: Sequence[str], describe: Callable[[str], dict[str, Any] | None] | None = None
+    ) -> None:
         self.order = tuple(order)
+        self.describe = describe
         self._sent: dict[str, SendResult] = {}
         self.skipped: list[dict[str, Any]] = []
         self.failed: list[dict[str, Any]] = []
@@ -99,6 +107,19 @@ class BatchReport:
             self.fail(recipient, reason, error, transient=transient)
         return self
 
+    def skip_left_out(self, invalid: Iterable[dict[str, Any]], merged: Iterable[dict[str, Any]] = ()) -> None:
+        """Invalid inputs (``on_invalid="skip"``) and rows merged into an earlier one: skipped."""
+        for item in invalid:
+            labels = {"key": item["key"], "position": item["position"]} if "position" in item else {}
+            self.skipped.append(
+                {"recipient": item["recipient"], **labels, "reason": f"invalid: {item['reason']}"}
+            )
+            self.at[item["recipient"]] = time.time()
+        for item in merged:
+            reason = f"merged: same number and text as row {item['merged_into']}"
+            self.skipped.append({**{k: item[k] for k in ("recipient", "key", "position")}, "reason": reason})
+            self.at[item["recipient"]] = time.time()
+
     def merge(self, other: BatchReport) -> None:
         """Fold a chunk's report into this one."""
         self._sent.update(other._sent)
@@ -117,8 +138,46 @@ class BatchReport:
 
     def results(self) -> list[dict[str, Any]]:
         """``SendResult`` dicts in input order (the task's return value)."""
+        if self.describe is not None:
+            return [result.to_dict() for _, result in self.accepted()]
         ordered = [self._sent[r] for r in self.order if r in self._sent]
         return [result.to_dict() for result in ordered]
+
+    def accepted(self) -> list[tuple[str, SendResult]]:
+        """``(identity, result)`` per accepted recipient, in input order; a row's result carries
+        its key and position."""
+        found = [(r, self._sent[r]) for r in self.order if r in self._sent]
+        if self.describe is None:
+            return found
+        labelled = []
+        for identity, result in found:
+            labels = self.describe(identity) or {}
+            labelled.append(
+                (identity, replace(result, key=labels.get("key"), position=labels.get("position")))
+            )
+        return labelled
+
+    def ids_by_number(self) -> dict[str, set[str]]:
+        """Number -> message ids of the accepted SMS to it, where rows may share a number (a
+        personalised send; empty otherwise)."""
+        found: dict[str, set[str]] = {}
+        if self.describe is not None:
+            for result in self._sent.values():
+                found.setdefault(result.recipient, set()).add(result.message_id)
+        return found
+
+    def outcomes(self, name: str) -> list[dict[str, Any]]:
+        """XCom ``skipped``, ``failed`` or ``unconfirmed``: each row named by its number, key and
+        position (not its identity)."""
+        items: list[dict[str, Any]] = getattr(self, name)
+        return items if self.describe is None else [self.public(item) for item in items]
+
+    def public(self, item: dict[str, Any]) -> dict[str, Any]:
+        """An outcome entry as shown: a row's identity replaced by its number, key and position."""
+        labels = self.describe(item["recipient"]) if self.describe is not None else None
+        if labels is None:
+            return item
+        return {**labels, **{k: v for k, v in item.items() if k != "recipient"}}
 
     def failure_lines(self, limit: int = LISTED_FAILURES) -> list[str]:
         """One line per failed or unconfirmed recipient (masked), at most ``limit``, then a count."""
@@ -126,13 +185,19 @@ class BatchReport:
         for item in self.failed[:limit]:
             error = item.get("error") or {}
             code = f", code {error['code']}" if error.get("code") is not None else ""
-            lines.append(f"{mask_number(item['recipient'])}: {item['reason']} ({error.get('error')}{code})")
+            lines.append(f"{self._named(item)}: {item['reason']} ({error.get('error')}{code})")
         for item in self.unconfirmed[: max(0, limit - len(lines))]:
-            lines.append(f"{mask_number(item['recipient'])}: unconfirmed")
+            lines.append(f"{self._named(item)}: unconfirmed")
         rest = len(self.failed) + len(self.unconfirmed) - len(lines)
         if rest > 0:
             lines.append(f"... and {rest} more")
         return lines
+
+    def _named(self, item: dict[str, Any]) -> str:
+        """A failed recipient in a log line: its masked number, and its row where it is one."""
+        shown = self.public(item)
+        masked = mask_number(shown["recipient"])
+        return masked if "position" not in shown else f"{row_name(shown['position'], shown['key'])} {masked}"
 
     def error(self, hook: SmsHook, breaker: Breaker) -> SmsError:
         """The exception that fails the task: permanent (no Airflow retry) unless a retry may help."""
@@ -245,7 +310,20 @@ def journaled_request(
         outcome.add(result, recipient)
     for number in sent.blacklisted:
         outcome.skip(identity[number], "blacklisted")
+    if sent.refused:  # refused one by one while the request went through: not sent
+        refused_rows(outcome, journal, [(identity[number], error) for number, error in sent.refused])
     return outcome
+
+
+def refused_rows(outcome: BatchReport, journal: SendJournal, refused: list[tuple[str, Any]]) -> None:
+    """Recipients the gateway refused on their own in an accepted request: journaled as not sent,
+    reported failed (``rejected``, or ``unavailable`` where a later try may succeed)."""
+    journal.record_not_sent([recipient for recipient, _ in refused])
+    for recipient, error in refused:
+        transient = bool(getattr(error, "transient", False))
+        outcome.fail(
+            recipient, "unavailable" if transient else "rejected", failure_entry(error), transient=transient
+        )
 
 
 def split_refused(
@@ -285,54 +363,91 @@ def send_requests_threaded(
     max_concurrency: int,
     progress: Progress | None = None,
 ) -> BatchReport:
-    """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time.
+    """Send ``todo`` in requests of the gateway's size, ``max_concurrency`` at a time, wave after
+    wave (:class:`SendPlan`).
 
     :param tags: the reconciliation tag of request ``index`` (``None`` where not needed).
     :param progress: counts each request's outcomes as it finishes (task-log progress lines).
     """
-    requests = plan_requests(run, todo, tags)
-    results = RequestOutcomes(len(requests), progress)
-    map_bounded(
-        lambda i: results.done(i, send_one_request(run, requests[i])), range(len(requests)), max_concurrency
-    )
+    plan = SendPlan(run, todo, tags)
+    results = RequestOutcomes(len(plan.requests), progress)
+
+    def send(request: PlannedRequest) -> BatchReport:
+        released, held = plan.release(request)
+        if released is not None:
+            held.merge(send_one_request(run, released))
+        return results.done(request.index, held)
+
+    for wave in plan.waves:
+        map_bounded(send, wave, max_concurrency)
+        plan.settle(results, wave)
     return results.report()
 
 
 def plan_requests(
     run: SendRun, todo: Sequence[str], tags: Callable[[int], str | None]
 ) -> list[PlannedRequest]:
-    """``todo`` cut in requests of the gateway's size, one text per request and each number at
-    most once in a request, planned in the journal."""
-    size = max(1, run.hook.max_recipients_per_send)
-    send = run.send
-    if send.rows is None:  # one text, each number once: plain slices
-        chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
-    else:
-        by_text: dict[str, list[str]] = {}
-        for recipient in todo:
-            by_text.setdefault(send.text_of(recipient), []).append(recipient)
-        chunks = [chunk for group in by_text.values() for chunk in _cut(group, send.number_of, size)]
-    return run.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
+    """``todo``'s requests (:class:`SendPlan`), planned in the journal, in the order they leave."""
+    return SendPlan(run, todo, tags).requests
 
 
-def _cut(group: list[str], number_of: Callable[[str], str], size: int) -> list[list[str]]:
-    """``group`` in requests of at most ``size``, a number never twice in one request."""
-    chunks: list[list[str]] = []
-    numbers: list[set[str]] = []
-    first_open = 0
-    for recipient in group:
-        number = number_of(recipient)
-        index = first_open
-        while index < len(chunks) and (len(chunks[index]) >= size or number in numbers[index]):
-            index += 1
-        if index == len(chunks):
-            chunks.append([])
-            numbers.append(set())
-        chunks[index].append(recipient)
-        numbers[index].add(number)
-        while first_open < len(chunks) and len(chunks[first_open]) >= size:
-            first_open += 1
-    return chunks
+#: Why a row waits for the next try (XCom ``failed`` ``error``).
+DEFERRED = {
+    "error": "Deferred",
+    "message": "an earlier SMS to the same number has an unknown outcome: sent by a later try, once settled",
+    "http_status": None,
+    "code": None,
+}
+
+
+class SendPlan:
+    """A try's requests, in waves (:meth:`ValidatedSend.plan_waves`: one text per request unless
+    the gateway takes several, a number at most once in a request), planned in the journal.
+
+    Where rows share a number, its n-th row goes in wave n, sent once every request of wave n-1
+    has its outcome; a row whose number has an earlier SMS of unknown outcome in this try (or an
+    unconfirmed one) waits for the next try (``deferred``), which settles that one first. So the
+    gateway's records (the latest message to a number, the numbers under a tag) never hold two
+    SMS of ours to one number whose outcomes are both open. One-text sends have one wave.
+    """
+
+    def __init__(self, run: SendRun, todo: Sequence[str], tags: Callable[[int], str | None]) -> None:
+        capabilities, send = run.hook.capabilities, run.send
+        waves = send.plan_waves(todo, run.hook.max_recipients_per_send, capabilities.max_texts_per_request)
+        chunks = [chunk for wave in waves for chunk in wave]
+        self.run = run
+        self.requests = run.journal.plan(chunks, [tags(i) for i in range(len(chunks))])
+        bounds = [0]
+        for wave in waves:
+            bounds.append(bounds[-1] + len(wave))
+        self.waves = [self.requests[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+        self.blocked: set[str] = set()
+        if len(waves) > 1:
+            self.blocked = {send.number_of(item["recipient"]) for item in run.report.unconfirmed}
+
+    def release(self, request: PlannedRequest) -> tuple[PlannedRequest | None, BatchReport]:
+        """What of ``request`` may leave now (``None``: nothing), and the report of what waits."""
+        held = BatchReport(())
+        if not self.blocked:
+            return request, held
+        number_of, journal = self.run.send.number_of, self.run.journal
+        waiting = [r for r in request.recipients if number_of(r) in self.blocked]
+        if not waiting:
+            return request, held
+        journal.record_not_sent(waiting)
+        held.fail_all(waiting, "deferred", DEFERRED, transient=True)
+        free = tuple(r for r in request.recipients if number_of(r) not in self.blocked)
+        return (replace(request, recipients=free) if free else None), held
+
+    def settle(self, results: RequestOutcomes, wave: Sequence[PlannedRequest]) -> None:
+        """After ``wave``: the numbers it left with an unknown outcome hold their next rows."""
+        if wave is self.waves[-1]:
+            return
+        number_of = self.run.send.number_of
+        for request in wave:
+            for item in results.outcomes[request.index].failed:
+                if item["reason"] == "outcome_unknown":
+                    self.blocked.add(number_of(item["recipient"]))
 
 
 class RequestOutcomes:

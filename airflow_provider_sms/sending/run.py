@@ -94,9 +94,8 @@ class SendRun:
         self.concurrency, self.limiter = concurrency, limiter
         self.options = options or SendOptions()
         self.breaker = breaker or Breaker(threshold=max(5, concurrency))
-        self.report = BatchReport(send.recipients)
-        for item in send.invalid:
-            self.report.skip(item["recipient"], f"invalid: {item['reason']}")
+        self.report = BatchReport(send.recipients, send.describe if send.rows is not None else None)
+        self.report.skip_left_out(send.invalid, send.merged)
         self.observer: SendObserver | None = None
         #: The task's own category, when the send uses it (see :class:`Settling`).
         self.own_category: str | None = None
@@ -253,7 +252,7 @@ class SendRun:
             min(self.concurrency, requests),
         )
         settled = (len(report.sent), len(report.skipped), len(report.failed) + len(report.unconfirmed))
-        return Progress(len(report.order) + len(self.send.invalid), done=settled)
+        return Progress(len(report.order) + len(self.send.invalid) + len(self.send.merged), done=settled)
 
     # ------------------------------------------------------------------ finish
     @contextmanager
@@ -278,7 +277,7 @@ class SendRun:
         the accepted results (the task's return value)."""
         report = self.report
         for key in OUTCOME_KEYS:
-            ti.xcom_push(key=key, value=getattr(report, key))
+            ti.xcom_push(key=key, value=report.outcomes(key))
         journal_errors = [e for e in self.errors if isinstance(e, SmsJournalError)]
         if report.failed or report.unconfirmed:
             # Say what went out even though the task fails: downstream all_done tasks can read it.

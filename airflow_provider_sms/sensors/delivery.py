@@ -210,7 +210,7 @@ class SmsDeliverySensor(SmsSensor):
                 describe_counts(outcome),
             )
             return None
-        statuses = outcome.to_dicts()
+        statuses = self.tracker.results(outcome)
         report_error = self._finish(statuses)
         if outcome.verdict == "failure":
             context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=statuses)
@@ -316,8 +316,8 @@ class SmsDeliverySensor(SmsSensor):
             if timed_out and self.on_deadline == "return":
                 return self._guard(self._at_deadline, context, tracker.outcome)
             # timed out: say where it stood
-            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=tracker.outcome.to_dicts())
-            self._finish(tracker.outcome.to_dicts())
+            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=tracker.results())
+            self._finish(tracker.results())
             raise
 
     def _first_poll(self) -> DeliveryOutcome | None:
@@ -362,8 +362,8 @@ class SmsDeliverySensor(SmsSensor):
         if (event.get("status") == "timeout" or not outcome.done) and self.on_deadline == "return":
             return self._at_deadline(context, outcome)
         if event.get("status") == "timeout" or not outcome.done:
-            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=outcome.to_dicts())
-            self._finish(outcome.to_dicts())
+            context["ti"].xcom_push(key=XCOM_RETURN_KEY, value=self.tracker.results(outcome))
+            self._finish(self.tracker.results(outcome))
             raise AirflowSensorTimeout(
                 f"Sensor has timed out after {self.timeout} s: {len(outcome.pending)} of "
                 f"{len(outcome.statuses)} SMS still not final ({describe_counts(outcome)})"

@@ -258,6 +258,15 @@ class DeliveryTracker:
             )
         return joined
 
+    def results(self, outcome: DeliveryOutcome | None = None) -> list[dict[str, Any]]:
+        """``outcome``'s statuses (default: the last one) as dicts, in input order, each with the
+        ``key`` and ``position`` of its message where it has them (a personalised send's rows)."""
+        statuses = (outcome or self.outcome).to_dicts()
+        for status, message in zip(statuses, self.messages, strict=False):
+            if "position" in message:
+                status["key"], status["position"] = message.get("key"), message["position"]
+        return statuses
+
     def final_statuses(self) -> list[dict[str, Any]]:
         """The statuses known to be final, as dicts (what the sensor hands the trigger)."""
         return [s.to_dict() for s in self.final.values()]

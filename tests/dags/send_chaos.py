@@ -57,3 +57,41 @@ with DAG(
         retries=RETRIES,
         retry_delay=timedelta(seconds=0),
     )
+
+
+#: Rows of the personalised chaos run that reuse an earlier row's number (another key, another text).
+SHARED_NUMBERS = 100
+
+
+def chaos_rows(count: int) -> list[dict]:
+    """The rows of a personalised run of ``count``: each its own key and text; the last
+    :data:`SHARED_NUMBERS` reuse the first rows' numbers (two SMS to one number)."""
+    numbers = chaos_numbers(count - SHARED_NUMBERS)
+    return [
+        {"recipient": numbers[i % len(numbers)], "key": 10_000 + i, "first_name": f"Client{i}"}
+        for i in range(count)
+    ]
+
+
+with DAG(
+    dag_id="send_chaos_rows",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    params={"sms_conn_id": "emu_primotexto", "count": 2000},
+    tags=["test"],
+) as send_chaos_rows:
+
+    @task
+    def rows(params=None) -> list[dict]:
+        return chaos_rows(params["count"])
+
+    SmsSendOperator(
+        task_id="send",
+        sms_conn_id="{{ params.sms_conn_id }}",
+        recipients=rows(),
+        message="Bonjour {{ row.first_name }}, votre commande {{ row.key }} part demain",
+        max_concurrency=MAX_CONCURRENCY,
+        retries=RETRIES,
+        retry_delay=timedelta(seconds=0),
+    )

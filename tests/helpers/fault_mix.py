@@ -12,20 +12,23 @@ from tests.helpers.gateways import SEND_PATHS
 NON_TERMINAL = ("latency", "commit_delay")
 
 
-def add_fault_mix(emulator: Any, vendor: str, seed: int, mix: tuple[tuple[str, float, dict], ...]) -> None:
+def add_fault_mix(
+    emulator: Any, vendor: str, seed: int, mix: tuple[tuple[str, float, dict], ...], path: str | None = None
+) -> None:
     """Add ``mix``'s rules, ``(kind, overall share of send requests, arguments)``, in order.
 
     The first terminal rule that fires decides, so each later terminal rule's probability is its
     share divided by what the earlier ones let through; a non-terminal rule (``latency``,
     ``commit_delay``) fires on its share of all requests, whatever else happens to them. Each rule
-    gets its own seed derived from ``seed``.
+    gets its own seed derived from ``seed``. ``path``: the routes hit (any path holding it;
+    default: the gateway's one-text send route).
     """
     left = 1.0
     for index, (kind, share, extra) in enumerate(mix):
         emulator.add_fault(
             kind,
             vendor=vendor,
-            path=SEND_PATHS[vendor],
+            path=path or SEND_PATHS[vendor],
             method="POST",
             probability=share if kind in NON_TERMINAL else share / left,
             seed=seed * 100 + index,

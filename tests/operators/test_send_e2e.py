@@ -106,6 +106,9 @@ def test_example_confirmation_codes(airflow_db, emulator, vendor, capsys):
     assert {m["sender"] for m in messages} == {"MyShop"}
     summary = xcom_values(dag_run, "record_sent")[-1]
     assert summary["accepted"] == 3
+    assert sorted(summary["message_ids"]) == ["a-1001", "a-1002", "a-1003"]  # by the rows' keys
+    send_requests = [r for r in emulator.requests(vendor=vendor) if "send" in r["path"]]
+    assert len(send_requests) == (1 if vendor == "smspartner" else 3)  # one /bulk-send for all
     # the codes stay out of the logs and of the send task's rendered fields
     output = capsys.readouterr()
     logs = output.out + output.err
@@ -113,9 +116,10 @@ def test_example_confirmation_codes(airflow_db, emulator, vendor, capsys):
         # a bare 6-digit code could collide with a timestamp's microseconds: look for the text
         assert match.group(0) not in logs
         assert f"is {match.group(1)}" not in logs
-    rendered = rendered_fields(dag_run, "send_code")
-    assert sorted(rendered) == [0, 1, 2]
+    rendered = rendered_fields(dag_run, "send_codes")
+    assert sorted(rendered) == [-1]  # one task instance, not one per SMS
     assert {fields["message"] for fields in rendered.values()} == {"***"}
+    assert all(match.group(1) not in str(rendered) for match in codes)
 
 
 def test_rendered_recipients_are_masked(airflow_db, emulator):

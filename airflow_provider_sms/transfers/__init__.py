@@ -1,0 +1,1 @@
+"""Transfer operators: rows read from another system, sent as SMS."""
