@@ -141,6 +141,7 @@ def get_provider_info() -> dict[str, Any]:
             for module in TRANSFERS
         ],
         "notifications": ["airflow_provider_sms.notifications.sms.SmsNotifier"],
+        "plugins": [{"name": "sms", "plugin-class": "airflow_provider_sms.plugins.plugin.SmsPlugin"}],
         "connection-types": [
             {
                 "hook-class-name": g.hook_class,

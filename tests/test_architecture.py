@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "triggers": 5,
     "notifications": 5,
     "transfers": 5,
+    "plugins": 5,
     "emulator": 6,
 }
 #: What the package root may hold: the modules Airflow and DAG authors import directly.
