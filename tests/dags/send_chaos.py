@@ -92,6 +92,7 @@ with DAG(
         recipients=rows(),
         message="Bonjour {{ row.first_name }}, votre commande {{ row.key }} part demain",
         max_concurrency=MAX_CONCURRENCY,
+        outcome_settle_seconds=SETTLE_SECONDS,
         retries=RETRIES,
         retry_delay=timedelta(seconds=0),
     )
