@@ -28,6 +28,9 @@ HERE = Path(__file__).resolve().parent
 DAG_FILE = HERE / "send_crash_dag.py"
 RUNNER = HERE / "runner.py"
 API_KEYS = {"primotexto": PRIMOTEXTO_API_KEY, "smspartner": SMSPARTNER_API_KEY}
+#: What the emulator's path filters (substrings) match for a gateway's sends: SMS Partner's
+#: ``send`` matches ``/v1/send`` and, for personalised rows, ``/v1/bulk-send``.
+SEND_PATH_FILTERS = {"primotexto": SEND_PATHS["primotexto"], "smspartner": "send"}
 
 
 def airflow_env(home: Path, emulators: dict[str, str] | None = None) -> dict[str, str]:
@@ -142,7 +145,7 @@ class Emulator:
 
     def add_latency(self, after: int, latency_ms: float) -> None:
         """Extra latency for the sends after the first ``after`` ones (latency rules add up)."""
-        rule = {"kind": "latency", "vendor": self.vendor, "path": SEND_PATHS[self.vendor]}
+        rule = {"kind": "latency", "vendor": self.vendor, "path": SEND_PATH_FILTERS[self.vendor]}
         self.call("POST", "/_emulator/faults", {**rule, "after": after, "latency_ms": latency_ms})
 
     def clear_faults(self) -> None:
@@ -152,10 +155,14 @@ class Emulator:
         return self.call("GET", "/_emulator/health")["messages"]
 
     def send_requests(self) -> list[dict]:
-        return self.call("GET", f"/_emulator/requests?vendor={self.vendor}&path={SEND_PATHS[self.vendor]}")
+        return self.call(
+            "GET", f"/_emulator/requests?vendor={self.vendor}&path={SEND_PATH_FILTERS[self.vendor]}"
+        )
 
     def accepted(self) -> Counter:
-        return Counter(m["recipient"] for m in self.call("GET", f"/_emulator/messages?vendor={self.vendor}"))
+        """How often the gateway accepted each (number, text)."""
+        messages = self.call("GET", f"/_emulator/messages?vendor={self.vendor}")
+        return Counter((m["recipient"], m["text"]) for m in messages)
 
     def wait_quiet(self, timeout: float = 15.0) -> None:
         """Wait until every request the emulator received has been answered (in-flight sends land)."""
@@ -195,6 +202,8 @@ class ForkServer:
 
     def __init__(self, procs: Processes, home: Path, env: dict[str, str], template_db: Path) -> None:
         self.home, self.template_db, self.procs = home, template_db, procs
+        #: what the crash DAG sends (``SMS_CRASH_SHAPE``)
+        self.shape = env.get("SMS_CRASH_SHAPE", "text")
         cmd = [sys.executable, str(RUNNER), "serve", str(home / "dags" / DAG_FILE.name)]
         self.proc = procs.start(cmd, env, home / "server.log", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self._read(timeout=120)  # "ready"

@@ -124,7 +124,7 @@ def retry(module, out: str) -> None:
             dag_run.update_state(session=session)
             session.commit()
         outcome = {
-            "recipients": module.numbers(),
+            "expected": module.expected(),
             "killed": killed,
             "tries": _tries(session, dag_run, task_id),
             "results": _xcom(session, dag_run, task_id, "return_value"),

@@ -1,15 +1,18 @@
 """Never a duplicate SMS, never a silent loss, when the worker dies mid-send and Airflow retries.
 
-For each gateway, five scenarios: a DAG with one ``SmsSendOperator`` (2,000 numbers, ``retries=1``)
+For each gateway and each shape of send (one text to 2,000 numbers; 2,000 personalised rows, each
+its own key and text, 100 numbers with two rows), five scenarios: a DAG with one ``SmsSendOperator``
+(``retries=1``)
 runs in a child process (``dag.test()``) against an emulator in its own process; the child is
 SIGKILLed once the emulator's own record shows the chosen share of recipients accepted; then a new
 process runs the next try of the same task instance in the same DAG run, as the scheduler would
 (``runner.py`` explains how), reading the retry journal the killed try left in ``task_state_store``.
-The emulator's record then must show every number accepted at most once, and every number either
-accepted or reported by the retry (XCom ``skipped`` / ``failed``).
+The emulator's record then must show every (number, text) accepted at most once, and every SMS
+either accepted or reported by the retry (XCom ``skipped`` / ``failed``, by key for rows).
 
 Primotexto sends one number per request (``--latency-ms 10``, 8 requests in flight). SMS Partner
-sends 500 per request, so the 4 requests leave together; their replies are spread out (0.4 s, then
+sends 500 per request (rows: ``/v1/bulk-send``, a number's second row in a later wave), so the 4
+requests leave together; their replies are spread out (0.4 s, then
 0.7 s apart) so the kill can fall after 0 to 4 of them. The in-flight requests of the killed try are
 let land before the retry starts (a real retry comes after the heartbeat timeout).
 """
@@ -36,8 +39,11 @@ from tests.crash.crash_harness import (
     tail,
 )
 
-#: The DAG's recipients (``send_crash_dag.COUNT``).
+#: The DAG's SMS (``send_crash_dag.COUNT``).
 COUNT = 2000
+#: What the crash DAG sends: one text to 2,000 numbers, or 2,000 personalised rows (100 numbers
+#: with two rows each, different keys and texts).
+SHAPES = ("text", "rows")
 
 
 @dataclass(frozen=True)
@@ -86,13 +92,13 @@ class Row:
         point = self.point if self.state == "killed" else f"{self.point} ({self.state}!)"
         before = f"{self.at_kill}+{self.landed - self.at_kill}"
         return (
-            f"{self.gateway:<10} | {point:<34} | {before:>20} | {self.duplicates:>10} | {self.lost:>4} | "
+            f"{self.gateway:<15} | {point:<34} | {before:>20} | {self.duplicates:>10} | {self.lost:>4} | "
             f"{self.unconfirmed:>11} | {self.seconds:>7.1f} | {self.tries}"
         )
 
 
 HEADER = (
-    f"{'gateway':<10} | {'kill point':<34} | {'accepted before kill':>20} | {'duplicates':>10} | "
+    f"{'gateway':<15} | {'kill point':<34} | {'accepted before kill':>20} | {'duplicates':>10} | "
     f"{'lost':>4} | {'unconfirmed':>11} | {'seconds':>7} | tries (final state)"
 )
 
@@ -100,7 +106,7 @@ HEADER = (
 def table(rows: list[Row]) -> str:
     note = (
         "accepted before kill: when the SIGKILL was sent + requests in flight that landed after it; "
-        "duplicates: numbers accepted more than once; lost: never accepted and not reported in XCom "
+        "duplicates: (number, text) pairs accepted more than once; lost: never accepted and not reported in XCom "
         "skipped/failed; unconfirmed: reported in XCom skipped/failed; seconds: first try to end of retry"
     )
     return "\n".join([HEADER, "-" * len(HEADER), *(row.line() for row in rows), note])
@@ -124,22 +130,38 @@ def emulators(procs, crash_root) -> dict[str, Emulator]:
 
 
 @pytest.fixture(scope="module")
-def server(procs, crash_root, emulators) -> ForkServer:
-    template_db = migrate(make_home(crash_root, "template"))
-    home = make_home(crash_root, "live")
+def template_db(crash_root):
+    return migrate(make_home(crash_root, "template"))
+
+
+@pytest.fixture(scope="module", params=SHAPES)
+def server(request, procs, crash_root, emulators, template_db) -> ForkServer:
+    """A fork server whose crash DAG sends ``request.param`` (``SMS_CRASH_SHAPE``)."""
+    home = make_home(crash_root, f"live-{request.param}")
     env = airflow_env(home, {vendor: emulator.url for vendor, emulator in emulators.items()})
+    env["SMS_CRASH_SHAPE"] = request.param
     return ForkServer(procs, home, env, template_db)
 
 
 def score(emulator: Emulator, outcome: dict) -> dict[str, int]:
-    """Duplicates and losses from the emulator's own record, against what the retry reported."""
+    """Duplicates and losses, counted per (number, text) from the emulator's own record, against
+    what the retry reported (by key for rows, by number for one text)."""
     accepted = emulator.accepted()
-    reported = {r["recipient"] for r in (outcome["skipped"] or []) + (outcome["failed"] or [])}
-    assert len(outcome["recipients"]) == COUNT
-    assert set(accepted) <= set(outcome["recipients"])
+    expected = outcome["expected"]
+    reported = {
+        r.get("key") if r.get("key") is not None else r["recipient"]
+        for r in (outcome["skipped"] or []) + (outcome["failed"] or [])
+    }
+    assert len(expected) == COUNT
+    assert set(accepted) <= {(sms["recipient"], sms["text"]) for sms in expected}
     return {
         "duplicates": sum(1 for c in accepted.values() if c > 1),
-        "lost": sum(1 for n in outcome["recipients"] if accepted[n] == 0 and n not in reported),
+        "lost": sum(
+            1
+            for sms in expected
+            if accepted[sms["recipient"], sms["text"]] == 0
+            and (sms["key"] if sms["key"] is not None else sms["recipient"]) not in reported
+        ),
         "unconfirmed": len(reported),
     }
 
@@ -166,7 +188,9 @@ def run_scenario(
     out, log = server.home.parent / f"{name}-outcome.json", server.home.parent / f"{name}-retry.log"
     assert server.wait(server.spawn("retry", log, str(out))) == 0, f"the retry failed:\n{tail(log)}"
     outcome = json.loads(out.read_text())
-    row = Row(vendor, point.label, state, at_kill, landed, seconds=time.monotonic() - started)
+    row = Row(
+        f"{vendor} {server.shape}", point.label, state, at_kill, landed, seconds=time.monotonic() - started
+    )
     for key, value in score(emulator, outcome).items():
         setattr(row, key, value)
     row.tries = " ".join(f"{n}:{ti_state.split('.')[-1].lower()}" for n, ti_state in outcome["tries"])
@@ -178,7 +202,7 @@ def test_sigkill_mid_send_then_retry_same_task_instance(vendor, server, emulator
     gateway = GATEWAYS[vendor]
     rows = []
     for i, point in enumerate(gateway.points):
-        rows.append(run_scenario(server, emulators[vendor], gateway, point, f"{vendor}-{i}"))
+        rows.append(run_scenario(server, emulators[vendor], gateway, point, f"{vendor}-{server.shape}-{i}"))
         print(rows[-1].line(), flush=True)
 
     report = table(rows)
