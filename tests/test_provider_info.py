@@ -146,3 +146,22 @@ def test_a_gateway_hook_missing_a_contract_method_cannot_be_built():
     with pytest.raises(TypeError, match="abstract"):
         Incomplete("any")
     assert PrimotextoHook("any").sms_conn_id == "any"
+
+
+def test_versions_agree_across_package_provider_info_and_changelog():
+    """One version: ``__version__`` (which pyproject reads, ``[tool.hatch.version]``), the newest of
+    provider info's ``versions``, and a released section of CHANGELOG.md (docs/releasing.md)."""
+    import re
+
+    import airflow_provider_sms
+
+    root = Path(__file__).resolve().parent.parent
+    pyproject = (root / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject
+    assert '[tool.hatch.version]\npath = "airflow_provider_sms/__init__.py"' in pyproject
+    version = airflow_provider_sms.__version__
+    assert get_provider_info()["versions"][0] == version
+    changelog = (root / "CHANGELOG.md").read_text()
+    released = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", changelog, re.M)
+    assert released
+    assert released[0] == version

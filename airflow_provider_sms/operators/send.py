@@ -120,7 +120,7 @@ class SmsSendOperator(SmsBaseOperator):
         did with it (default 60; never less than the connection's read timeout). A send whose
         reply was lost is found "never arrived" (and sent again) only after that time; a retry that
         comes sooner waits for it.
-    :param mask_recipients: show the rendered recipients masked in Airflow's Rendered Template view
+    :param bool mask_recipients: show the rendered recipients masked in Airflow's Rendered Template view
         (default ``True``; the task still sends to the full numbers).
     :param mask_message: treat the rendered message as a secret (one-time codes): it is shown as
         ``***`` in the task's rendered fields and masked in its logs.

@@ -101,8 +101,8 @@ class SmsDeliverySensor(SmsSensor):
     :param max_backoff: cap, in seconds, of the trigger's pause after rate limits or transient
         gateway failures (deferrable mode; in poke / reschedule mode a transient failure just
         counts as "not final yet" and the next poke comes after ``poke_interval``).
-    :param poke_interval: seconds between two status checks (sensor base argument).
-    :param timeout: seconds before the sensor gives up with ``AirflowSensorTimeout`` (or is skipped
+    :param float poke_interval: seconds between two status checks (sensor base argument).
+    :param float timeout: seconds before the sensor gives up with ``AirflowSensorTimeout`` (or is skipped
         with ``soft_fail=True``), in every mode.
     :param on_deadline: what the deadline (``timeout``) does while some SMS are not final:
         ``"fail"`` (default: ``AirflowSensorTimeout``, or a skip with ``soft_fail``) or
