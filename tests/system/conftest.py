@@ -26,7 +26,7 @@ DAG_FILES = [
     *sorted((Path(__file__).parent / "dags").glob("*.py")),
     *(
         ROOT / "example_dags" / f"example_sms_{name}.py"
-        for name in ("quickstart", "failure_alert", "stop_to_crm")
+        for name in ("quickstart", "failure_alert", "stop_to_crm", "order_confirmations")
     ),
 ]
 TIMINGS = pytest.StashKey[list[tuple[str, float]]]()
@@ -72,12 +72,14 @@ def start_stack(workdir: Path, emulator: GatewayEmulator, name: str, celery_work
     try:
         postgres = Postgres(base / "pg", processes).start()
         broker = Redis(processes).start().url if celery_workers else None
+        connections = connection_env(emulator, base / "crm_opt_outs.csv")
+        connections["AIRFLOW_CONN_SHOP_DB"] = postgres.shop_uri
         stack = AirflowStack(
             base / "airflow",
             processes,
             postgres.url,
             DAG_FILES,
-            connection_env(emulator, base / "crm_opt_outs.csv"),
+            connections,
             executor="CeleryExecutor" if celery_workers else "LocalExecutor",
             broker_url=broker,
             celery_workers=celery_workers,

@@ -27,6 +27,9 @@ import requests
 
 #: How often the inbound example's watcher polls the STOP list here (its default is 60 s).
 INBOUND_POLL_SECONDS = 2
+#: The database of the pipelines' own tables (the order-confirmation example's ``orders``), beside
+#: Airflow's metadata database on the same server; its connection is ``shop_db``.
+SHOP_DATABASE = "shop"
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -134,18 +137,32 @@ class Postgres:
                 timeout=30,
             )
             if done.returncode == 0:
+                self.create_database(SHOP_DATABASE)
                 return self
             time.sleep(0.2)
         raise RuntimeError(f"createdb failed: {done.stderr.decode(errors='replace')}")
+
+    def create_database(self, name: str) -> None:
+        subprocess.run(
+            [_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "airflow", name],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
 
     @property
     def url(self) -> str:
         return f"postgresql+psycopg2://airflow@127.0.0.1:{self.port}/airflow"
 
-    def query(self, sql: str) -> list[tuple[str, ...]]:
+    @property
+    def shop_uri(self) -> str:
+        """Airflow connection URI of the pipelines' own database (``postgres`` connection type)."""
+        return f"postgres://airflow@127.0.0.1:{self.port}/{SHOP_DATABASE}"
+
+    def query(self, sql: str, database: str = "airflow") -> list[tuple[str, ...]]:
         out = subprocess.run(
             [_pg_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "airflow", "-At", "-F", "\t"]
-            + ["-c", sql, "airflow"],
+            + ["-v", "ON_ERROR_STOP=1", "-c", sql, database],
             check=True,
             capture_output=True,
             text=True,

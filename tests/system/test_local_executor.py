@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from collections import Counter
 
 import pytest
 
@@ -178,6 +179,61 @@ def test_a_stop_starts_the_opt_out_dag_exactly_once(local_stack, api, gateway, r
     assert number not in local_stack.processes.log("triggerer")  # the event carries a masked number
 
 
+ORDERS = [  # (order_id, phone as the table holds it, first name); the last one is too short
+    (20_001, "06 39 98 00 60", "Inès"),
+    (20_002, "06 39 98 00 61", "Paul"),
+    (20_003, "+33639980062", "Zoé"),
+    (20_004, "06 39 98 00 60", "Inès"),  # a second order for the same customer: a second SMS
+    (20_005, "06 39 98", "Karim"),  # skipped (on_invalid_recipient="skip"), written back by key
+]
+E164 = {"06 39 98 00 60": "+33639980060", "06 39 98 00 61": "+33639980061", "+33639980062": "+33639980062"}
+ORDER_NUMBERS = sorted(set(E164.values()))
+
+
+@pytest.mark.parametrize("vendor", ["smspartner"])
+def test_order_confirmations_from_postgresql_written_back_by_key(
+    local_stack, api, gateway, record_time, vendor
+):
+    """``example_sms_order_confirmations`` on the real stack: the orders live in PostgreSQL (the
+    ``shop`` database), SqlToSmsOperator texts each its own confirmation, the sensor waits for
+    delivery, and every order's final state is written back to its row by key."""
+    shop = local_stack.postgres
+    shop.query(
+        "CREATE TABLE orders (order_id INTEGER PRIMARY KEY, phone VARCHAR(20), first_name VARCHAR(50), "
+        "delivery_day VARCHAR(10), sms_status VARCHAR(100))",
+        database="shop",
+    )
+    values = ", ".join(f"({key}, '{phone}', '{name}', '14/04')" for key, phone, name in ORDERS)
+    shop.query(
+        f"INSERT INTO orders (order_id, phone, first_name, delivery_day) VALUES {values}", database="shop"
+    )
+    before = len(gateway.messages(vendor))
+    started = time.monotonic()
+
+    run_id = api.trigger(
+        "example_sms_order_confirmations", {"sms_conn_id": CONN_IDS[vendor], "db_conn_id": "shop_db"}
+    )
+    state, seen = api.wait_for_run("example_sms_order_confirmations", run_id, timeout=300)
+    record_time(
+        f"order confirmations from PostgreSQL, written back by key, {vendor}", time.monotonic() - started
+    )
+
+    assert state == "success", seen
+    sent = Counter((m["recipient"], m["text"]) for m in gateway.messages(vendor)[before:])
+    assert sent == Counter(
+        (
+            E164[phone],
+            f"Bonjour {name}, votre commande {key} sera livree le 14/04.",
+        )
+        for key, phone, name in ORDERS[:4]
+    )
+    statuses = dict(shop.query("SELECT order_id, sms_status FROM orders ORDER BY order_id", database="shop"))
+    assert {k: statuses[str(k)] for k, _, _ in ORDERS[:4]} == dict.fromkeys(
+        (k for k, _, _ in ORDERS[:4]), "delivered"
+    )
+    assert statuses["20005"].startswith("not_sent: "), statuses
+
+
 def has_asset_state_store() -> bool:
     """Whether this Airflow's triggerer gives watcher triggers a state store (3.3+)."""
     import airflow.sdk.execution_time.context as context
@@ -187,7 +243,7 @@ def has_asset_state_store() -> bool:
 
 def test_no_full_number_and_no_key_in_any_log(local_stack, gateway):
     keys = [json.loads(gateway.connection_json(vendor))["password"] for vendor in CONN_IDS]
-    numbers = [*QUICKSTART_NUMBERS, ON_CALL, STOP_NUMBER, "+33639980020", "+33639980021"]
+    numbers = [*QUICKSTART_NUMBERS, ON_CALL, STOP_NUMBER, "+33639980020", "+33639980021", *ORDER_NUMBERS]
     national = [n.replace("+33", "0") for n in numbers]
     home = local_stack.home
     texts = [p.read_text(errors="replace") for p in (home / "logs").rglob("*") if p.is_file()]
