@@ -393,6 +393,7 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         on_invalid: OnInvalid = "fail",
         outside_marketing_hours: OutsideMarketingHours = "schedule",
         marketing_window: MarketingWindow | None = None,
+        unsupported_characters: UnsupportedCharacters | None = None,
     ) -> BatchSendOutcome:
         """Send personalised rows, each its own SMS, in as few requests as the gateway allows.
 
@@ -400,7 +401,8 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         ``key`` (your id), and any fields ``message`` reads as ``{{ row.<field> }}`` (rendered
         once per row in a sandbox, see ``docs/personalised-sends.md``). Rows are validated as
         :class:`~airflow_provider_sms.operators.send.SmsSendOperator` validates them; a bad row is
-        named by its position and key; ``on_invalid="skip"`` leaves bad rows out.
+        named by its position and key; ``on_invalid="skip"`` leaves bad rows out;
+        ``unsupported_characters`` applies to each row's text (default: the gateway's).
 
         Requests go one after the other. A request the gateway refuses puts its rows in
         ``refused``; any other error (outcome unknown, account refusals, rate limits) is raised
@@ -422,6 +424,7 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
             on_invalid=on_invalid,
             outside_marketing_hours=outside_marketing_hours,
             marketing_window=marketing_window,
+            unsupported_characters=unsupported_characters,
         )
         if validated.marketing_note:
             self.log.info("%s", validated.marketing_note)

@@ -329,14 +329,20 @@ def validate_send(
     entries, shape_problems = recipient_entries(recipients)
     checked: CheckedRows | None = None
     prepared: PreparedText | None = None
+    mode_problems = optional_choice_problems(
+        "unsupported_characters", unsupported_characters, UNSUPPORTED_CHARACTERS
+    )
+    problems.extend(mode_problems)
+    mode = None if mode_problems else unsupported_characters
+    assert mode is None or isinstance(mode, str)
     if isinstance(message, RowTemplate) or has_rows(entries):
-        checked = check_rows(entries, message, gateway, str(on_invalid))
+        checked = check_rows(entries, message, gateway, str(on_invalid), mode)
         problems += shape_problems + checked.problems
     else:
         given = recipients if shape_problems else entries  # a bad shape: check_recipients says so
         valid, invalid, duplicates, recipient_problems = check_recipients(given, on_invalid=on_invalid)
         problems += recipient_problems
-        prepared, text_problems = _message(gateway, message, unsupported_characters)
+        prepared, text_problems = _message(gateway, message, mode)
         problems.extend(text_problems)
     problems.extend(sender_problems(sender))
     problems.extend(label_problems("campaign_name", campaign_name))
@@ -384,17 +390,16 @@ def _personalised(checked: CheckedRows, request: SendRequest) -> ValidatedSend:
         rows=checked.rows,
         labels=checked.labels,
         merged=tuple(checked.merged),
+        replaced_characters=dict(checked.replaced),
     )
 
 
-def _message(gateway: GatewayRules, message: object, mode: object) -> tuple[PreparedText | None, list[str]]:
+def _message(
+    gateway: GatewayRules, message: object, mode: str | None
+) -> tuple[PreparedText | None, list[str]]:
     """The text as it will go out (``None`` when not a string) and what is wrong with it."""
-    problems = optional_choice_problems("unsupported_characters", mode, UNSUPPORTED_CHARACTERS)
-    chosen = None if problems else mode
-    assert chosen is None or isinstance(chosen, str)
-    prepared = gateway.text_to_send(message, chosen) if isinstance(message, str) else None
-    problems.extend(gateway.message_problems(prepared.text if prepared else message, chosen))
-    return prepared, problems
+    prepared = gateway.text_to_send(message, mode) if isinstance(message, str) else None
+    return prepared, gateway.message_problems(prepared.text if prepared else message, mode)
 
 
 def _category_problems(gateway: GatewayRules, category: object) -> list[str]:

@@ -14,6 +14,7 @@ position (0-based) and key, never by its number or its text.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from airflow_provider_sms.rules.text import SegmentInfo
+    from airflow_provider_sms.rules.transliterate import PreparedText
 
 #: Invalid rows listed one by one in an error; the rest are counted.
 MAX_LISTED_ROWS = 100
@@ -37,7 +39,9 @@ RECIPIENT, MESSAGE, KEY = "recipient", "message", "key"
 class TextRules(Protocol):
     """What the row checks need of the gateway (every SMS hook has it)."""
 
-    def message_problems(self, text: object) -> list[str]: ...
+    def message_problems(self, text: object, unsupported_characters: str | None = None) -> list[str]: ...
+
+    def text_to_send(self, text: str, unsupported_characters: str | None = None) -> PreparedText: ...
 
     def segments_of(self, text: str) -> SegmentInfo: ...
 
@@ -71,6 +75,7 @@ class CheckedRows:
     :param problems: the lines an error shows (bad rows are problems unless ``on_invalid="skip"``
         leaves a valid one).
     :param longest: how the text with the most segments travels.
+    :param replaced: character -> times replaced over the kept rows (``unsupported_characters="replace"``).
     """
 
     order: list[str] = field(default_factory=list)
@@ -80,6 +85,7 @@ class CheckedRows:
     merged: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     longest: SegmentInfo | None = None
+    replaced: Counter[str] = field(default_factory=Counter)
 
 
 def has_rows(entries: Sequence[object]) -> bool:
@@ -128,12 +134,17 @@ class RowChecker:
 
     :param message: the task's message: a ready text, a :class:`RowTemplate`, or ``None`` (every
         row brings its own).
+    :param unsupported_characters: what becomes of characters outside the gateway's alphabet
+        (``None``: the gateway's default); each row's text is checked as it will go out.
     """
 
-    def __init__(self, message: object, gateway: TextRules) -> None:
-        self.message, self.gateway = message, gateway
+    def __init__(
+        self, message: object, gateway: TextRules, unsupported_characters: str | None = None
+    ) -> None:
+        self.message, self.gateway, self.mode = message, gateway, unsupported_characters
         self.checked = CheckedRows()
-        self._texts: dict[str, tuple[list[str], SegmentInfo | None]] = {}
+        #: a text as given -> how it goes out, its problems, how it travels
+        self._texts: dict[str, tuple[PreparedText, list[str], SegmentInfo | None]] = {}
 
     def add(self, position: int, entry: object) -> None:
         """Check the row at ``position``."""
@@ -143,13 +154,14 @@ class RowChecker:
         number, number_problem = self._number(fields)
         if number_problem:
             problems.append(number_problem)
-        text, text_problems, info = self._text(fields)
+        prepared, text_problems, info = self._text(fields)
         problems += text_problems
-        if problems or info is None:
+        if problems or info is None or prepared is None:
             raw = fields.get(RECIPIENT)
             self._invalid(position, key, mask_number(raw) if raw is not None else "<none>", problems)
             return
-        self._keep(position, key, number, text, info)
+        if self._keep(position, key, number, prepared.text, info):
+            self.checked.replaced.update(prepared.replaced)
 
     def result(self, on_invalid: str) -> CheckedRows:
         """The rows checked, with the problems to raise (see :class:`CheckedRows`)."""
@@ -175,8 +187,8 @@ class RowChecker:
         number, reason = parse_number(fields[RECIPIENT], "FR")
         return (str(number), None) if reason is None else ("", f"recipient: {reason}")
 
-    def _text(self, fields: Mapping[str, Any]) -> tuple[str, list[str], SegmentInfo | None]:
-        """The row's text (its own ``message`` wins), its problems and how it travels."""
+    def _text(self, fields: Mapping[str, Any]) -> tuple[PreparedText | None, list[str], SegmentInfo | None]:
+        """The row's text as it goes out (its own ``message`` wins), its problems and how it travels."""
         own = fields.get(MESSAGE)
         if own is not None:
             text: object = own
@@ -184,21 +196,22 @@ class RowChecker:
             try:
                 text = self.message.render(fields)
             except RowTemplateError as exc:
-                return "", [str(exc)], None
+                return None, [str(exc)], None
         elif self.message is None:
-            return "", ["no message: give the row a 'message' or the task a message"], None
+            return None, ["no message: give the row a 'message' or the task a message"], None
         else:
             text = self.message
         if not isinstance(text, str):
-            return "", self.gateway.message_problems(text), None
-        problems, info = self._checked_text(text)
-        return text, problems, info
+            return None, self.gateway.message_problems(text, self.mode), None
+        return self._checked_text(text)
 
-    def _checked_text(self, text: str) -> tuple[list[str], SegmentInfo | None]:
+    def _checked_text(self, text: str) -> tuple[PreparedText, list[str], SegmentInfo | None]:
         known = self._texts.get(text)
         if known is None:
-            problems = self.gateway.message_problems(text)
-            known = self._texts[text] = (problems, None if problems else self.gateway.segments_of(text))
+            prepared = self.gateway.text_to_send(text, self.mode)
+            problems = self.gateway.message_problems(prepared.text, self.mode)
+            info = None if problems else self.gateway.segments_of(prepared.text)
+            known = self._texts[text] = (prepared, problems, info)
         return known
 
     def _invalid(self, position: int, key: str | int | None, masked: str, problems: list[str]) -> None:
@@ -214,7 +227,8 @@ class RowChecker:
             }
         )
 
-    def _keep(self, position: int, key: str | int | None, number: str, text: str, info: SegmentInfo) -> None:
+    def _keep(self, position: int, key: str | int | None, number: str, text: str, info: SegmentInfo) -> bool:
+        """Keep the row unless it merges into an earlier one or clashes with it; whether kept."""
         checked = self.checked
         identity = identity_of(key, number, text)
         earlier = checked.labels.get(identity)
@@ -222,24 +236,29 @@ class RowChecker:
             if checked.rows[identity] != (number, text):
                 problem = f"key {key!r} is also row {earlier.position}'s, with another number or text"
                 self._invalid(position, key, mask_number(number), [problem])
-                return
+                return False
             checked.merged.append(
                 {"recipient": number, "key": key, "position": position, "merged_into": earlier.position}
             )
-            return
+            return False
         checked.order.append(identity)
         checked.rows[identity] = (number, text)
         checked.labels[identity] = RowLabel(position, key, info.segments, info.encoding)
         if checked.longest is None or info.segments > checked.longest.segments:
             checked.longest = info
+        return True
 
 
 def check_rows(
-    entries: Sequence[object], message: object, gateway: TextRules, on_invalid: str
+    entries: Sequence[object],
+    message: object,
+    gateway: TextRules,
+    on_invalid: str,
+    unsupported_characters: str | None = None,
 ) -> CheckedRows:
     """Check every row (see the module docstring); ``on_invalid="skip"`` keeps bad rows out of
     the problems as long as a valid row remains."""
-    checker = RowChecker(message, gateway)
+    checker = RowChecker(message, gateway, unsupported_characters)
     for position, entry in enumerate(entries):
         checker.add(position, entry)
     if not entries:

@@ -93,3 +93,66 @@ def test_notifier_replaces(emulator):
     )
     notifier.notify({})
     assert emulator.messages(vendor="primotexto")[0]["text"] == "Bonjour Francois, votre commande..."
+
+
+ROWS = [
+    {"recipient": number, "key": f"A-{i}", "first_name": name}
+    for i, (number, name) in enumerate(zip(numbers(3), ("François", "Zoë", "Paul")))
+]
+ROW_TEMPLATE = "Bonjour {{ row.first_name }}, commande {{ row.key }}"
+
+
+def rows_operator(vendor: str, **kwargs) -> SmsSendOperator:
+    return SmsSendOperator(
+        task_id="send", sms_conn_id=CONN_IDS[vendor], recipients=ROWS, message=ROW_TEMPLATE, **kwargs
+    )
+
+
+def test_rows_replace_each_rows_text_on_primotexto(emulator):
+    results = execute(rows_operator("primotexto", unsupported_characters="replace"))
+    texts = sorted(m["text"] for m in emulator.messages(vendor="primotexto"))
+    assert texts == [
+        "Bonjour Francois, commande A-0",
+        "Bonjour Paul, commande A-2",
+        "Bonjour Zoe, commande A-1",
+    ]
+    assert [(r["key"], r["segments"]) for r in results] == [("A-0", 1), ("A-1", 1), ("A-2", 1)]
+
+
+def test_rows_default_on_primotexto_names_the_rows_before_any_request(emulator):
+    with pytest.raises(SmsValidationError) as caught:
+        execute(rows_operator("primotexto"))
+    text = str(caught.value)
+    assert "row 0 (key 'A-0')" in text
+    assert "row 1 (key 'A-1')" in text
+    assert "row 2" not in text
+    for name in ("François", "Zoë"):
+        assert name not in text
+    assert sends(emulator, "primotexto") == []
+
+
+def test_rows_skip_only_the_rows_primotexto_refuses(emulator):
+    results = execute(rows_operator("primotexto", on_invalid_recipient="skip"))
+    assert [r["key"] for r in results] == ["A-2"]
+    assert [m["text"] for m in emulator.messages(vendor="primotexto")] == ["Bonjour Paul, commande A-2"]
+
+
+def test_rows_dry_run_counts_replaced_characters_over_the_rows(emulator):
+    summary = execute(rows_operator("smspartner", unsupported_characters="replace", dry_run=True))
+    assert summary["replaced_characters"] == {"ç": 1, "ë": 1}
+    assert summary["replaced_count"] == 2
+
+
+def test_rows_unicode_on_smspartner_bulk_send(emulator):
+    execute(rows_operator("smspartner", unsupported_characters="unicode"))
+    (request,) = [r for r in emulator.requests(vendor="smspartner") if r["path"] == "/v1/bulk-send"]
+    assert request["body"]["isUnicode"] == 1
+    texts = sorted(m["text"] for m in emulator.messages(vendor="smspartner"))
+    assert texts[0] == "Bonjour François, commande A-0"
+
+
+def test_hook_send_personalised_replaces(emulator):
+    hook = get_sms_hook(CONN_IDS["primotexto"])
+    outcome = hook.send_personalised(ROWS, ROW_TEMPLATE, unsupported_characters="replace")
+    assert len(outcome.sent) == 3
+    assert "Bonjour Francois, commande A-0" in {m["text"] for m in emulator.messages(vendor="primotexto")}
