@@ -4,10 +4,12 @@ callbacks (a task's on the worker, the DAG's on the dag-processor).
 Where the claims live: Airflow Variables, the one key/value store that both a task's worker and the
 dag-processor can read *and* write through the Task SDK on every Airflow 3 (XComs are read-only in
 the dag-processor, ``task_state_store`` is one task instance's, neither process may open the
-metadata database). One Variable per run and number, ``sms_notifier_once.<digest>``; its value
-names the callback that paged (task, map index, try, time); the number itself is not stored, only
-an HMAC keyed by the run (pseudonymisation, as in the send journal); the description names the run
-and the number masked.
+metadata database). Two Variables per run and number paged, ``sms_notifier_once.<dag>.<digest>``
+(the claim) and the same with ``.paged`` (the winner's mark); their value names the callback that
+paged (task, map index, try, time); the number itself is not stored, only an HMAC keyed by the run
+(pseudonymisation, as in the send journal); the description names the run and the number masked.
+Where Airflow can list Variables by prefix (3.3), each page also deletes up to ``TIDY_SAMPLE`` of
+the DAG's claims older than ``KEEP_SECONDS``; before that they stay until deleted by hand.
 
 Variables have no compare-and-set, so a claim is written, then confirmed:
 
@@ -34,6 +36,7 @@ import hashlib
 import hmac
 import json
 import logging
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -53,6 +56,10 @@ PAGED = ".paged"
 #: Seconds between writing a claim and reading it back (and the longest read-to-write time that
 #: still counts as one step).
 SETTLE_SECONDS = 2.0
+#: Claims older than this are deleted by a later page of the same DAG (where Variables can be listed).
+KEEP_SECONDS = 7 * 24 * 3600
+#: At most this many of the DAG's claims are looked at per page.
+TIDY_SAMPLE = 50
 #: Rounds of read / write / confirm before giving up and sending (only a process stalled for
 #: ``settle`` seconds at each round gets that far).
 ROUNDS = 4
@@ -69,6 +76,9 @@ class ClaimStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Forget ``key``."""
+
+    def keys(self, prefix: str) -> list[str] | None:
+        """The keys starting with ``prefix``; ``None`` when the store cannot list them."""
 
 
 class VariableClaims:
@@ -97,6 +107,10 @@ class VariableClaims:
 
     def delete(self, key: str) -> None:
         self._api().delete(key)
+
+    def keys(self, prefix: str) -> list[str] | None:
+        api = self._api()
+        return list(api.keys(prefix=prefix)) if self.through_sdk and hasattr(api, "keys") else None
 
     def _api(self) -> Any:
         if self.through_sdk:
@@ -171,11 +185,27 @@ class RunClaims:
         self.store, self.dag_id, self.run_id = store, dag_id, run_id
         self.settle, self.clock, self.sleep = settle, clock, sleep
         self._key = f"{dag_id}/{run_id}".encode()
+        self.prefix = f"{KEY_PREFIX}.{hashlib.sha256(dag_id.encode()).hexdigest()[:12]}."
 
     def key(self, number: str) -> str:
         """The Variable key of ``number``'s claim in this run (no number in it)."""
-        digest = hmac.new(self._key, number.encode(), hashlib.sha256).hexdigest()[:32]
-        return f"{KEY_PREFIX}.{digest}"
+        return self.prefix + hmac.new(self._key, number.encode(), hashlib.sha256).hexdigest()[:24]
+
+    def tidy(self, now: datetime | None = None) -> int:
+        """Delete up to ``TIDY_SAMPLE`` of this DAG's claims older than ``KEEP_SECONDS`` (where the
+        store can list keys); return how many. Never raises."""
+        now = now or datetime.now(timezone.utc)
+        deleted = 0
+        try:
+            keys = self.store.keys(self.prefix)
+            for key in random.sample(keys, min(TIDY_SAMPLE, len(keys))) if keys else ():
+                at = (self._read(key) or {}).get("at")
+                if isinstance(at, str) and (now - datetime.fromisoformat(at)).total_seconds() > KEEP_SECONDS:
+                    self.store.delete(key)
+                    deleted += 1
+        except Exception as exc:
+            log.warning("SMS notification: old claims not tidied (%s)", type(exc).__name__)
+        return deleted
 
     def claim(self, numbers: list[str], caller: Caller) -> Claims:
         """Claim ``numbers`` for ``caller`` (see the module doc); never raises for the store."""
@@ -268,3 +298,6 @@ class MemoryClaims:
 
     def delete(self, key: str) -> None:
         self.values.pop(key, None)
+
+    def keys(self, prefix: str) -> list[str] | None:
+        return sorted(key for key in self.values if key.startswith(prefix))

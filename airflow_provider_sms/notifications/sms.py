@@ -299,6 +299,8 @@ class SmsNotifier(BaseNotifier):
                 "this same callback" if caller.holds(holder) else paged_by.describe(),
                 f" at {holder['at']}" if holder.get("at") else "",
             )
+        if claimed.won:
+            claims.tidy()
         hook = run.hook
         metrics.incr(
             "notifier.suppressed", len(claimed.taken), gateway=hook.conn_type, conn_id=hook.sms_conn_id

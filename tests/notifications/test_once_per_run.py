@@ -193,3 +193,20 @@ def test_once_per_run_must_be_a_bool(value):
 
     with pytest.raises(SmsValidationError, match="once_per_run"):
         SmsNotifier(sms_conn_id="c", recipients=ON_CALL, once_per_run=value)
+
+
+def test_a_page_tidies_the_dags_claims_older_than_a_week():
+    from datetime import datetime, timedelta, timezone
+
+    store, clock = MemoryClaims(), Clock()
+    old = claims(store, clock, "scheduled__old")
+    old.claim([ON_CALL], Caller("a", -1, 1))
+    other_dag = RunClaims(store, "another_dag", "scheduled__old", settle=2.0, clock=clock, sleep=clock.sleep)
+    other_dag.claim([ON_CALL], Caller("a", -1, 1))
+    recent = claims(store, clock, "scheduled__new")
+    recent.claim([ON_CALL], Caller("a", -1, 1))
+    assert len(store.values) == 6  # claim + mark per run and DAG
+    in_eight_days = datetime.now(timezone.utc) + timedelta(days=8)
+    assert recent.tidy(now=in_eight_days) == 4  # this DAG's two runs; not another DAG's
+    assert all(key.startswith(other_dag.prefix) for key in store.values)
+    assert recent.tidy() == 0

@@ -143,6 +143,12 @@ def test_four_failing_tasks_page_the_on_call_phone_once(local_stack, api, gatewa
         ]
     assert len([line for line in lines if "already paged it in this run" in line]) == 3, lines
     assert len([line for line in lines if "sent to 1 of 1 recipient(s)" in line]) == 1, lines
+    # Every process could read, write and list the claims (no fallback to sending unchecked).
+    for path in [*(local_stack.home / "logs").rglob("*.log"), *local_stack.processes.logs.glob("*.log")]:
+        text = path.read_text(errors="replace")
+        assert "once-per-run check" not in text, path
+        assert "claims could not be used" not in text, path
+        assert "old claims not tidied" not in text, path
 
 
 def test_test_connection_through_the_rest_api(local_stack, api, gateway, record_time):
