@@ -14,7 +14,9 @@ from airflow.sdk import DAG, Param, task
 
 from airflow_provider_sms.notifications.sms import send_sms_notification
 
-page_on_call = send_sms_notification(sms_conn_id="{{ params.sms_conn_id }}", recipients="{{ params.on_call }}")
+page_on_call = send_sms_notification(
+    sms_conn_id="{{ params.sms_conn_id }}", recipients="{{ params.on_call }}"
+)
 
 with DAG(
     dag_id="notify_once_per_run",

@@ -290,9 +290,8 @@ def test_report_and_failed_carry_key_and_position(emulator, vendor, conn_id, tmp
 
 @pytest.mark.parametrize("deferrable", [False, True])
 def test_the_delivery_sensor_carries_key_and_position(emulator, vendor, conn_id, deferrable, tmp_path):
-    from tests.helpers.delivery import context as sensor_context, run_deferrable
-
     from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
+    from tests.helpers.delivery import context as sensor_context, run_deferrable
 
     rows = orders(3)
     sent, _ = run(make(conn_id, rows))
