@@ -249,6 +249,8 @@ class SmsNotifier(BaseNotifier):
                 run.send_requests(todo)
             if claims is not None:
                 self._release_unsent(claims, claimed, run)
+                if claimed.won:
+                    claims.tidy()  # after the page, not before it
             self._conclude(run, claimed)
         finally:
             # Keep no live HTTP session on the instance: it belongs to the DAG, which Airflow may
@@ -299,8 +301,6 @@ class SmsNotifier(BaseNotifier):
                 "this same callback" if caller.holds(holder) else paged_by.describe(),
                 f" at {holder['at']}" if holder.get("at") else "",
             )
-        if claimed.won:
-            claims.tidy()
         hook = run.hook
         metrics.incr(
             "notifier.suppressed", len(claimed.taken), gateway=hook.conn_type, conn_id=hook.sms_conn_id
