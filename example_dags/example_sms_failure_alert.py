@@ -3,8 +3,12 @@
 Two idioms, both with :func:`~airflow_provider_sms.notifications.sms.send_sms_notification`:
 
 * DAG level: ``on_failure_callback`` on the DAG sends the default message (DAG, run, state, last
-  task; at most two SMS) once per failed run;
+  task; at most two SMS) when a run fails;
 * task level: ``on_failure_callback`` on one critical task, with a templated message.
+
+One run pages the on-call phone once (``once_per_run=True``, the default): when ``load`` fails,
+its callback (on the worker) sends; the DAG's callback (in the dag-processor) finds that this run
+already paged the number and sends nothing. A run that fails elsewhere gets the DAG's SMS.
 
 ``recipients``, ``message`` and ``sms_conn_id`` are templates rendered with the callback's context.
 The ``load`` task fails on purpose while the ``fail`` param is true, so a test run shows the alert.

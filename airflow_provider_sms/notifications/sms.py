@@ -10,7 +10,9 @@
         message="{{ dag.dag_id }}.{{ ti.task_id }} failed",  # optional; a default is built
     )
 
-The message body is never logged; numbers are logged masked.
+One DAG run pages a number once (``once_per_run=True``, the default): the first callback of the run
+sends, the later ones (other tasks, the DAG's own callback, a repeated call for the same try) send
+nothing and say so in their log. The message body is never logged; numbers are logged masked.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from airflow.providers.common.compat.sdk import BaseNotifier
 
 from airflow_provider_sms.exceptions import SmsGatewayError, SmsValidationError
 from airflow_provider_sms.hooks import aget_sms_hook, get_sms_hook
+from airflow_provider_sms.notifications.run_claims import Caller, Claims, RunClaims, VariableClaims
 from airflow_provider_sms.rules.guards import SendGuards
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.options import flag_problems, optional_choice_problems
 from airflow_provider_sms.rules.text import count_segments, unstorable_problems
 from airflow_provider_sms.rules.transliterate import UNSUPPORTED_CHARACTERS as UNSUPPORTED
+from airflow_provider_sms.toolkit import metrics
 from airflow_provider_sms.version_compat import AIRFLOW_V_3_1_PLUS
 
 if TYPE_CHECKING:
@@ -70,6 +74,30 @@ def _get(obj: object, *names: str) -> Any:
         if value not in (None, ""):
             return value
     return None
+
+
+def run_of(context: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(dag_id, run_id)`` of the callback's DAG run, ``None`` outside one."""
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    dag_id = _get(context.get("dag"), "dag_id") or _get(ti, "dag_id") or _get(dag_run, "dag_id")
+    run_id = context.get("run_id") or _get(dag_run, "run_id", "dag_run_id") or _get(ti, "run_id")
+    return (str(dag_id), str(run_id)) if dag_id and run_id else None
+
+
+def caller_of(context: Mapping[str, Any]) -> Caller:
+    """The callback asking: the DAG's own (its context has ``reason``) or a task try's."""
+    if "reason" in context:
+        return Caller("DAG")
+    ti = context.get("ti") or context.get("task_instance")
+    task_id = _get(ti, "task_id") or _get(context.get("task"), "task_id") or "?"
+    map_index = _get(ti, "map_index")
+    try_number = _get(ti, "try_number")
+    return Caller(
+        str(task_id),
+        int(map_index) if isinstance(map_index, int) else -1,
+        int(try_number) if isinstance(try_number, int) else None,
+    )
 
 
 def default_message(context: Mapping[str, Any]) -> str:
@@ -128,6 +156,13 @@ class SmsNotifier(BaseNotifier):
     :param unsupported_characters: characters outside the gateway's alphabet in ``message``:
         ``"fail"``, ``"replace"`` (closest GSM-7 form) or ``"unicode"`` (UCS-2, SMS Partner
         only); default ``None``: the gateway's own (Primotexto ``"fail"``, SMS Partner ``"unicode"``).
+    :param once_per_run: ``True`` (default): one DAG run sends each number one SMS, from the first
+        callback that gets there; later callbacks of the run (any task, the DAG's, a repeated call
+        for the same try) send that number nothing and log which callback paged it. Shared between
+        the worker and the dag-processor through Airflow Variables
+        (:mod:`~airflow_provider_sms.notifications.run_claims`). ``False``: every call sends (the
+        behaviour before this option). A call outside a DAG run (no ``run_id``) and ``await
+        notifier`` (the triggerer) always send.
     :param context: the context for ``await notifier`` (Airflow passes it when it runs the notifier
         as a deadline-alert callback in the triggerer); task and DAG callbacks pass it on call.
         ``await notifier`` needs Airflow 3.1 or newer; on 3.0 the notifier is called synchronously.
@@ -147,9 +182,11 @@ class SmsNotifier(BaseNotifier):
         outside_marketing_hours: OutsideMarketingHours = "schedule",
         marketing_window: MarketingWindow | None = None,
         unsupported_characters: UnsupportedCharacters | None = None,
+        once_per_run: bool = True,
     ) -> None:
         problems = [
             *flag_problems("marketing", marketing),
+            *flag_problems("once_per_run", once_per_run),
             *optional_choice_problems("unsupported_characters", unsupported_characters, UNSUPPORTED),
             *SendGuards(outside_marketing_hours, marketing_window).problems(),
         ]
@@ -166,6 +203,7 @@ class SmsNotifier(BaseNotifier):
         self.sender = sender
         self.marketing = marketing
         self.unsupported_characters = unsupported_characters
+        self.once_per_run = once_per_run
         self.guards = SendGuards(outside_marketing_hours, marketing_window, check_credits=False)
         self._templates = {field: getattr(self, field) for field in self.template_fields}
 
@@ -205,8 +243,15 @@ class SmsNotifier(BaseNotifier):
         self._refuse_unstorable()
         try:
             run = self._prepare(self.hook, context)
-            run.send_requests(list(run.send.recipients))
-            self._conclude(run)
+            claims, claimed = self._claim(run, context)
+            todo = claimed.won + claimed.unchecked
+            if todo:
+                run.send_requests(todo)
+            if claims is not None:
+                self._release_unsent(claims, claimed, run)
+                if claimed.won:
+                    claims.tidy()  # after the page, not before it
+            self._conclude(run, claimed)
         finally:
             # Keep no live HTTP session on the instance: it belongs to the DAG, which Airflow may
             # deep-copy later (Airflow 3.0's dag.test() does), and a session cannot be copied.
@@ -218,7 +263,7 @@ class SmsNotifier(BaseNotifier):
         self._refuse_unstorable()
         run = self._prepare(await aget_sms_hook(self.sms_conn_id), context)
         await run.asend_requests(list(run.send.recipients))
-        self._conclude(run)
+        self._conclude(run, Claims(won=list(run.send.recipients)))
 
     def _prepare(self, hook: SmsHook, context: Context) -> SendRun:
         """Validate the notification and pass it through the guards (no request yet)."""
@@ -237,14 +282,48 @@ class SmsNotifier(BaseNotifier):
             self.log.info("SMS notification: %s", checked.marketing_note)
         return SendRun.for_callback(hook, checked)
 
-    def _conclude(self, run: SendRun) -> None:
+    def _claim(self, run: SendRun, context: Context) -> tuple[RunClaims | None, Claims]:
+        """With ``once_per_run``, claim the numbers for this callback in its DAG run's claims
+        (worker and dag-processor alike): only the ones this callback wins are sent."""
+        numbers = list(run.send.recipients)
+        scope = run_of(context) if self.once_per_run else None
+        if scope is None:
+            return None, Claims(won=numbers)
+        claims = RunClaims(VariableClaims(), *scope)
+        caller = caller_of(context)
+        claimed = claims.claim(numbers, caller)
+        for number, holder in claimed.taken.items():
+            paged_by = Caller(str(holder.get("task")), holder.get("map_index", -1), holder.get("try"))
+            self.log.info(
+                "SMS notification (%s): nothing sent to %s: %s already paged it in this run%s (once_per_run)",
+                caller.describe(),
+                mask_number(number),
+                "this same callback" if caller.holds(holder) else paged_by.describe(),
+                f" at {holder['at']}" if holder.get("at") else "",
+            )
+        hook = run.hook
+        metrics.incr(
+            "notifier.suppressed", len(claimed.taken), gateway=hook.conn_type, conn_id=hook.sms_conn_id
+        )
+        return claims, claimed
+
+    @staticmethod
+    def _release_unsent(claims: RunClaims, claimed: Claims, run: SendRun) -> None:
+        """Give back the claims of numbers the gateway did not take (a later callback may page)."""
+        sent = {result.recipient for result in run.report.sent}
+        for number, token in claimed.tokens.items():
+            if number not in sent:
+                claims.release(number, token)
+
+    def _conclude(self, run: SendRun, claimed: Claims) -> None:
         """Log how many got it; raise, naming the others masked, when not everyone did."""
         report, total = run.report, len(run.send.recipients)
         self.log.info(
-            "SMS notification: sent to %d of %d recipient(s) via %s",
+            "SMS notification: sent to %d of %d recipient(s) via %s%s",
             len(report.sent),
             total,
             run.hook.hook_name,
+            f"; {len(claimed.taken)} already paged in this run" if claimed.taken else "",
         )
         failed = [f"{mask_number(f['recipient'])} ({f['error'].get('error')})" for f in report.failed]
         failed += [f"{mask_number(s['recipient'])} (on a STOP or bounce list)" for s in report.skipped]

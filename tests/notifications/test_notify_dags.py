@@ -78,11 +78,9 @@ def test_example_failure_alert(conn_id, vendor, emulator, airflow_db):
     dag = load_example("example_sms_failure_alert")
     dr = dag.test(run_conf={"sms_conn_id": conn_id, "on_call": RECIPIENT})
     assert dr.state == "failed"
-    texts = sorted(m["text"] for m in emulator.messages())
-    assert texts == [
-        f"Airflow: DAG example_sms_failure_alert failed\nRun: {dr.run_id}\nReason: task_failure\nLast task: load",
-        f"example_sms_failure_alert: load failed (try 1). Logs: Airflow UI, run {dr.run_id}",
-    ]
+    # The task's callback pages first; the DAG's, later in the same run, sends nothing (once_per_run).
+    texts = [m["text"] for m in emulator.messages()]
+    assert texts == [f"example_sms_failure_alert: load failed (try 1). Logs: Airflow UI, run {dr.run_id}"]
     assert {m["recipient"] for m in emulator.messages()} == {RECIPIENT}
 
 

@@ -92,12 +92,26 @@ def test_examples_parse_without_io(emulator, tmp_path, monkeypatch):
 
 def test_example_blacklist_sync(conn_id, vendor, emulator, airflow_db, tmp_path):
     get_sms_hook(conn_id).add_to_blacklist("+33639980103")  # opted back in since: removed tonight
+    emulator.inject_stop(vendor, "+33639980104")  # answered STOP to an SMS: the CRM does not know yet
     target = tmp_path / "stop.csv"
     dag_run = run(
         None, dag=load_example("example_sms_blacklist_sync"), sms_conn_id=conn_id, export_path=str(target)
     )
+    assert dag_run.state == "success"
     values = xcoms(dag_run)
     assert values["add_unsubscribers"]["added"] == ["+33639980101", "+33639980102"]
+    # The CRM's landline is skipped and reported (masked), not fatal.
+    assert values["add_unsubscribers"]["skipped"] == [
+        {
+            "index": 2,
+            "recipient": "+3314****77",
+            "reason": "landline or non-mobile number (SMS needs a mobile)",
+        }
+    ]
     assert values["remove_resubscribed"]["removed"] == ["+33639980103"]
     rows = list(csv.DictReader(target.open(newline="")))
-    assert [row["recipient"] for row in rows] == ["+33639980101", "+33639980102"]
+    assert [row["recipient"] for row in rows] == ["+33639980101", "+33639980102", "+33639980104"]
+    assert values["stops_for_the_crm"] == {
+        "new_stops": ["+33639980104"],
+        "unusable": {"landline or non-mobile number (SMS needs a mobile)": 1},
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
 
 import pytest
 
@@ -139,19 +140,54 @@ def _states(dag_run) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
 
 
+def _deliver_after_pokes(emulator, vendor: str, pokes: int, stop: threading.Event) -> None:
+    """Deliver every message once the sensor has made ``pokes`` figures requests (a poke each):
+    the test, not a wall-clock delay, decides how many pokes see them pending."""
+    while not stop.is_set():
+        if len(emulator.requests(vendor=vendor, path="messages/stats")) >= pokes:
+            for message in emulator.messages(vendor):
+                emulator.set_message_state(vendor, message["message_id"], "delivered")
+            return
+        stop.wait(0.05)
+
+
+def _per_message_requests_per_poke(requests: list[dict]) -> list[int]:
+    """Per-message status requests of each poke (a poke starts with its figures request)."""
+    pokes: list[int] = []
+    for request in requests:
+        if "messages/stats" in request["path"]:
+            pokes.append(0)
+        elif "messages/status" in request["path"] and pokes:
+            pokes[-1] += 1
+    return pokes
+
+
 @needs_dag_test_reschedule
 def test_reschedule_pokes_ask_only_about_pending_messages(airflow_db, emulator):
-    count = 8
-    emulator.configure(delivery_delay=5.0)
-    dag_run = _run("emu_primotexto", count)
+    count, idle = 8, 4
+    emulator.configure(delivery_delay=3600)  # pending until the test delivers them
+    stop = threading.Event()
+    # Delivered once poke 1 + `idle` pokes + one more have asked for the figures: pokes 2..1+idle
+    # certainly saw nothing move, however slowly or quickly the machine runs them.
+    helper = threading.Thread(
+        target=_deliver_after_pokes, args=(emulator, "primotexto", idle + 2, stop), daemon=True
+    )
+    helper.start()
+    try:
+        dag_run = _run("emu_primotexto", count)
+    finally:
+        stop.set()
+        helper.join(timeout=10)
     assert _states(dag_run) == {"send": "success", "wait": "success"}
 
-    per_message = emulator.requests(vendor="primotexto", path="status")
-    pokes = emulator.requests(vendor="primotexto", path="messages/stats")
-    assert len(pokes) >= 5, f"the delivery delay should span several reschedules: {len(pokes)}"
+    per_poke = _per_message_requests_per_poke(emulator.requests(vendor="primotexto"))
+    assert len(per_poke) >= idle + 2, per_poke
     # Without memory every poke would ask about all 8 messages: here the first poke does, the
-    # idle ones ask about none, and a poke whose figures moved asks about the pending ones.
-    assert len(per_message) <= 3 * count < len(pokes) * count, (len(pokes), len(per_message))
+    # idle ones ask about none, and a poke whose figures moved asks about the pending ones only.
+    assert per_poke[0] == count, per_poke
+    assert per_poke[1 : 1 + idle] == [0] * idle, per_poke
+    assert all(asked <= count for asked in per_poke), per_poke
+    assert sum(per_poke) <= 3 * count < len(per_poke) * count, per_poke
 
 
 @needs_dag_test_reschedule

@@ -24,6 +24,7 @@ ENABLED = os.environ.get("SMS_SYSTEM_TESTS") == "1"
 #: examples, whose runs would only fail for want of a connection and load the 2 cores).
 DAG_FILES = [
     *sorted((Path(__file__).parent / "dags").glob("*.py")),
+    ROOT / "tests" / "dags" / "notify_once_per_run.py",  # also run by dag.test()
     *(
         ROOT / "example_dags" / f"example_sms_{name}.py"
         for name in ("quickstart", "failure_alert", "stop_to_crm", "order_confirmations")

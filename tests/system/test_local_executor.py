@@ -16,6 +16,7 @@ from tests.system.stack import INBOUND_POLL_SECONDS
 
 QUICKSTART_NUMBERS = ["+33639980010", "+33639980011", "+33639980012"]
 ON_CALL = "+33639980110"
+ON_CALL_ONCE = "+33639980111"
 STOP_NUMBER = "+33639980177"
 
 
@@ -91,14 +92,64 @@ def test_failure_notifier_texts_the_on_call_phone(local_stack, api, gateway, rec
     run_id = api.trigger("example_sms_failure_alert", conf)
     state, _ = api.wait_for_run("example_sms_failure_alert", run_id, timeout=240)
     assert state == "failed"
-    # The task's callback runs in the worker, the DAG's in the dag-processor: one SMS each.
-    deadline = time.monotonic() + 120
-    while len(sent_to(gateway, "smspartner", ON_CALL)) - before < 2 and time.monotonic() < deadline:
-        time.sleep(0.5)
+    # The task's callback runs in the worker and pages; the DAG's, in the dag-processor, finds the
+    # run's claim and sends nothing (once_per_run).
+    suppressed = wait_for_log_line(local_stack, "SMS notification (DAG): nothing sent", timeout=120)
     record_time("failure notifier: task and DAG callbacks", time.monotonic() - started)
     texts = [m["text"] for m in sent_to(gateway, "smspartner", ON_CALL)[before:]]
-    assert len(texts) == 2, texts
-    assert any("load failed (try 1)" in text for text in texts), texts
+    assert texts == [f"example_sms_failure_alert: load failed (try 1). Logs: Airflow UI, run {run_id}"]
+    assert "load try 1 already paged it in this run" in suppressed
+
+
+def wait_for_log_line(stack, needle: str, timeout: float) -> str:
+    """The first line holding ``needle`` in the stack's logs (task, dag-processor, components)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        files = [p for p in (stack.home / "logs").rglob("*") if p.is_file()]
+        files += list(stack.processes.logs.glob("*.log"))
+        for path in files:
+            for line in path.read_text(errors="replace").splitlines():
+                if needle in line:
+                    return line
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no log line with {needle!r} after {timeout} s")
+        time.sleep(1)
+
+
+def test_four_failing_tasks_page_the_on_call_phone_once(local_stack, api, gateway, record_time):
+    """Four tasks of one run fail together under LocalExecutor, each with the notifier as its
+    on_failure_callback (run in four task processes), and the DAG's callback (the dag-processor):
+    one SMS to the on-call phone for the run."""
+    dag_id = "notify_once_per_run"
+    api.wait_for_dag(dag_id)
+    started = time.monotonic()
+    conf = {"sms_conn_id": CONN_IDS["smspartner"], "on_call": ON_CALL_ONCE}
+    run_id = api.trigger(dag_id, conf)
+    state, _ = api.wait_for_run(dag_id, run_id, timeout=240)
+    assert state == "failed"
+    tis = api.task_instances(dag_id, run_id)
+    assert sorted(ti["state"] for ti in tis) == ["failed"] * 4
+    overlap = min(ti["end_date"] for ti in tis) > max(ti["start_date"] for ti in tis)
+    print(f"the four task processes ran at the same time: {overlap}")
+    # The DAG's callback comes last (the run is over): once it has logged, every callback has run.
+    wait_for_log_line(local_stack, "SMS notification (DAG): nothing sent", timeout=120)
+    record_time("4 failing tasks + DAG callback, one page", time.monotonic() - started)
+    pages = sent_to(gateway, "smspartner", ON_CALL_ONCE)
+    assert len(pages) == 1, [m["text"] for m in pages]
+    assert f"Run: {run_id}" in pages[0]["text"]
+    lines = []
+    for path in (local_stack.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}").rglob("*.log"):
+        lines += [
+            line for line in path.read_text(errors="replace").splitlines() if "SMS notification" in line
+        ]
+    assert len([line for line in lines if "already paged it in this run" in line]) == 3, lines
+    assert len([line for line in lines if "sent to 1 of 1 recipient(s)" in line]) == 1, lines
+    # Every process could read, write and list the claims (no fallback to sending unchecked).
+    for path in [*(local_stack.home / "logs").rglob("*.log"), *local_stack.processes.logs.glob("*.log")]:
+        text = path.read_text(errors="replace")
+        assert "once-per-run check" not in text, path
+        assert "claims could not be used" not in text, path
+        assert "old claims not tidied" not in text, path
 
 
 def test_test_connection_through_the_rest_api(local_stack, api, gateway, record_time):
@@ -243,7 +294,15 @@ def has_asset_state_store() -> bool:
 
 def test_no_full_number_and_no_key_in_any_log(local_stack, gateway):
     keys = [json.loads(gateway.connection_json(vendor))["password"] for vendor in CONN_IDS]
-    numbers = [*QUICKSTART_NUMBERS, ON_CALL, STOP_NUMBER, "+33639980020", "+33639980021", *ORDER_NUMBERS]
+    numbers = [
+        *QUICKSTART_NUMBERS,
+        ON_CALL,
+        ON_CALL_ONCE,
+        STOP_NUMBER,
+        "+33639980020",
+        "+33639980021",
+        *ORDER_NUMBERS,
+    ]
     national = [n.replace("+33", "0") for n in numbers]
     home = local_stack.home
     texts = [p.read_text(errors="replace") for p in (home / "logs").rglob("*") if p.is_file()]
