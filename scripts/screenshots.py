@@ -43,9 +43,8 @@ from typing import TYPE_CHECKING, Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the repository: its tests package holds the stack
 
-from api import AirflowApi  # noqa: E402
-
 from airflow_provider_sms.emulator import GatewayEmulator  # noqa: E402
+from tests.system.api import AirflowApi  # noqa: E402
 from tests.system.conftest import start_stack  # noqa: E402
 
 if TYPE_CHECKING:
@@ -233,7 +232,7 @@ def shoot_sms_view(page: Page, url: str, wait_for: str, out: Path) -> None:
 
 def shoot_sms_views(page: Page, base_url: str, run_id: str, out_dir: Path) -> list[Path]:
     run = f"{base_url}/dags/{VIEWS_DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}"
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": 1100})
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 1400})  # down to the failed rows
     shots = [
         (f"{run}/tasks/send/plugin/sms_task_instance", "merged duplicates", "sms-view-task-instance.png"),
         (f"{run}/plugin/sms_dag_run", "SMS in this run", "sms-view-dag-run.png"),

@@ -16,6 +16,7 @@ import json
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.model.results import XCOM_RETURN_KEY
@@ -126,6 +127,17 @@ def _text(value: Any) -> str | None:
     return None if value is None else mask_numbers_in(str(value))
 
 
+def _time(value: Any) -> str | None:
+    """An ISO 8601 time to the second, in UTC when it has an offset (else as given)."""
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return _text(value)
+    if at.tzinfo is not None:
+        return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return at.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _reason(item: Mapping[str, Any]) -> str | None:
     reason = _text(item.get("reason"))
     error = item.get("error")
@@ -172,7 +184,9 @@ def send_task(
         delivery_state, at = found if found else (None, None)
         totals.funnel[delivery_state or "untracked"] += 1
         number = mask_number(result.get("recipient"))
-        rows.append(Row(_position(result), number, "accepted", None, delivery_state, _text(at)))
+        rows.append(
+            Row(_position(result), number, "accepted", None, delivery_state, _time(at) if at else None)
+        )
     for key in OUTCOME_KEYS:
         for item in _items(xcoms.get(key)):
             outcome = key
@@ -199,7 +213,7 @@ def delivery_task(task_id: str, map_index: int, state: str | None, xcoms: Mappin
                 "tracked",
                 _text(status.get("vendor_state")),
                 delivery_state,
-                _text(status.get("updated_at")),
+                _time(status["updated_at"]) if status.get("updated_at") else None,
             )
         )
     return TaskSms(task_id, map_index, "delivery", state, totals, tuple(rows))
