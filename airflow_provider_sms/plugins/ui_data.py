@@ -17,10 +17,12 @@ import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow_provider_sms.model.results import XCOM_RETURN_KEY
 from airflow_provider_sms.rules.numbers import mask_number, mask_numbers_in
+from airflow_provider_sms.sending.heap import frozen_heap
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -41,9 +43,9 @@ CACHE_SIZE = 8
 _MERGED_PREFIX = "merged:"
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One recipient as shown: nothing here identifies a person beyond a masked number."""
+class Row(NamedTuple):
+    """One recipient as shown: nothing here identifies a person beyond a masked number (a tuple:
+    100,000 of them are built at once)."""
 
     position: int | None
     number: str
@@ -127,8 +129,17 @@ def _text(value: Any) -> str | None:
     return None if value is None else mask_numbers_in(str(value))
 
 
+def _masked(number: Any) -> str:
+    """:func:`mask_number`, with a fast path for E.164 (100,000 of them in a big send)."""
+    if isinstance(number, str) and len(number) >= 10 and number[0] == "+" and number[1:].isdigit():
+        return f"{number[:5]}****{number[-2:]}"
+    return mask_number(number)
+
+
+@lru_cache(maxsize=4096)
 def _time(value: Any) -> str | None:
-    """An ISO 8601 time to the second, in UTC when it has an offset (else as given)."""
+    """An ISO 8601 time to the second, in UTC when it has an offset (else as given); a poll's
+    statuses share a few times, hence the cache."""
     try:
         at = datetime.fromisoformat(str(value))
     except ValueError:
@@ -183,7 +194,7 @@ def send_task(
         found = delivery.get((str(result.get("message_id")), str(result.get("recipient"))))
         delivery_state, at = found if found else (None, None)
         totals.funnel[delivery_state or "untracked"] += 1
-        number = mask_number(result.get("recipient"))
+        number = _masked(result.get("recipient"))
         rows.append(
             Row(_position(result), number, "accepted", None, delivery_state, _time(at) if at else None)
         )
@@ -193,7 +204,7 @@ def send_task(
             if key == "skipped" and str(item.get("reason", "")).startswith(_MERGED_PREFIX):
                 outcome = "merged"
             setattr(totals, outcome, getattr(totals, outcome) + 1)
-            rows.append(Row(_position(item), mask_number(item.get("recipient")), outcome, _reason(item)))
+            rows.append(Row(_position(item), _masked(item.get("recipient")), outcome, _reason(item)))
     if rows and all(row.position is not None for row in rows):
         rows.sort(key=lambda row: row.position or 0)
     return TaskSms(task_id, map_index, "send", state, totals, tuple(rows))
@@ -209,7 +220,7 @@ def delivery_task(task_id: str, map_index: int, state: str | None, xcoms: Mappin
         rows.append(
             Row(
                 _position(status),
-                mask_number(status.get("recipient")),
+                _masked(status.get("recipient")),
                 "tracked",
                 _text(status.get("vendor_state")),
                 delivery_state,
@@ -321,7 +332,8 @@ class TaskCache:
             if found is not None and found[0] == fingerprint:
                 self._entries.move_to_end(key)
                 return found[1]
-        task = self._parse(session, dag_id, run_id, ref, sensors)
+        with frozen_heap():  # 100,000 rows are a million objects: no full collections meanwhile
+            task = self._parse(session, dag_id, run_id, ref, sensors)
         with self._lock:
             self._entries[key] = (fingerprint, task)
             self._entries.move_to_end(key)
