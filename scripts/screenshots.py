@@ -13,13 +13,16 @@ and a ``smspartner`` connection in the metadata database through the REST API, r
 
 - ``docs/images/connection-form-primotexto.png`` and ``connection-form-smspartner.png``: the edit
   form of each connection;
-- ``docs/images/dag-run-quickstart.png``: the finished run in the graph view.
+- ``docs/images/dag-run-quickstart.png``: the finished run in the graph view;
+- ``docs/images/sms-view-task-instance.png`` (and ``-dark``, the browser in dark mode) and
+  ``sms-view-dag-run.png``: the provider's SMS tabs (``docs/ui.md``) after a run of the tests'
+  ``ui_send`` DAG (personalised rows, some skipped, merged or refused, then a delivery wait).
 
 The form's sections are an accordion that keeps one section open: the script opens *Extra
 Fields* and then unhides the (already rendered) *Standard Fields* section too, so that one image
 shows the *API key* label and the labelled extras together.
 
-``--airflow-30`` (run with an Airflow 3.0 virtualenv) takes only the two forms and writes them as
+``--sms-views-only`` takes only the SMS views. ``--airflow-30`` (run with an Airflow 3.0 virtualenv) takes only the two forms and writes them as
 ``connection-form-<type>-airflow-3.0.png``. Everything started is stopped on the way out, error or
 not; ``--keep`` keeps the work directory (logs, database) for a look.
 """
@@ -40,15 +43,16 @@ from typing import TYPE_CHECKING, Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the repository: its tests package holds the stack
 
-from api import AirflowApi  # noqa: E402
-
 from airflow_provider_sms.emulator import GatewayEmulator  # noqa: E402
+from tests.system.api import AirflowApi  # noqa: E402
 from tests.system.conftest import start_stack  # noqa: E402
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 DAG_ID = "example_sms_quickstart"
+#: The DAG whose run the SMS views show (tests/dags/ui_send.py, in the stack's DAG files).
+VIEWS_DAG_ID = "ui_send"
 VIEWPORT = {"width": 1400, "height": 900}
 CHROMIUM = "/usr/bin/chromium"
 #: Headless Chromium on a closed network: no sandbox as root, nothing that calls Google. Playwright
@@ -207,7 +211,50 @@ def shoot_dag_run(page: Page, base_url: str, run_id: str, out: Path) -> None:
     log(f"wrote {shown(out)}")
 
 
-def take_screenshots(base_url: str, run_id: str | None, out_dir: Path, suffix: str) -> list[Path]:
+def run_views_dag(api: AirflowApi, emulator: GatewayEmulator) -> str:
+    emulator.configure(delivery_delay=4)  # the wait defers to the triggerer first
+    run_id = api.trigger(VIEWS_DAG_ID, {"sms_conn_id": "emu_primotexto"})
+    state, seen = api.wait_for_run(VIEWS_DAG_ID, run_id, timeout=300, poll=0.3)
+    # the refused row fails the send; the bounce, the STOP and the error fail the wait
+    log(f"{VIEWS_DAG_ID} {run_id}: {state}; task states seen: { {k: sorted(v) for k, v in seen.items()} }")
+    return run_id
+
+
+def shoot_sms_view(page: Page, url: str, wait_for: str, out: Path) -> None:
+    page.goto(url)
+    frame = page.frame_locator("iframe[title=SMS]")
+    frame.get_by_text(wait_for, exact=True).first.wait_for(timeout=60_000)
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(out))
+    log(f"wrote {shown(out)}")
+
+
+def shoot_sms_views(page: Page, base_url: str, run_id: str, out_dir: Path) -> list[Path]:
+    run = f"{base_url}/dags/{VIEWS_DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}"
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 1400})  # down to the failed rows
+    shots = [
+        (f"{run}/tasks/send/plugin/sms_task_instance", "merged duplicates", "sms-view-task-instance.png"),
+        (f"{run}/plugin/sms_dag_run", "SMS in this run", "sms-view-dag-run.png"),
+    ]
+    written = []
+    for url, wait_for, name in shots:
+        shoot_sms_view(page, url, wait_for, out_dir / name)
+        written.append(out_dir / name)
+    page.emulate_media(color_scheme="dark")
+    shoot_sms_view(page, shots[0][0], shots[0][1], out_dir / "sms-view-task-instance-dark.png")
+    page.emulate_media(color_scheme="light")
+    return [*written, out_dir / "sms-view-task-instance-dark.png"]
+
+
+def take_screenshots(
+    base_url: str,
+    run_id: str | None,
+    out_dir: Path,
+    suffix: str,
+    views_run_id: str | None = None,
+    forms: bool = True,
+) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     written = []
@@ -216,7 +263,9 @@ def take_screenshots(base_url: str, run_id: str | None, out_dir: Path, suffix: s
         try:
             page = browser.new_page(viewport=VIEWPORT)
             page.on("pageerror", lambda error: log(f"page error: {error}"))
-            for conn_id, conn_type, _, _ in CONNECTIONS:
+            if views_run_id is not None:
+                written += shoot_sms_views(page, base_url, views_run_id, out_dir)
+            for conn_id, conn_type, _, _ in CONNECTIONS if forms else ():
                 out = out_dir / f"connection-form-{conn_type}{suffix}.png"
                 shoot_connection_form(page, base_url, conn_id, conn_type, out)
                 written.append(out)
@@ -237,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Airflow 3.0: only the two forms, as connection-form-<type>-airflow-3.0.png",
     )
+    parser.add_argument("--sms-views-only", action="store_true", help="only the SMS views (docs/ui.md)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, database)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -255,9 +305,14 @@ def main(argv: list[str] | None = None) -> int:
             log(f"Airflow up at {stack.api_url} in {stack.startup_seconds:.0f} s")
             try:
                 api = AirflowApi(stack.api_url)
-                create_connections(api, emulator)
-                run_id = None if args.airflow_30 else run_quickstart(api, emulator)
-                written = take_screenshots(stack.api_url, run_id, args.out, suffix)
+                if args.sms_views_only:
+                    views_run_id = run_views_dag(api, emulator)
+                    written = take_screenshots(stack.api_url, None, args.out, "", views_run_id, forms=False)
+                else:
+                    create_connections(api, emulator)
+                    run_id = None if args.airflow_30 else run_quickstart(api, emulator)
+                    views_run_id = None if args.airflow_30 else run_views_dag(api, emulator)
+                    written = take_screenshots(stack.api_url, run_id, args.out, suffix, views_run_id)
             except BaseException:
                 for name in ("api-server", "scheduler", "triggerer"):
                     log(f"---- {name} log (tail)\n{stack.processes.log(name)[-3000:]}")

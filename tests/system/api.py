@@ -11,12 +11,18 @@ FINISHED = {"success", "failed"}
 
 
 class AirflowApi:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, username: str | None = None, password: str | None = None) -> None:
         self.base_url = base_url
         self.session = requests.Session()
-        token = self.session.get(f"{base_url}/auth/token", timeout=10)
-        if token.ok:  # all-admins simple auth manager: a token without credentials
-            self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        if username is not None:  # simple auth manager with users: a token for the user
+            credentials = {"username": username, "password": password}
+            token = self.session.post(f"{base_url}/auth/token", json=credentials, timeout=10)
+        else:  # all-admins simple auth manager: a token without credentials
+            token = self.session.get(f"{base_url}/auth/token", timeout=10)
+        if token.ok:
+            self.token = token.json()["access_token"]
+            self.session.headers["Authorization"] = f"Bearer {self.token}"
+        self.session.cookies.clear()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         reply = self.session.request(method, f"{self.base_url}{path}", timeout=30, **kwargs)

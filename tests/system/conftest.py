@@ -29,6 +29,7 @@ DAG_FILES = [
         ROOT / "example_dags" / f"example_sms_{name}.py"
         for name in ("quickstart", "failure_alert", "stop_to_crm", "order_confirmations")
     ),
+    ROOT / "tests" / "dags" / "ui_send.py",  # the SMS views' send (tests/system/test_ui.py)
 ]
 TIMINGS = pytest.StashKey[list[tuple[str, float]]]()
 
@@ -65,7 +66,13 @@ def connection_env(emulator: GatewayEmulator, crm_file: Path) -> dict[str, str]:
     return env
 
 
-def start_stack(workdir: Path, emulator: GatewayEmulator, name: str, celery_workers: int = 0):
+def start_stack(
+    workdir: Path,
+    emulator: GatewayEmulator,
+    name: str,
+    celery_workers: int = 0,
+    extra_env: dict[str, str] | None = None,
+):
     base = workdir / name
     processes = Processes(logs=base / "logs")
     processes.logs.mkdir(parents=True)
@@ -80,7 +87,7 @@ def start_stack(workdir: Path, emulator: GatewayEmulator, name: str, celery_work
             processes,
             postgres.url,
             DAG_FILES,
-            connections,
+            {**connections, **(extra_env or {})},
             executor="CeleryExecutor" if celery_workers else "LocalExecutor",
             broker_url=broker,
             celery_workers=celery_workers,
