@@ -51,6 +51,7 @@ OPERATORS = (
     "airflow_provider_sms.operators.blacklist",
     "airflow_provider_sms.operators.blacklist_export",
     "airflow_provider_sms.operators.stats",
+    "airflow_provider_sms.operators.cancel",
 )
 SENSORS = ("airflow_provider_sms.sensors.delivery",)
 TRANSFERS = ("airflow_provider_sms.transfers.sql_to_sms",)

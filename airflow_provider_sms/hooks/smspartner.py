@@ -14,6 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import (
+    SmsGatewayError,
     SmsInvalidRequestError,
     SmsNotFoundError,
     SmsRecipientBlacklistedError,
@@ -43,8 +44,15 @@ from airflow_provider_sms.hooks.smspartner_api import (
     stop_list_call,
     vendor_error,
 )
+from airflow_provider_sms.hooks.smspartner_cancel import cancel_call, cancel_outcome
 from airflow_provider_sms.hooks.transport import Call
-from airflow_provider_sms.model.results import BatchSendOutcome, BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.model.results import (
+    BatchSendOutcome,
+    BlacklistEntry,
+    CancelResult,
+    DeliveryStatus,
+    SendResult,
+)
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.text import GSM7
 
@@ -52,7 +60,6 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Generator, Mapping, Sequence
     from datetime import datetime
 
-    from airflow_provider_sms.exceptions import SmsGatewayError
     from airflow_provider_sms.model.results import ListType
     from airflow_provider_sms.rules.request import SendRequest
 
@@ -89,6 +96,7 @@ class SmsPartnerHook(SmsHook):
         unsupported_characters="unicode",
         character_refusal="not GSM-7",
         max_texts_per_request=MAX_NUMBERS_PER_SEND,  # /bulk-send: 500 SMS, each its own text
+        cancel_scheduled=True,  # /message-cancel
     )
     settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES
@@ -271,6 +279,24 @@ class SmsPartnerHook(SmsHook):
                 for number in numbers
             ]
         )
+
+    # ------------------------------------------------------------------ cancel
+    def cancel_scheduled(self, message_ids: Sequence[str]) -> list[CancelResult]:
+        """``/message-cancel`` once per distinct id, in input order: ``cancelled``, or what its
+        refusal code says (5 already cancelled, 6 too late, 7 already sent, 4 not found); any
+        other refusal raises."""
+        results = []
+        for message_id in dict.fromkeys(str(i) for i in message_ids):
+            try:
+                self.call(cancel_call(message_id))
+            except SmsGatewayError as exc:
+                outcome = cancel_outcome(exc.code)
+                if outcome is None:
+                    raise
+                results.append(CancelResult(message_id, outcome, exc.code))
+                continue
+            results.append(CancelResult(message_id, "cancelled"))
+        return results
 
     # ------------------------------------------------------------------ delivery status
     def get_delivery_status(
