@@ -87,6 +87,8 @@ class Message:
     marketing: bool = False
     campaign_name: str | None = None
     cancelled: bool = False
+    #: SMS Partner's ``urlResponse``: where replies to this message are posted.
+    reply_url: str | None = None
 
     def outcome(self, now: float) -> Fate | None:
         """The fate once ``due_at`` has passed, ``None`` while pending (and for ever once cancelled)."""

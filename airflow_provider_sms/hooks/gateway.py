@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.exceptions import SmsGatewayError
     from airflow_provider_sms.hooks.transport import Call
+    from airflow_provider_sms.hooks.webhook_link import InboundPost
     from airflow_provider_sms.model.results import (
         BatchSendOutcome,
         BlacklistEntry,
@@ -240,6 +241,14 @@ class Gateway(ABC):
     def _parse_replies(self, reply: Any, category: str | None) -> list[InboundMessage]:
         """The replies in a :meth:`_replies_call` answer."""
         return []
+
+    def read_webhook_post(self, payload: Mapping[str, Any]) -> InboundPost:
+        """What a post of the gateway to the provider's reply webhook says (where
+        ``replies_by_webhook``), checked (:func:`~airflow_provider_sms.hooks.webhook_link.checked_post`).
+
+        :raises SmsValidationError: not a reply nor a STOP of this gateway (never quoting values).
+        """
+        raise SmsValidationError([f"{self.hook_name} posts nothing to the provider's webhook"])
 
     # ------------------------------------------------------------------ account
     @abstractmethod

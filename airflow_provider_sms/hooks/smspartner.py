@@ -45,7 +45,9 @@ from airflow_provider_sms.hooks.smspartner_api import (
     vendor_error,
 )
 from airflow_provider_sms.hooks.smspartner_cancel import cancel_call, cancel_outcome
+from airflow_provider_sms.hooks.smspartner_inbound import read_post
 from airflow_provider_sms.hooks.transport import Call
+from airflow_provider_sms.hooks.webhook_link import webhook_url
 from airflow_provider_sms.model.results import (
     BatchSendOutcome,
     BlacklistEntry,
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Generator, Mapping, Sequence
     from datetime import datetime
 
+    from airflow_provider_sms.hooks.webhook_link import InboundPost
     from airflow_provider_sms.model.results import ListType
     from airflow_provider_sms.rules.request import SendRequest
 
@@ -90,13 +93,14 @@ class SmsPartnerHook(SmsHook):
         reconciliation="by_request_tag",
         price_per_segment=0.045,  # Premium, France, EUR: an assumption (docs/vendor-apis.md A42)
         credit_unit="EUR",
-        replies_by_pull=False,
+        replies_by_pull=True,  # through the provider's webhook (replies_by_webhook)
         status_summary_by_category=False,
         unicode=True,  # isUnicode=1
         unsupported_characters="unicode",
         character_refusal="not GSM-7",
         max_texts_per_request=MAX_NUMBERS_PER_SEND,  # /bulk-send: 500 SMS, each its own text
         cancel_scheduled=True,  # /message-cancel
+        replies_by_webhook=True,  # urlResponse, or the dashboard's reply URL
     )
     settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES
@@ -210,6 +214,9 @@ class SmsPartnerHook(SmsHook):
             body["sandbox"] = 1
         if request.marketing:
             body["isStopSms"] = 1
+        reply_url = webhook_url(settings)
+        if reply_url is not None:
+            body["urlResponse"] = reply_url
         texts = request.texts if request.texts is not None else (request.message,)
         if any(self.segments_of(text).encoding != GSM7 for text in dict.fromkeys(texts)):
             body["isUnicode"] = 1
@@ -408,6 +415,11 @@ class SmsPartnerHook(SmsHook):
 
     def _parse_blacklist(self, reply: Any) -> list[BlacklistEntry]:
         return parse_stop_list(reply)
+
+    # ------------------------------------------------------------------ inbound
+    def read_webhook_post(self, payload: Mapping[str, Any]) -> InboundPost:
+        """A reply (``type`` ``response``) or STOP (``stop``) posted to the webhook."""
+        return read_post(payload)
 
     # ------------------------------------------------------------------ account
     def get_account_stats(self) -> dict[str, Any]:
