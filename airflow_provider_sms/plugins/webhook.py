@@ -40,6 +40,9 @@ MAX_BODY_BYTES = 16 * 1024
 JSON_TYPES = ("application/json", "text/json")
 FORM_TYPE = "application/x-www-form-urlencoded"
 
+#: A webhook path's secret segment, as the access log shows it.
+_SECRET_IN_PATH = re.compile(r"(/webhook/[^/\s?]+/)(?!events\b)[^/\s?\"]+")
+
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhook")
 
@@ -108,9 +111,23 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
     return payload
 
 
+def hide_secret(request: Request) -> None:
+    """Replace the secret in the request's path with ``***``: the api-server's access log
+    (Airflow's ``http.access``, written once the request is answered) reads the path from the same
+    ASGI scope. Routing is done by then, so nothing else reads it."""
+    scope = request.scope
+    for key in ("path", "raw_path"):
+        value = scope.get(key)
+        if isinstance(value, str):
+            scope[key] = _SECRET_IN_PATH.sub(r"\1***", value)
+        elif isinstance(value, bytes):
+            scope[key] = _SECRET_IN_PATH.sub(r"\1***", value.decode("latin-1")).encode("latin-1")
+
+
 @router.post("/{conn_id}/{secret}")
 async def receive(conn_id: str, secret: str, request: Request) -> JSONResponse:
     """One post of the gateway: stored once, ``{"stored": true}``, or ``false`` for a redelivery."""
+    hide_secret(request)
     hook = await run_in_threadpool(webhook_hook, conn_id, secret)
     if hook is None:
         return not_found()
@@ -154,8 +171,12 @@ async def events(conn_id: str, request: Request) -> JSONResponse:
     return JSONResponse({"events": found, "next": found[-1]["seq"] if found else int(after)})
 
 
-#: A webhook path's secret segment, as the access log shows it.
-_SECRET_IN_PATH = re.compile(r"(/webhook/[^/\s?]+/)(?!events\b)[^/\s?\"]+")
+@router.api_route("/{conn_id}/{secret}", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"])
+async def other_methods(request: Request) -> JSONResponse:
+    """Anything but a post to a webhook URL (a browser opening it): 404, the secret kept out of the
+    access log."""
+    hide_secret(request)
+    return not_found()
 
 
 class HideWebhookSecret(logging.Filter):

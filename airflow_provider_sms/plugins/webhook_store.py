@@ -32,7 +32,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -117,21 +117,34 @@ def store(engine: Engine, conn_id: str, post: InboundPost, now: float | None = N
         "reference": post.reference,
         "received_at": now,
     }
-    try:
-        with engine.begin() as connection:
-            inserted = connection.execute(insert(EVENTS).values(**row)).inserted_primary_key
+    with engine.begin() as connection:
+        added = connection.execute(insert_new(engine.dialect.name).values(**row)).rowcount == 1
+        seq = connection.execute(
+            select(EVENTS.c.seq).where(EVENTS.c.conn_id == conn_id, EVENTS.c.event_key == key)
+        ).scalar()
+        if added:
             connection.execute(
                 delete(EVENTS).where(
                     EVENTS.c.conn_id == conn_id, EVENTS.c.received_at < now - RETENTION_DAYS * 86400
                 )
             )
-        return Stored(int(inserted[0]) if inserted else None, True)
-    except IntegrityError:
-        with engine.connect() as connection:
-            found = connection.execute(
-                select(EVENTS.c.seq).where(EVENTS.c.conn_id == conn_id, EVENTS.c.event_key == key)
-            ).scalar()
-        return Stored(int(found) if found is not None else None, False)
+    return Stored(int(seq) if seq is not None else None, added)
+
+
+def insert_new(dialect: str) -> Any:
+    """An insert that skips a row whose key is already stored, without an error: a failed statement
+    would be written, values included, to the database server's own log."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(EVENTS).on_conflict_do_nothing(constraint="sms_provider_webhook_events_key")
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(EVENTS).on_conflict_do_nothing()
+    if dialect in ("mysql", "mariadb"):
+        return insert(EVENTS).prefix_with("IGNORE")
+    return insert(EVENTS)  # pragma: no cover - Airflow supports the three above
 
 
 def events_after(

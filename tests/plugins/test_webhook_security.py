@@ -184,3 +184,25 @@ def test_access_log_paths_hide_the_secret(webhook_secret):
     )
     HideWebhookSecret().filter(read)
     assert read.getMessage() == "/sms/webhook/c1/events?after=3"
+
+
+def test_the_path_an_outer_access_log_reads_holds_no_secret(airflow_db, conn, webhook_secret):
+    """Airflow's access log middleware reads ``scope["path"]`` after the app answered."""
+    from fastapi import FastAPI
+
+    seen = []
+    root = FastAPI()
+
+    @root.middleware("http")
+    async def access_log(request, call_next):
+        response = await call_next(request)
+        seen.append(request.scope["path"])
+        return response
+
+    root.mount("/sms", create_app())
+    with TestClient(root) as outer:
+        assert outer.post(f"/sms/webhook/{conn}/{webhook_secret}", **_json(GOOD)).status_code == 200
+        assert outer.post(f"/sms/webhook/{conn}/{'w' * 43}", **_json(GOOD)).status_code == 404
+        assert outer.get(f"/sms/webhook/{conn}/{webhook_secret}").status_code == 404  # a browser
+        assert outer.get(f"/sms/webhook/{conn}/events").status_code == 404  # no secret header
+    assert seen == [*[f"/sms/webhook/{conn}/***"] * 3, f"/sms/webhook/{conn}/events"]
