@@ -41,7 +41,7 @@ JSON_TYPES = ("application/json", "text/json")
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 #: A webhook path's secret segment, as the access log shows it.
-_SECRET_IN_PATH = re.compile(r"(/webhook/[^/\s?]+/)(?!events\b)[^/\s?\"]+")
+_SECRET_IN_PATH = re.compile(r"(/webhook/[^/\s?]+/)(?!events(?:[/?\s\"]|$))[^/\s?\"]+")
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhook")

@@ -179,6 +179,11 @@ def test_access_log_paths_hide_the_secret(webhook_secret):
     HideWebhookSecret().filter(record)
     assert webhook_secret not in record.getMessage()
     assert "/sms/webhook/c1/***" in record.getMessage()
+    events_like = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s", ("/sms/webhook/c1/events-" + webhook_secret,), None
+    )
+    HideWebhookSecret().filter(events_like)
+    assert webhook_secret not in events_like.getMessage()
     read = logging.LogRecord(
         "uvicorn.access", logging.INFO, __file__, 1, "%s", ("/sms/webhook/c1/events?after=3",), None
     )
