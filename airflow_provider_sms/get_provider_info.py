@@ -10,8 +10,10 @@ from typing import Any
 class GatewayEntry:
     """One gateway as the provider's metadata lists it (the one registry of gateways).
 
-    :param replies_by_pull: the gateway lists replies, so the reply sensor and trigger work on it
+    :param replies_by_pull: the hook lists replies, so the reply sensor and trigger work on it
         (the hook's ``capabilities.replies_by_pull``; a test holds the two together).
+    :param replies_by_webhook: the gateway posts replies to the provider's webhook, so its
+        connection form has the webhook's extras (the hook's ``capabilities.replies_by_webhook``).
     """
 
     name: str
@@ -21,6 +23,7 @@ class GatewayEntry:
     doc_url: str
     range_and_sandbox: bool = False
     replies_by_pull: bool = False
+    replies_by_webhook: bool = False
 
     @property
     def hook_module(self) -> str:
@@ -43,6 +46,8 @@ GATEWAYS: tuple[GatewayEntry, ...] = (
         default_host="https://api.smspartner.fr",
         doc_url="https://docpartner.dev/",
         range_and_sandbox=True,
+        replies_by_pull=True,
+        replies_by_webhook=True,
     ),
 )
 
@@ -51,6 +56,7 @@ OPERATORS = (
     "airflow_provider_sms.operators.blacklist",
     "airflow_provider_sms.operators.blacklist_export",
     "airflow_provider_sms.operators.stats",
+    "airflow_provider_sms.operators.cancel",
 )
 SENSORS = ("airflow_provider_sms.sensors.delivery",)
 TRANSFERS = ("airflow_provider_sms.transfers.sql_to_sms",)
@@ -60,7 +66,7 @@ REPLY_SENSORS = ("airflow_provider_sms.sensors.reply",)
 REPLY_TRIGGERS = ("airflow_provider_sms.triggers.reply",)
 
 
-def _conn_fields(gamme: bool) -> dict[str, Any]:
+def _conn_fields(gamme: bool, webhook: bool = False) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "sender": {
             "label": "Default sender",
@@ -92,6 +98,19 @@ def _conn_fields(gamme: bool) -> dict[str, Any]:
             "label": "Sandbox",
             "description": "Nothing is sent nor charged; the gateway still answers.",
             "schema": {"type": ["boolean", "null"], "default": False},
+        }
+    if webhook:
+        fields["webhook_secret"] = {
+            "label": "Reply webhook secret",
+            "description": "32+ URL-safe characters (python -c 'import secrets; print(secrets.token_urlsafe(32))'); "
+            "part of the URL the gateway posts replies to.",
+            "schema": {"type": ["string", "null"], "format": "password"},
+        }
+        fields["public_base_url"] = {
+            "label": "Public api-server URL",
+            "description": "Where the gateway and the workers reach Airflow's api-server (https); "
+            "replies are posted to <url>/sms/webhook/<conn_id>/<secret>.",
+            "schema": {"type": ["string", "null"]},
         }
     return fields
 
@@ -147,7 +166,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": g.hook_class,
                 "hook-name": g.name,
                 "connection-type": g.conn_type,
-                "conn-fields": _conn_fields(gamme=g.range_and_sandbox),
+                "conn-fields": _conn_fields(gamme=g.range_and_sandbox, webhook=g.replies_by_webhook),
                 "ui-field-behaviour": _ui(g.default_host),
             }
             for g in GATEWAYS

@@ -7,18 +7,25 @@
 * ``decide`` (``trigger_rule="all_done"``) branches to ``confirmed`` when the sensor returned a
   reply, else to ``no_answer`` (e.g. call the customer).
 
-Replies need a gateway that lists them (Primotexto); on SMS Partner the sensor refuses to start.
-Against the emulator: ``emu.inject_reply("primotexto", "+33639980030", "Oui merci")``.
+Works on Primotexto (its replies call) and on SMS Partner when the connection names the provider's
+reply webhook (extras ``webhook_secret`` and ``public_base_url``: the reminder then asks SMS Partner
+to post the answer there; ``docs/inbound.md``); on an SMS Partner connection without them the sensor
+refuses to start. Against the emulator: ``emu.inject_reply("primotexto", "+33639980030", "Oui merci")``
+(or ``"smspartner"``: the emulator posts the reply to the webhook). The sensor checks every
+``SMS_REPLY_POKE_INTERVAL`` seconds (default 60).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_sms.operators.send import SmsSendOperator
 from airflow_provider_sms.sensors.reply import SmsReplySensor
+
+POKE_SECONDS = float(os.environ.get("SMS_REPLY_POKE_INTERVAL", "60"))
 
 with DAG(
     dag_id="example_sms_appointment_confirmation",
@@ -44,7 +51,7 @@ with DAG(
         numbers="{{ params.customer }}",
         pattern=r"(?i)^\s*(oui|yes)\b",
         category="rdv",
-        poke_interval=60,
+        poke_interval=POKE_SECONDS,
         timeout=4 * 3600,
         soft_fail=True,
         deferrable=True,

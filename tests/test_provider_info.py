@@ -126,6 +126,11 @@ def test_one_list_of_gateways_agrees_with_the_hooks():
         hook_class = hook_class_for(gateway.conn_type)
         assert gateway.default_host == hook_class.default_host
         assert gateway.replies_by_pull == hook_class.capabilities.replies_by_pull
+        assert gateway.replies_by_webhook == hook_class.capabilities.replies_by_webhook
+        fields = next(
+            c["conn-fields"] for c in info["connection-types"] if c["connection-type"] == gateway.conn_type
+        )
+        assert ("webhook_secret" in fields) == ("public_base_url" in fields) == gateway.replies_by_webhook
         sensors = next(s["python-modules"] for s in info["sensors"] if s["integration-name"] == gateway.name)
         triggers = next(
             t["python-modules"] for t in info["triggers"] if t["integration-name"] == gateway.name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import Any
 
 from aiohttp import web
@@ -119,18 +121,27 @@ async def config_set(request: web.Request) -> web.Response:
 
 
 async def inbound(request: web.Request) -> web.Response:
-    """``POST /_emulator/inbound`` ``{"vendor", "number", "text", "category"}``: a reply from a number
-    (a text starting with STOP also lists the number); 201 with what was stored."""
-    body = await _object_body(request, ("vendor", "number", "text", "category"))
+    """``POST /_emulator/inbound`` ``{"vendor", "number", "text", "category", "posts"}``: a reply from a
+    number (a text starting with STOP also lists the number; an SMS Partner reply is posted to the
+    ``urlResponse`` of the latest message to that number, ``posts`` times); 201 with what was stored."""
+    body = await _object_body(request, ("vendor", "number", "text", "category", "posts"))
     if isinstance(body, web.Response):
         return body
-    try:
-        stored = inject(
-            request.app[STATE],
-            str(body.get("vendor")),
-            str(body.get("number") or ""),
-            body.get("text"),  # type: ignore[arg-type]  # checked by inject
-            body.get("category"),
+    posts = body.get("posts", 1)
+    if isinstance(posts, bool) or not isinstance(posts, int):
+        return _bad_request("posts must be a whole number")
+    try:  # in a worker thread: posting to the webhook must not hold the server's loop
+        stored = await asyncio.get_running_loop().run_in_executor(
+            None,
+            functools.partial(
+                inject,
+                request.app[STATE],
+                str(body.get("vendor")),
+                str(body.get("number") or ""),
+                body.get("text"),  # type: ignore[arg-type]  # checked by inject
+                body.get("category"),  # type: ignore[arg-type]
+                posts,
+            ),
         )
     except ValueError as exc:
         return _bad_request(str(exc))

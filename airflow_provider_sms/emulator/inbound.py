@@ -4,7 +4,8 @@
 from a number. A reply whose text starts with STOP puts the number on the gateway's STOP list
 (Primotexto ``unsubscribers``, SMS Partner ``/stop-sms/list``), as the vendors do. Primotexto
 serves the replies at ``GET /v2/messages/replies[?category=]``; SMS Partner lets clients read only
-its STOP list (replies go to a ``urlResponse`` webhook the emulator does not call).
+its STOP list, and posts a reply (or STOP) to the ``urlResponse`` of the latest message sent to that
+number when it carried one (:mod:`~airflow_provider_sms.emulator.reply_webhook`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_sms.emulator.http_replies import STATE, json_reply
 from airflow_provider_sms.emulator.numbers import parse_number
 from airflow_provider_sms.emulator.primotexto import authenticated
-from airflow_provider_sms.emulator.state import PRIMOTEXTO, VENDORS, EmulatorState, InboundReply, StopEntry
+from airflow_provider_sms.emulator.reply_webhook import post_reply, reply_target
+from airflow_provider_sms.emulator.state import (
+    PRIMOTEXTO,
+    SMSPARTNER,
+    VENDORS,
+    EmulatorState,
+    InboundReply,
+    StopEntry,
+)
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -26,12 +35,20 @@ STOP_TEXT = re.compile(r"(?i)^\s*stop\b")
 
 
 def inject(
-    state: EmulatorState, vendor: str, number: str, text: str, category: str | None = None
+    state: EmulatorState,
+    vendor: str,
+    number: str,
+    text: str,
+    category: str | None = None,
+    posts: int = 1,
 ) -> dict[str, Any]:
-    """Store a reply from ``number``; a STOP text also lists the number. Returns what was stored.
+    """Store a reply from ``number``; a STOP text also lists the number. Returns what was stored,
+    with ``webhook``: the HTTP status of each post to SMS Partner's ``urlResponse`` (``None``: the
+    latest message to the number asked for none).
 
     Primotexto files a reply under ``category`` or, when it is ``None``, under the category of the
-    latest message sent to that number.
+    latest message sent to that number. ``posts`` > 1 posts an SMS Partner reply again (a gateway
+    redelivering it).
 
     :raises ValueError: unknown vendor, unreadable number, or a text that is not a string.
     """
@@ -54,7 +71,17 @@ def inject(
         state.replies.append(reply)
         if stop:
             _list_stop(state, vendor, parsed.e164, now)
-    return {"id": reply.id, "vendor": vendor, "number": reply.number, "category": category, "stop": stop}
+        target = reply_target(state, parsed.e164) if vendor == SMSPARTNER else None
+    stored = {"id": reply.id, "vendor": vendor, "number": reply.number, "category": category, "stop": stop}
+    if target is None or target.reply_url is None:
+        return {**stored, "webhook": None}
+    payload = {
+        "type": "stop" if stop else "response",
+        "phone_number": parsed.e164,
+        "text": text,
+        "message_id": int(target.message_id),
+    }
+    return {**stored, "webhook": post_reply(target.reply_url, payload, posts)}
 
 
 def _list_stop(state: EmulatorState, vendor: str, number: str, now: float) -> None:

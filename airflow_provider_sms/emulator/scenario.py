@@ -126,18 +126,21 @@ class ScenarioControls:
         return self.state.message_records(vendor)
 
     def inject_reply(
-        self, vendor: str, number: str, text: str, category: str | None = None
+        self, vendor: str, number: str, text: str, category: str | None = None, posts: int = 1
     ) -> dict[str, Any]:
         """A reply from ``number``; a text starting with STOP also puts it on the STOP list.
 
         Primotexto files it under ``category``, by default the category of the latest message sent
         to that number, and serves it at ``GET /v2/messages/replies``. Returns what was stored.
+        An SMS Partner reply is posted (``posts`` times) to the ``urlResponse`` of the latest message
+        sent to that number, when it carried one.
         """
-        return inbound.inject(self.state, vendor, number, text, category)
+        return inbound.inject(self.state, vendor, number, text, category, posts)
 
-    def inject_stop(self, vendor: str, number: str) -> dict[str, Any]:
-        """A ``STOP`` reply from ``number``: the number joins the gateway's STOP list."""
-        return inbound.inject(self.state, vendor, number, "STOP")
+    def inject_stop(self, vendor: str, number: str, posts: int = 1) -> dict[str, Any]:
+        """A ``STOP`` reply from ``number``: the number joins the gateway's STOP list (and, on SMS
+        Partner, is posted to the ``urlResponse`` of the latest message to it)."""
+        return inbound.inject(self.state, vendor, number, "STOP", posts=posts)
 
     def inject_message(
         self,

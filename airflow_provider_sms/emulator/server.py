@@ -24,6 +24,7 @@ from airflow_provider_sms.emulator import (
     smspartner,
     smspartner_account,
     smspartner_bulk,
+    smspartner_scheduled,
     smspartner_status,
 )
 from airflow_provider_sms.emulator.faults import FaultSet
@@ -55,6 +56,7 @@ def build_app(state: EmulatorState, faults: FaultSet) -> web.Application:
     inbound.add_routes(app)
     smspartner.add_routes(app)
     smspartner_bulk.add_routes(app)
+    smspartner_scheduled.add_routes(app)
     smspartner_status.add_routes(app)
     smspartner_account.add_routes(app)
     control.add_routes(app)

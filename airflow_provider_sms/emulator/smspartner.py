@@ -140,6 +140,7 @@ class SendOptions:
     sandbox: bool
     tag: str | None
     scheduled: float | None
+    reply_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,7 @@ def send_options(params: dict[str, Any], now: float) -> SendOptions | web.Respon
     if isinstance(scheduled, web.Response):
         return scheduled
     tag = params.get("tag")
+    reply_url = params.get("urlResponse")
     return SendOptions(
         sender=sender or None,
         gamme=gamme,
@@ -206,6 +208,7 @@ def send_options(params: dict[str, Any], now: float) -> SendOptions | web.Respon
         sandbox=truthy(params.get("sandbox")),
         tag=tag if isinstance(tag, str) and tag else None,
         scheduled=scheduled,
+        reply_url=reply_url if isinstance(reply_url, str) and reply_url else None,
     )
 
 
@@ -258,6 +261,7 @@ def accept(
                     segments=entry.segments,
                     cost=entry.cost,
                     sandbox=options.sandbox,
+                    reply_url=options.reply_url,
                 )
             )
 

@@ -34,7 +34,9 @@ async def me(request: web.Request, params: dict[str, Any]) -> web.StreamResponse
     now = time.time()
     with state.lock:
         balance = state.smspartner_balance
-        to_send = sum(1 for m in state.messages if m.vendor == SMSPARTNER and m.start_at > now)
+        to_send = sum(
+            1 for m in state.messages if m.vendor == SMSPARTNER and m.start_at > now and not m.cancelled
+        )
     sms = int(round(balance, 3) / PRICE_PER_SEGMENT)
     solde = f"{balance:.3f}"
     credits = {

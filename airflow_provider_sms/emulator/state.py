@@ -46,6 +46,9 @@ VENDOR_STATES: dict[str, dict[Fate | None, str]] = {
     },
 }
 
+#: Raw state of a cancelled scheduled send (SMS Partner does not document one: A61).
+CANCELLED_STATE = "Cancelled"
+
 FIRST_SNAPSHOT_ID = 386480
 FIRST_SMSPARTNER_MESSAGE_ID = 2270143
 FIRST_STOP_ID = 300
@@ -83,15 +86,20 @@ class Message:
     sandbox: bool = False
     marketing: bool = False
     campaign_name: str | None = None
+    cancelled: bool = False
+    #: SMS Partner's ``urlResponse``: where replies to this message are posted.
+    reply_url: str | None = None
 
     def outcome(self, now: float) -> Fate | None:
-        """The fate once ``due_at`` has passed, ``None`` while pending."""
-        if self.due_at is None or now < self.due_at:
+        """The fate once ``due_at`` has passed, ``None`` while pending (and for ever once cancelled)."""
+        if self.cancelled or self.due_at is None or now < self.due_at:
             return None
         return self.fate
 
     def vendor_state(self, now: float) -> str:
-        """The vendor's raw state string at ``now``."""
+        """The vendor's raw state string at ``now`` (``Cancelled`` once cancelled: A61)."""
+        if self.cancelled:
+            return CANCELLED_STATE
         return VENDOR_STATES[self.vendor][self.outcome(now)]
 
     def to_record(self, now: float) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from airflow_provider_sms.hooks.transport import (
     GatewayTransport,
     scrub,
 )
+from airflow_provider_sms.hooks.webhook_link import webhook_steps
 from airflow_provider_sms.model.results import LIST_TYPES, BatchSendOutcome, InboundMessage
 from airflow_provider_sms.rules.clock import epoch_of_object_id, iso_from_epoch
 from airflow_provider_sms.rules.guards import SendGuards
@@ -47,6 +48,7 @@ from airflow_provider_sms.rules.row_template import RowTemplate, uses_row
 from airflow_provider_sms.rules.text import text_problems, too_many_segments
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
     from datetime import datetime
 
     import aiohttp
@@ -140,6 +142,8 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
             settings_class=self.settings_class,
         )
         redact_in_logs(settings.api_key)
+        if settings.webhook_secret:
+            redact_in_logs(settings.webhook_secret)
         return settings
 
     # ------------------------------------------------------------------ transport (composed)
@@ -515,29 +519,63 @@ class SmsHook(ConnectionFormMixin, Gateway, BaseHook):
         self.check_list_type(list_type)
         return self._parse_blacklist(self.call(self._blacklist_call(list_type)))
 
+    @property
+    def lists_replies(self) -> bool:
+        """Whether this connection can list replies: the gateway lists them (``replies_by_pull``),
+        and, where it posts them to the provider's webhook (``replies_by_webhook``), the
+        connection names that webhook (extras ``webhook_secret`` and ``public_base_url``)."""
+        capabilities = self.capabilities
+        if capabilities.replies_by_webhook:
+            return self.settings.public_base_url is not None
+        return capabilities.replies_by_pull
+
     def check_replies(self) -> None:
-        """Refuse, before any request, on a gateway that does not list replies."""
-        if not self.capabilities.replies_by_pull:
-            self._replies_call(None)  # the contract's refusal
+        """Refuse, before any request, on a gateway (or a connection) that cannot list replies."""
+        if self.lists_replies:
+            return
+        if self.capabilities.replies_by_webhook:
+            raise SmsValidationError(
+                [
+                    f"{self.hook_name} does not let clients read replies: it posts them to the "
+                    f"provider's webhook; set connection '{self.sms_conn_id}''s extras webhook_secret "
+                    "and public_base_url (docs/inbound.md); nothing was asked"
+                ]
+            )
+        self._replies_call(None)  # the contract's refusal
+
+    def _inbound_steps(
+        self, kind: InboundKind, category: str | None
+    ) -> Generator[Call, Any, list[InboundMessage]]:
+        """Replies or STOPs: from the provider's webhook where the connection names it, else the
+        gateway's replies call or its STOP list."""
+        if self.capabilities.replies_by_webhook and self.settings.public_base_url is not None:
+            return (yield from webhook_steps(self.settings, kind))
+        if kind == "reply":
+            return self._parse_replies((yield self._replies_call(category)), category)
+        return self._stops((yield self._blacklist_call("unsubscribers")))
 
     def get_replies(self, category: str | None = None) -> list[InboundMessage]:
-        """Every reply the gateway lists (for ``category`` when given), oldest first."""
+        """Every reply the gateway lists (for ``category`` when given and the gateway files replies
+        by category), oldest first."""
         self.check_replies()
-        return self._parse_replies(self.call(self._replies_call(category)), category)
+        return drive(self._inbound_steps("reply", category), self.call)
 
     async def aget_replies(self, category: str | None = None) -> list[InboundMessage]:
         """Async twin of :meth:`get_replies`."""
+        await self.aget_settings()
         self.check_replies()
-        return self._parse_replies(await self.acall(self._replies_call(category)), category)
+        return await adrive(self._inbound_steps("reply", category), self.acall)
 
     def get_stops(self) -> list[InboundMessage]:
-        """The STOP list as inbound messages (``kind="stop"``, id = the list entry id)."""
+        """The STOPs as inbound messages: the STOP list (``kind="stop"``, id = the list entry id),
+        or the STOPs the provider's webhook received where the connection names it."""
         self.check_list_type("unsubscribers")
-        return self._stops(self.call(self._blacklist_call("unsubscribers")))
+        return drive(self._inbound_steps("stop", None), self.call)
 
     async def aget_stops(self) -> list[InboundMessage]:
         """Async twin of :meth:`get_stops`."""
-        return self._stops(await self.acall(self._blacklist_call("unsubscribers")))
+        await self.aget_settings()
+        return await adrive(self._inbound_steps("stop", None), self.acall)
 
     def _stops(self, reply: Any) -> list[InboundMessage]:
         return [

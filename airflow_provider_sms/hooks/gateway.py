@@ -38,9 +38,11 @@ if TYPE_CHECKING:
 
     from airflow_provider_sms.exceptions import SmsGatewayError
     from airflow_provider_sms.hooks.transport import Call
+    from airflow_provider_sms.hooks.webhook_link import InboundPost
     from airflow_provider_sms.model.results import (
         BatchSendOutcome,
         BlacklistEntry,
+        CancelResult,
         DeliveryStatus,
         InboundMessage,
         ListType,
@@ -95,6 +97,11 @@ class GatewayCapabilities:
     :param character_refusal: how the gateway names its refusal of a character, for error messages.
     :param max_texts_per_request: different texts one send request may carry (each number its
         own, ``SendRequest.texts``); 1: one text per request.
+    :param cancel_scheduled: a scheduled send can be taken back before it goes out
+        (:meth:`Gateway.cancel_scheduled`).
+    :param replies_by_webhook: the gateway posts replies and STOPs to a URL of ours (the provider's
+        webhook in the api-server stores them; the hook reads them back from there, so
+        ``replies_by_pull`` holds once the connection names the webhook).
     """
 
     max_recipients_per_send: int
@@ -113,6 +120,8 @@ class GatewayCapabilities:
     unsupported_characters: str = "unicode"
     character_refusal: str = "not GSM-7"
     max_texts_per_request: int = 1
+    cancel_scheduled: bool = False
+    replies_by_webhook: bool = False
 
 
 class Gateway(ABC):
@@ -171,6 +180,11 @@ class Gateway(ABC):
         ``reconciliation`` is ``"by_recipient"``)."""
         raise SmsValidationError([f"{self.hook_name} cannot tell the latest message to a number"])
 
+    def cancel_scheduled(self, message_ids: Sequence[str]) -> list[CancelResult]:
+        """Take back scheduled sends, one result per distinct id in input order (where
+        ``cancel_scheduled``); refused before any request elsewhere."""
+        raise SmsValidationError([f"{self.hook_name} cannot cancel a scheduled send; nothing was asked"])
+
     # ------------------------------------------------------------------ delivery status
     @abstractmethod
     def get_delivery_status(
@@ -227,6 +241,14 @@ class Gateway(ABC):
     def _parse_replies(self, reply: Any, category: str | None) -> list[InboundMessage]:
         """The replies in a :meth:`_replies_call` answer."""
         return []
+
+    def read_webhook_post(self, payload: Mapping[str, Any]) -> InboundPost:
+        """What a post of the gateway to the provider's reply webhook says (where
+        ``replies_by_webhook``), checked (:func:`~airflow_provider_sms.hooks.webhook_link.checked_post`).
+
+        :raises SmsValidationError: not a reply nor a STOP of this gateway (never quoting values).
+        """
+        raise SmsValidationError([f"{self.hook_name} posts nothing to the provider's webhook"])
 
     # ------------------------------------------------------------------ account
     @abstractmethod

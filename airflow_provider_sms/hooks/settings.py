@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from airflow.sdk import Connection
+
+#: The header carrying a connection's ``webhook_secret`` to the provider's own webhook reads.
+WEBHOOK_SECRET_HEADER = "X-SMS-Webhook-Secret"
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
@@ -32,6 +35,9 @@ class ConnectionSettings:
 
     :param max_in_flight: default requests in flight of every operator on this connection.
     :param max_per_second: default messages-per-second ceiling of every operator on it.
+    :param webhook_secret: the secret of the provider's reply webhook for this connection (gateways
+        with ``replies_by_webhook``; ``hooks/webhook_link.py``).
+    :param public_base_url: where the gateway and the workers reach the api-server serving it.
     """
 
     #: Extras this settings type reads (others are ignored).
@@ -44,6 +50,8 @@ class ConnectionSettings:
     timeout: tuple[float, float]
     max_in_flight: int | None = None
     max_per_second: float | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    public_base_url: str | None = None
 
     @classmethod
     def parse_extra(cls, extra: Mapping[str, Any], conn_id: str) -> dict[str, Any]:

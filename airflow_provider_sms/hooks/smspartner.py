@@ -14,6 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sms.exceptions import (
+    SmsGatewayError,
     SmsInvalidRequestError,
     SmsNotFoundError,
     SmsRecipientBlacklistedError,
@@ -43,8 +44,17 @@ from airflow_provider_sms.hooks.smspartner_api import (
     stop_list_call,
     vendor_error,
 )
+from airflow_provider_sms.hooks.smspartner_cancel import cancel_call, cancel_outcome
+from airflow_provider_sms.hooks.smspartner_inbound import read_post
 from airflow_provider_sms.hooks.transport import Call
-from airflow_provider_sms.model.results import BatchSendOutcome, BlacklistEntry, DeliveryStatus, SendResult
+from airflow_provider_sms.hooks.webhook_link import webhook_url
+from airflow_provider_sms.model.results import (
+    BatchSendOutcome,
+    BlacklistEntry,
+    CancelResult,
+    DeliveryStatus,
+    SendResult,
+)
 from airflow_provider_sms.rules.numbers import mask_number
 from airflow_provider_sms.rules.text import GSM7
 
@@ -52,7 +62,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Generator, Mapping, Sequence
     from datetime import datetime
 
-    from airflow_provider_sms.exceptions import SmsGatewayError
+    from airflow_provider_sms.hooks.webhook_link import InboundPost
     from airflow_provider_sms.model.results import ListType
     from airflow_provider_sms.rules.request import SendRequest
 
@@ -83,12 +93,14 @@ class SmsPartnerHook(SmsHook):
         reconciliation="by_request_tag",
         price_per_segment=0.045,  # Premium, France, EUR: an assumption (docs/vendor-apis.md A42)
         credit_unit="EUR",
-        replies_by_pull=False,
+        replies_by_pull=True,  # through the provider's webhook (replies_by_webhook)
         status_summary_by_category=False,
         unicode=True,  # isUnicode=1
         unsupported_characters="unicode",
         character_refusal="not GSM-7",
         max_texts_per_request=MAX_NUMBERS_PER_SEND,  # /bulk-send: 500 SMS, each its own text
+        cancel_scheduled=True,  # /message-cancel
+        replies_by_webhook=True,  # urlResponse, or the dashboard's reply URL
     )
     settings_class = SmsPartnerSettings
     error_codes = SMSPARTNER_ERROR_CODES
@@ -202,6 +214,9 @@ class SmsPartnerHook(SmsHook):
             body["sandbox"] = 1
         if request.marketing:
             body["isStopSms"] = 1
+        reply_url = webhook_url(settings)
+        if reply_url is not None:
+            body["urlResponse"] = reply_url
         texts = request.texts if request.texts is not None else (request.message,)
         if any(self.segments_of(text).encoding != GSM7 for text in dict.fromkeys(texts)):
             body["isUnicode"] = 1
@@ -271,6 +286,24 @@ class SmsPartnerHook(SmsHook):
                 for number in numbers
             ]
         )
+
+    # ------------------------------------------------------------------ cancel
+    def cancel_scheduled(self, message_ids: Sequence[str]) -> list[CancelResult]:
+        """``/message-cancel`` once per distinct id, in input order: ``cancelled``, or what its
+        refusal code says (5 already cancelled, 6 too late, 7 already sent, 4 not found); any
+        other refusal raises."""
+        results = []
+        for message_id in dict.fromkeys(str(i) for i in message_ids):
+            try:
+                self.call(cancel_call(message_id))
+            except SmsGatewayError as exc:
+                outcome = cancel_outcome(exc.code)
+                if outcome is None:
+                    raise
+                results.append(CancelResult(message_id, outcome, exc.code))
+                continue
+            results.append(CancelResult(message_id, "cancelled"))
+        return results
 
     # ------------------------------------------------------------------ delivery status
     def get_delivery_status(
@@ -382,6 +415,11 @@ class SmsPartnerHook(SmsHook):
 
     def _parse_blacklist(self, reply: Any) -> list[BlacklistEntry]:
         return parse_stop_list(reply)
+
+    # ------------------------------------------------------------------ inbound
+    def read_webhook_post(self, payload: Mapping[str, Any]) -> InboundPost:
+        """A reply (``type`` ``response``) or STOP (``stop``) posted to the webhook."""
+        return read_post(payload)
 
     # ------------------------------------------------------------------ account
     def get_account_stats(self) -> dict[str, Any]:

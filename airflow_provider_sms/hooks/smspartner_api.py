@@ -32,6 +32,7 @@ from airflow_provider_sms.hooks.reply_values import (
 )
 from airflow_provider_sms.hooks.settings import ConnectionSettings, extra_error, parse_flag
 from airflow_provider_sms.hooks.transport import Call
+from airflow_provider_sms.hooks.webhook_link import WEBHOOK_EXTRAS, parse_webhook_extras
 from airflow_provider_sms.model.results import BlacklistEntry, DeliveryStatus
 
 if TYPE_CHECKING:
@@ -197,13 +198,19 @@ def _id_key(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class SmsPartnerSettings(ConnectionSettings):
-    """SMS Partner connection settings: the generic ones plus ``gamme`` and ``sandbox``.
+    """SMS Partner connection settings: the generic ones plus ``gamme``, ``sandbox`` and the reply
+    webhook's ``webhook_secret`` and ``public_base_url``.
 
     :param gamme: 1 Premium, 2 Low Cost, ``None`` for the account's default.
     :param sandbox: nothing is really sent nor charged; the gateway still answers.
     """
 
-    known_extras: ClassVar[tuple[str, ...]] = (*ConnectionSettings.known_extras, "gamme", "sandbox")
+    known_extras: ClassVar[tuple[str, ...]] = (
+        *ConnectionSettings.known_extras,
+        "gamme",
+        "sandbox",
+        *WEBHOOK_EXTRAS,
+    )
 
     gamme: Literal[1, 2] | None = None
     sandbox: bool = False
@@ -225,7 +232,11 @@ class SmsPartnerSettings(ConnectionSettings):
                 gamme = 2
             else:
                 raise extra_error(conn_id, "gamme", f"must be 1 (Premium) or 2 (Low Cost), not {text[:20]!r}")
-        return {"gamme": gamme, "sandbox": parse_flag(extra, "sandbox", conn_id)}
+        return {
+            "gamme": gamme,
+            "sandbox": parse_flag(extra, "sandbox", conn_id),
+            **parse_webhook_extras(extra, conn_id),
+        }
 
 
 def check_pairs(messages: Sequence[Mapping[str, Any]]) -> None:

@@ -41,7 +41,11 @@ from airflow_provider_sms.hooks.retry import (
     parse_retry_after as parse_retry_after,
     request_left,
 )
-from airflow_provider_sms.hooks.settings import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from airflow_provider_sms.hooks.settings import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    WEBHOOK_SECRET_HEADER,
+)
 from airflow_provider_sms.rules.numbers import mask_numbers_in
 from airflow_provider_sms.toolkit import metrics
 
@@ -69,6 +73,9 @@ class Call:
     :param body: JSON body.
     :param idempotent: whether repeating the request is harmless (see module docstring).
     :param operation: what the call does, for error messages (``"send an SMS"``).
+    :param base_url: a service of the provider's own instead of the gateway (its reply webhook in
+        the api-server): the call carries the connection's ``webhook_secret`` in a header and never
+        the gateway's API key, and its reply does not measure the gateway's clock.
     """
 
     method: str
@@ -77,6 +84,7 @@ class Call:
     body: dict[str, Any] | None = None
     idempotent: bool = True
     operation: str = "call the gateway"
+    base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,9 +111,13 @@ def build_request(
 
     Query values are sent as text, ``None`` left out (what ``requests`` does; aiohttp wants text).
     """
-    headers, params, body = authenticate(call, settings.api_key)
+    if call.base_url is None:
+        headers, params, body = authenticate(call, settings.api_key)
+    else:  # the provider's own webhook: its secret, never the gateway's key
+        headers, params, body = {WEBHOOK_SECRET_HEADER: settings.webhook_secret or ""}, call.params, call.body
     pairs = [(key, str(value)) for key, value in params.items() if value is not None]
-    return HttpRequest(call.method, settings.base_url + call.path, pairs, body, dict(headers))
+    base = settings.base_url if call.base_url is None else call.base_url
+    return HttpRequest(call.method, base + call.path, pairs, body, dict(headers))
 
 
 def scrub(text: object, secret: str | None = None) -> str:
@@ -283,7 +295,8 @@ class GatewayTransport:
             failure = self._transport_error(call, exc, connected=request_left(exc))
         else:
             self._log_reply(call, response.status_code, started)
-            self.hook.gateway_clock.observe(response.headers.get("Date"), left, time.time())
+            if call.base_url is None:  # the gateway's reply, not the api-server's
+                self.hook.gateway_clock.observe(response.headers.get("Date"), left, time.time())
             return self._check_reply(call, response.status_code, response.headers, response.text)
         raise failure from None  # outside the handler: no __context__ keeps the URL (and key)
 
@@ -333,6 +346,7 @@ class GatewayTransport:
             failure = self._transport_error(call, exc, connected=True)
         else:
             self._log_reply(call, status, started)
-            self.hook.gateway_clock.observe(reply_headers.get("Date"), left, arrived)
+            if call.base_url is None:
+                self.hook.gateway_clock.observe(reply_headers.get("Date"), left, arrived)
             return self._check_reply(call, status, reply_headers, text)
         raise failure from None  # outside the handler, as in _call_once

@@ -133,6 +133,36 @@ class InboundMessage:
         return asdict(self)
 
 
+#: What a cancel request did to one scheduled send: ``cancelled`` and ``already_cancelled`` are
+#: success (cancelling is idempotent); ``too_late`` (the send is due within the gateway's margin),
+#: ``already_sent`` and ``not_found`` are not.
+CancelOutcome = Literal["cancelled", "already_cancelled", "too_late", "already_sent", "not_found"]
+CANCEL_SUCCESS: frozenset[str] = frozenset({"cancelled", "already_cancelled"})
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """The outcome of cancelling one scheduled send (one gateway message id).
+
+    :param message_id: the gateway's id of the send.
+    :param outcome: see :data:`CancelOutcome`.
+    :param code: the gateway's code when it refused, else ``None``.
+    """
+
+    message_id: str
+    outcome: CancelOutcome
+    code: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the send will not go out (cancelled now or before)."""
+        return self.outcome in CANCEL_SUCCESS
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (ids and outcome only: no number, no text)."""
+        return {**asdict(self), "ok": self.ok}
+
+
 @dataclass
 class BatchSendOutcome:
     """What a gateway did with one send request that may cover several recipients.

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from airflow_provider_sms.plugins.ui import router as ui_router
+from airflow_provider_sms.plugins.webhook import router as webhook_router
 
 #: Where the api-server serves the app.
 URL_PREFIX = "/sms"
 
 #: Every router the app serves; each feature module adds its own.
-ROUTERS: tuple[APIRouter, ...] = (ui_router,)
+ROUTERS: tuple[APIRouter, ...] = (ui_router, webhook_router)
 
 
 def create_app() -> FastAPI:

@@ -4,8 +4,9 @@ Succeeds with the matching replies as XCom (``InboundMessage`` dicts: ``kind``, 
 ``number`` in E.164, ``text``, ``category``, ``received_at``); at its ``timeout`` fails with
 ``AirflowSensorTimeout`` or, with ``soft_fail=True``, is skipped. Poke, reschedule and deferrable
 (:class:`~airflow_provider_sms.triggers.reply.SmsReplyTrigger`) apply the same
-:class:`~airflow_provider_sms.tracking.replies.ReplyFilter`. Needs a gateway that lists replies
-(``capabilities.replies_by_pull``: Primotexto); elsewhere it refuses to start.
+:class:`~airflow_provider_sms.tracking.replies.ReplyFilter`. Needs a connection that can read replies
+(``hook.lists_replies``: Primotexto; SMS Partner when the connection names the provider's reply
+webhook); elsewhere it refuses to start.
 """
 
 from __future__ import annotations

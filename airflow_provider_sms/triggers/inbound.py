@@ -7,8 +7,9 @@
         watchers=[AssetWatcher(name="sms_stops", trigger=SmsInboundTrigger("primotexto_default", kinds=("stop",)))],
     )
 
-Each poll reads the replies (gateways with ``replies_by_pull``: Primotexto) and the STOP list
-(every gateway), and yields one event per message it has not turned into an event yet. What it
+Each poll reads the replies (Primotexto's replies call; SMS Partner's through the provider's webhook
+when the connection names it) and the STOPs (the STOP list, or the webhook's STOPs), and yields one
+event per message it has not turned into an event yet. What it
 has seen (:class:`~airflow_provider_sms.tracking.replies.InboundCursor`) lives in the watched asset's state
 store when the triggerer injects one (Airflow 3.3+), so a restarted triggerer carries on where it
 stopped; without one (Airflow 3.0-3.2) it lives in memory, and after a restart every message the
@@ -45,8 +46,8 @@ class SmsInboundTrigger(BaseEventTrigger):
     """Poll a gateway for replies and STOPs; one event per new inbound SMS. Runs until cancelled.
 
     :param sms_conn_id: Airflow connection of type ``primotexto`` or ``smspartner``.
-    :param kinds: what to watch: ``"reply"`` (Primotexto only; left out with a warning on a gateway
-        that does not list replies) and / or ``"stop"``.
+    :param kinds: what to watch: ``"reply"`` (left out with a warning on a connection that cannot
+        read replies: SMS Partner without the webhook extras) and / or ``"stop"``.
     :param category: only the replies filed under this category (Primotexto ``category``).
     :param poll_interval: seconds between two polls (at least 0.1).
     :param max_backoff: cap, in seconds, of the pause after failed polls.
@@ -124,10 +125,10 @@ class SmsInboundTrigger(BaseEventTrigger):
         await asyncio.sleep(max(seconds, MIN_POLL_INTERVAL))
 
     def _watched(self, hook: SmsHook) -> list[InboundKind]:
-        if "reply" in self.kinds and not hook.capabilities.replies_by_pull:
+        if "reply" in self.kinds and not hook.lists_replies:
             if self.kinds == ["reply"]:
                 hook.check_replies()  # raises: nothing left to watch
-            self.log.warning("%s does not let clients read replies: watching STOPs only", hook.hook_name)
+            self.log.warning("%s: this connection cannot read replies: watching STOPs only", hook.hook_name)
             return [k for k in self.kinds if k != "reply"]
         return list(self.kinds)
 
