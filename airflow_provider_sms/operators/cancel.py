@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.model.results import XCOM_RETURN_KEY
 from airflow_provider_sms.operators.base import SmsBaseOperator
+from airflow_provider_sms.rules.options import choice_problems
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -59,7 +60,7 @@ class SmsCancelScheduledOperator(SmsBaseOperator):
     A send already cancelled counts as cancelled, so a retried task passes. Refused before any
     request on a gateway that cannot cancel (Primotexto).
 
-    :param sms_conn_id: Airflow connection (a gateway with ``cancel_scheduled``). (templated)
+    :param str sms_conn_id: Airflow connection (a gateway with ``cancel_scheduled``). (templated)
     :param messages: message ids, or the send operator's results (``send.output``). (templated)
     :param on_too_late: ``"fail"`` (default): the task fails when a send could not be cancelled;
         ``"skip"``: its result says so and the task succeeds.
@@ -69,8 +70,9 @@ class SmsCancelScheduledOperator(SmsBaseOperator):
 
     def __init__(self, *, messages: Any, on_too_late: str = "fail", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if on_too_late not in ON_TOO_LATE:
-            raise ValueError(f"on_too_late must be one of {ON_TOO_LATE}, got {on_too_late!r}")
+        problems = choice_problems("on_too_late", on_too_late, ON_TOO_LATE)
+        if problems:
+            raise SmsValidationError(problems)
         self.messages = messages
         self.on_too_late = on_too_late
 

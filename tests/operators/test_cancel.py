@@ -116,5 +116,5 @@ def test_message_ids_of_refuses_without_quoting(bad):
 
 
 def test_on_too_late_checked():
-    with pytest.raises(ValueError, match="on_too_late"):
+    with pytest.raises(SmsValidationError, match="on_too_late"):
         SmsCancelScheduledOperator(task_id="c", sms_conn_id=SMSP, messages=[], on_too_late="ignore")
