@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from airflow_provider_sms.plugins import ui_html
 from airflow_provider_sms.plugins.ui_data import CACHE, page_of, sms_refs
+from airflow_provider_sms.plugins.ui_journal import in_progress, read_progress
 
 #: The views' paths below the app's prefix.
 RUN_PATH = "/ui/dags/{dag_id}/runs/{run_id}"
@@ -73,15 +74,18 @@ def task_view(
     q: Annotated[str, Query(max_length=100)] = "",
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
-    """One task instance: totals, funnel and one page of its rows (filtered)."""
+    """One task instance: totals, funnel and one page of its rows (filtered); while a send is still
+    at work, what its retry journal records so far."""
     index = _map_index(map_index)
     refs = sms_refs(session, dag_id, run_id)
     ref = next((r for r in refs if r.task_id == task_id and r.map_index == index), None)
     task = CACHE.get(session, dag_id, run_id, ref, refs) if ref is not None else None
+    live = ref is not None and ref.kind == "send" and in_progress(ref.state)
+    progress = read_progress(session, dag_id, run_id, task_id, index) if live else None
     filters: dict[str, str | int] = {"map_index": index, "outcome": outcome, "state": state, "q": q}
     shown = page_of(task, outcome=outcome, state=state, query=q, page=page, size=PAGE_SIZE) if task else None
     link = _task_link(request, dag_id, run_id, task_id)
-    return HTMLResponse(ui_html.task_page(dag_id, run_id, task, shown, link, filters))
+    return HTMLResponse(ui_html.task_page(dag_id, run_id, task, shown, link, filters, live, progress))
 
 
 @router.get(RUN_PATH, response_class=HTMLResponse)

@@ -16,6 +16,8 @@ from airflow_provider_sms.plugins.ui_data import FUNNEL_STATES, OUTCOMES, Page, 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
+    from airflow_provider_sms.plugins.ui_journal import Progress
+
 STATE_LABELS = {
     "delivered": "Delivered",
     "pending": "Pending",
@@ -91,11 +93,7 @@ def cards(totals: Totals, *, sends: bool = True) -> str:
         items.append(("estimated cost (as the gateway bills)", cost or "0"))
     if totals.tracked or not sends:
         items.append(("tracked for delivery", _figure(totals.tracked)))
-    return (
-        '<div class="cards">'
-        + "".join(f"<div class='card'><b>{v}</b><span>{escape(k)}</span></div>" for k, v in items)
-        + "</div>"
-    )
+    return _card_row(items)
 
 
 def funnel_svg(funnel: Mapping[str, int], width: int = 640) -> str:
@@ -178,6 +176,34 @@ def rows_table(page: Page, link: str, filters: Mapping[str, str | int]) -> str:
     return f"{pager}<table><thead>{head}</thead><tbody>{body}</tbody></table>{pager}"
 
 
+def _card_row(items: Sequence[tuple[str, str]]) -> str:
+    return (
+        '<div class="cards">'
+        + "".join(f"<div class='card'><b>{v}</b><span>{escape(k)}</span></div>" for k, v in items)
+        + "</div>"
+    )
+
+
+def progress_section(progress: Progress | None) -> str:
+    """A send still at work: what its retry journal records so far (totals only)."""
+    if progress is None:
+        return "<h2>In progress</h2><p class='empty'>No progress recorded yet.</p>"
+    items = [
+        ("accepted so far", _figure(progress.accepted)),
+        ("in flight", _figure(progress.in_flight + progress.unknown)),
+        ("not sent so far", _figure(progress.not_sent)),
+        ("try", "" if progress.try_number is None else str(progress.try_number)),
+    ]
+    if progress.planned is not None:
+        items.append(("planned in this try", _figure(progress.planned)))
+    lost = f", of which {progress.unknown:,} with a lost reply" if progress.unknown else ""
+    return (
+        f"<h2>In progress</h2>{_card_row(items)}"
+        f"<p class='sub'>From the task's retry journal ({escape(progress.store)}, {progress.parts:,} part(s)){lost}. "
+        "No rows until the task ends: the journal keeps a hash per recipient, not numbers.</p>"
+    )
+
+
 def task_page(
     dag_id: str,
     run_id: str,
@@ -185,8 +211,18 @@ def task_page(
     page: Page | None,
     link: str,
     filters: Mapping[str, str | int],
+    live: bool = False,
+    progress: Progress | None = None,
 ) -> str:
-    """The task-instance view."""
+    """The task-instance view; ``live``: a send still at work, with its journal's ``progress``."""
+    if task is not None and live and not task.rows:
+        mapped = f" [{task.map_index}]" if task.map_index >= 0 else ""
+        body = (
+            f"<h1>Send: {escape(task.task_id)}{mapped}</h1>"
+            f"<p class='sub'>{escape(dag_id)} · {escape(run_id)} · task {escape(task.state or 'no state')}</p>"
+            f"{progress_section(progress)}"
+        )
+        return document(f"SMS · {task.task_id}", body)
     if task is None or page is None:
         body = (
             f"<h1>SMS</h1><p class='sub'>{escape(dag_id)} · {escape(run_id)}</p>"
@@ -198,6 +234,7 @@ def task_page(
     body = (
         f"<h1>{what}: {escape(task.task_id)}{mapped}</h1>"
         f"<p class='sub'>{escape(dag_id)} · {escape(run_id)} · task {escape(task.state or 'no state')}</p>"
+        f"{progress_section(progress) if live else ''}"
         f"{cards(task.totals, sends=task.kind == 'send')}<h2>Delivery funnel</h2>{funnel_svg(task.totals.funnel)}"
         f"<h2>Recipients</h2>{_filters(task.map_index, str(filters.get('outcome', '')), str(filters.get('state', '')), str(filters.get('q', '')))}"
         f"{rows_table(page, link, filters)}"

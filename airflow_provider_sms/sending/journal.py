@@ -38,6 +38,7 @@ from airflow_provider_sms.sending.journal_parts import (
     FORMAT_KEY,
     INTENTS_KEY,
     NOT_SENT_KEY,
+    PLANNED_KEY,
     TRY,
     UNKNOWN,
     UNKNOWN_KEY,
@@ -105,6 +106,7 @@ class SendJournal:
         self._intents: dict[str, list[Any]] = {}
         self._buffer_since: float | None = None
         self._plan: list[PlannedRequest] = []
+        self._planned: int | None = None  # recipients of this try's plan, written once
         self._covered: set[int] = set()
         self._extra_requests = 0
         self.parts = 0
@@ -201,6 +203,7 @@ class SendJournal:
                 PlannedRequest(i, tuple(chunk), tag)
                 for i, (chunk, tag) in enumerate(zip(chunks, tags, strict=True))
             ]
+            self._planned = sum(len(planned.recipients) for planned in self._plan)
             return list(self._plan)
 
     def extra_request(self, recipients: Sequence[str], tag: str | None) -> PlannedRequest:
@@ -301,6 +304,8 @@ class SendJournal:
                 value[NOT_SENT_KEY] = sorted(self._not_sent)
             if self._intents:
                 value[INTENTS_KEY] = self._intents
+            if self._planned is not None:
+                value[PLANNED_KEY] = self._planned
             try:
                 self.store.write(self.parts, value)
             except Exception as exc:
@@ -311,7 +316,7 @@ class SendJournal:
             self.parts += 1
             self.writes += 1
             self._accepted, self._unknown, self._not_sent, self._intents = {}, {}, set(), {}
-            self._buffer_since = None
+            self._buffer_since, self._planned = None, None
 
     def _flush_quietly(self) -> None:
         """Flush from a worker thread; a failure keeps the entries for the next write."""

@@ -7,7 +7,9 @@ A part is ``{"format": 3, "try": n, "accepted": ..., "unknown": ..., "not_sent":
 * ``unknown``: ``{hash: [started_at, tag]}`` (format 1: ``started_at`` alone), a request that
   left with no clear reply;
 * ``not_sent``: ``[hash]``, plainly not sent (refused, blacklisted, not attempted);
-* ``intents``: ``{request key: [tag, started_at, [hash]]}``, requests about to leave.
+* ``intents``: ``{request key: [tag, started_at, [hash]]}``, requests about to leave;
+* ``planned`` (optional): how many recipients the try's plan holds, in the first part after it
+  planned (readers that fold entries ignore it; the SMS view shows it).
 
 Within a part, ``not_sent`` is older than ``intents`` (a refused request is split and its halves'
 intents written after), and ``intents`` older than ``accepted`` and ``unknown``. An acceptance is
@@ -32,6 +34,7 @@ FORMAT_KEY, TRY, ACCEPTED_KEY, UNKNOWN_KEY, NOT_SENT_KEY, INTENTS_KEY = (
     "not_sent",
     "intents",
 )
+PLANNED_KEY = "planned"
 _FORMAT_2_KEYS = {FORMAT_KEY: "v", ACCEPTED_KEY: "a", UNKNOWN_KEY: "u", NOT_SENT_KEY: "n", INTENTS_KEY: "i"}
 #: Entries per snapshot part (about 40 bytes each: far below the stores' 64 KB advisory size).
 SNAPSHOT_ENTRIES = 1200

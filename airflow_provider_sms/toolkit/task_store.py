@@ -66,7 +66,7 @@ class TaskStateStore:
         self._store.set(f"{self._prefix}.{part}", value)
 
     def read_head(self) -> int:
-        return _head(self._store.get(f"{self._prefix}.head", None))
+        return head_part(self._store.get(f"{self._prefix}.head", None))
 
     def write_head(self, part: int) -> None:
         self._store.set(f"{self._prefix}.head", {"part": part})
@@ -118,12 +118,16 @@ class VariableStore:
     ) -> None:
         label = "/".join(str(p) for p in scope)
         digest = hashlib.sha256(label.encode()).hexdigest()[:24]
-        self._prefix = f"{prefix}.{digest}"
+        self.key_prefix = f"{prefix}.{digest}"
         self._description = f"airflow-provider-sms {purpose} of {label} (safe to delete once it succeeded)"
 
     def key(self, part: int) -> str:
         """The Variable key of part ``part``."""
-        return f"{self._prefix}.{part}"
+        return f"{self.key_prefix}.{part}"
+
+    def head_key(self) -> str:
+        """The Variable key of the head (which part a reader starts from)."""
+        return f"{self.key_prefix}.head"
 
     def read(self, part: int) -> dict[str, Any] | None:
         from airflow.providers.common.compat.sdk import Variable
@@ -142,23 +146,24 @@ class VariableStore:
     def read_head(self) -> int:
         from airflow.providers.common.compat.sdk import Variable
 
-        raw = Variable.get(f"{self._prefix}.head", default=None)
-        return _head(json.loads(raw) if isinstance(raw, str) and raw else raw)
+        raw = Variable.get(self.head_key(), default=None)
+        return head_part(json.loads(raw) if isinstance(raw, str) and raw else raw)
 
     def write_head(self, part: int) -> None:
         from airflow.providers.common.compat.sdk import Variable
 
-        Variable.set(f"{self._prefix}.head", json.dumps({"part": part}), description=self._description)
+        Variable.set(self.head_key(), json.dumps({"part": part}), description=self._description)
 
     def discard(self, parts: int) -> None:
         from airflow.providers.common.compat.sdk import Variable
 
         for part in range(parts):
             Variable.delete(self.key(part))
-        Variable.delete(f"{self._prefix}.head")
+        Variable.delete(self.head_key())
 
 
-def _head(value: Any) -> int:
+def head_part(value: Any) -> int:
+    """The part a head value (``{"part": n}``) names, 0 when it names none."""
     part = value.get("part") if isinstance(value, dict) else None
     return part if isinstance(part, int) and part >= 0 else 0
 
