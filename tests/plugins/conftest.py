@@ -1,8 +1,10 @@
 """The provider's app served for real (uvicorn on 127.0.0.1) over the tests' SQLite metadata DB,
-and SMS Partner connections whose replies come back through its webhook."""
+SMS Partner connections whose replies come back through its webhook, and Airflow's own api app
+(simple auth manager) for the SMS views."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import socket
 import threading
@@ -53,3 +55,30 @@ def webhook_conn(emulator, api_server, webhook_secret, monkeypatch):
     )
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", conn_json)
     return conn_id
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    """Airflow's api app with the simple auth manager asking for a password (user ``viewer``)."""
+    from airflow.api_fastapi.app import create_app, purge_cached_app
+    from fastapi.testclient import TestClient
+
+    passwords = tmp_path_factory.mktemp("auth") / "passwords.json"
+    passwords.write_text(json.dumps({"viewer": "viewer-password"}))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False")
+    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "viewer:viewer")
+    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(passwords))
+    try:
+        yield TestClient(create_app("core"))
+    finally:
+        mp.undo()
+        purge_cached_app()
+
+
+@pytest.fixture(scope="module")
+def token(api) -> str:
+    reply = api.post("/auth/token", json={"username": "viewer", "password": "viewer-password"})
+    assert reply.status_code == 201, reply.text
+    api.cookies.clear()
+    return reply.json()["access_token"]

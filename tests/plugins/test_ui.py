@@ -4,7 +4,6 @@ the task-instance and DAG-run pages as a signed-in user, an anonymous one and on
 
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import quote
 
@@ -25,33 +24,6 @@ def ui_run(airflow_db, _emulator_server):
         yield load_dag("ui_send", "tests.dags.ui_send").test()
     finally:
         mp.undo()
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    """Airflow's api app with the simple auth manager asking for a password (user ``viewer``)."""
-    from airflow.api_fastapi.app import create_app, purge_cached_app
-    from fastapi.testclient import TestClient
-
-    passwords = tmp_path_factory.mktemp("auth") / "passwords.json"
-    passwords.write_text(json.dumps({"viewer": "viewer-password"}))
-    mp = pytest.MonkeyPatch()
-    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False")
-    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "viewer:viewer")
-    mp.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(passwords))
-    try:
-        yield TestClient(create_app("core"))
-    finally:
-        mp.undo()
-        purge_cached_app()
-
-
-@pytest.fixture(scope="module")
-def token(api) -> str:
-    reply = api.post("/auth/token", json={"username": "viewer", "password": "viewer-password"})
-    assert reply.status_code == 201, reply.text
-    api.cookies.clear()
-    return reply.json()["access_token"]
 
 
 def run_path(dag_run) -> str:
