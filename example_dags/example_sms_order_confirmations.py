@@ -12,6 +12,9 @@ delivery state is written back to its row, by key.
 3. ``write_back`` (runs whatever happened before, ``trigger_rule="all_done"``): every order gets
    its state: ``delivered``, ``error``, ``bounced``, ``unsubscribed``, or ``not_sent: <reason>``
    for the orders the send skipped or could not send.
+4. ``fail_run_if_a_task_failed`` (``trigger_rule="one_failed"``): ``write_back`` succeeds even when
+   the send failed, and a run's state follows its last tasks; this one fails the run then, so a
+   green run still means every order was texted or deliberately skipped.
 
 The table lives behind any ``common.sql`` connection (``db_conn_id``; SQLite, PostgreSQL, ...):
 ``seed_demo_orders`` creates and fills a demo one when it is empty. Needs
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_sms.sensors.delivery import SmsDeliverySensor
@@ -107,5 +111,12 @@ with DAG(
             hook.run(update, parameters=(state, key))
         return {str(key): state for key, state in states.items()}
 
-    seed_demo_orders() >> confirm
-    write_back(wait.output)
+    @task(trigger_rule="one_failed", retries=0)
+    def fail_run_if_a_task_failed() -> None:
+        """Fail the run when any task failed (skipped when none did)."""
+        raise AirflowFailException("a task of this run failed: see its log")
+
+    seeded = seed_demo_orders()
+    written = write_back(wait.output)
+    seeded >> confirm
+    [seeded, confirm, wait, written] >> fail_run_if_a_task_failed()

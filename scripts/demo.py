@@ -1,8 +1,10 @@
-"""The README's main job: run example_sms_quickstart on both gateways against the emulator.
+"""The README's main job, on both gateways against the emulator: ``example_sms_order_confirmations``
+(each order in a SQLite table texted its own confirmation, delivery waited for, every order's state
+written back by key), after ``example_sms_quickstart`` (one notice to three customers).
 
 Sets up a throwaway Airflow home on SQLite (``.airflow_home/``), migrates it, starts the gateway
-emulator on a free loopback port, runs ``airflow dags test`` once per gateway, then prints what the
-emulator received and the delivery states. Exits non-zero if a run fails.
+emulator on a free loopback port, runs ``airflow dags test`` per DAG and gateway, then prints what the
+emulator received, the delivery states and the orders table. Exits non-zero if a run fails.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HOME = ROOT / ".airflow_home"
 DAG_ID = "example_sms_quickstart"
+ORDERS_DAG_ID = "example_sms_order_confirmations"
 
 
 def airflow(*args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -33,6 +37,56 @@ def run_state(output: str) -> str:
     """The DAG run's final state, from the ``DagRun Finished`` line ``airflow dags test`` logs."""
     states = re.findall(r"DagRun Finished: .*?\bstate=(\w+)", output)
     return states[-1] if states else "unknown"
+
+
+def test_dag(dag_id: str, vendor: str, conf: dict[str, str]) -> tuple[bool, str]:
+    """``airflow dags test`` one DAG; whether its run succeeded, and its output."""
+    log = HOME / f"dags-test-{dag_id}-{vendor}.log"
+    print(f"== {vendor}: airflow dags test {dag_id} (log: {log.relative_to(ROOT)})")
+    run = airflow("dags", "test", dag_id, "-c", json.dumps(conf), log=log)
+    output = run.stdout + run.stderr
+    state = run_state(output)
+    print(f"   DAG run: {state}")
+    ok = run.returncode == 0 and state == "success"
+    if not ok:
+        print(output[-4000:])
+    return ok, output
+
+
+def print_messages(messages: list[dict], mask_number) -> None:
+    print(f"   {'recipient':<16} {'message id':<12} {'segments':<9} {'state':<14} text")
+    for message in messages:
+        print(
+            f"   {mask_number(message['recipient']):<16} {message['message_id']!s:<12} "
+            f"{message['segments']!s:<9} {message['state']!s:<14} {message['text']}"
+        )
+
+
+def run_quickstart(emulator, vendor: str, conn_id: str, mask_number) -> bool:
+    """One notice to three customers, the deferrable delivery wait, a count of final states."""
+    before = len(emulator.messages(vendor=vendor))
+    ok, output = test_dag(DAG_ID, vendor, {"sms_conn_id": conn_id})
+    print_messages(emulator.messages(vendor=vendor)[before:], mask_number)
+    report = [line for line in output.splitlines() if "delivery report:" in line]
+    print(f"   sensor result: {report[-1].split('delivery report:')[-1].strip() if report else '?'}\n")
+    return ok
+
+
+def run_order_confirmations(emulator, vendor: str, conn_id: str, mask_number) -> bool:
+    """Orders in a fresh SQLite table, each texted its own confirmation, states written back by key."""
+    shop = HOME / f"shop-{vendor}.db"
+    shop.unlink(missing_ok=True)
+    os.environ["AIRFLOW_CONN_SHOP_DB"] = json.dumps({"conn_type": "sqlite", "host": str(shop)})
+    before = len(emulator.messages(vendor=vendor))
+    ok, _ = test_dag(ORDERS_DAG_ID, vendor, {"sms_conn_id": conn_id, "db_conn_id": "shop_db"})
+    print_messages(emulator.messages(vendor=vendor)[before:], mask_number)
+    with sqlite3.connect(shop) as db:
+        orders = db.execute("SELECT order_id, phone, sms_status FROM orders ORDER BY order_id").fetchall()
+    print(f"   orders table after the write-back ({shop.relative_to(ROOT)}):")
+    for order_id, phone, status in orders:
+        print(f"   order {order_id}  {mask_number(phone):<16} sms_status = {status}")
+    print()
+    return ok and all(status == "delivered" for _, _, status in orders)
 
 
 def main() -> int:
@@ -59,27 +113,12 @@ def main() -> int:
         for vendor in ("primotexto", "smspartner"):
             conn_id = f"sms_demo_{vendor}"
             os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = emulator.connection_json(vendor)
-            log = HOME / f"dags-test-{vendor}.log"
-            print(f"== {vendor}: airflow dags test {DAG_ID} (log: {log.relative_to(ROOT)})")
-            run = airflow("dags", "test", DAG_ID, "-c", json.dumps({"sms_conn_id": conn_id}), log=log)
-            output = run.stdout + run.stderr
-            state = run_state(output)
-            ok = run.returncode == 0 and state == "success"
-            print(f"   DAG run: {state}")
-            print(f"   {'recipient':<16} {'message id':<12} {'segments':<9} {'state':<14} text")
-            for message in emulator.messages(vendor=vendor):
-                print(
-                    f"   {mask_number(message['recipient']):<16} {message['message_id']!s:<12} "
-                    f"{message['segments']!s:<9} {message['state']!s:<14} {message['text']}"
-                )
-            report = [line for line in output.splitlines() if "delivery report:" in line]
-            print(
-                f"   sensor result: {report[-1].split('delivery report:')[-1].strip() if report else '?'}\n"
-            )
-            if not ok:
-                failures += 1
-                print(output[-4000:])
-    print("Demo finished" + (f" with {failures} failed run(s)" if failures else ": both gateways delivered"))
+            failures += not run_quickstart(emulator, vendor, conn_id, mask_number)
+            failures += not run_order_confirmations(emulator, vendor, conn_id, mask_number)
+    print(
+        "Demo finished"
+        + (f" with {failures} failed run(s)" if failures else ": every SMS delivered on both gateways")
+    )
     return 1 if failures else 0
 
 
