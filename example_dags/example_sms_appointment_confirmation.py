@@ -4,8 +4,9 @@
 * ``wait_for_oui`` (:class:`SmsReplySensor`) waits for a reply from that number, after the run
   started, matching ``^\\s*(oui|yes)\\b`` (any case); ``soft_fail=True`` makes "no answer by the
   timeout" a skip rather than a failure;
-* ``decide`` (``trigger_rule="all_done"``) branches to ``confirmed`` when the sensor returned a
-  reply, else to ``no_answer`` (e.g. call the customer).
+* ``decide`` (``trigger_rule="none_failed"``: after an answer or a timeout, not after a failed
+  send, which fails the run) branches to ``confirmed`` when the sensor returned a reply, else to
+  ``no_answer`` (e.g. call the customer).
 
 Works on Primotexto (its replies call) and on SMS Partner when the connection names the provider's
 reply webhook (extras ``webhook_secret`` and ``public_base_url``: the reminder then asks SMS Partner
@@ -57,7 +58,7 @@ with DAG(
         deferrable=True,
     )
 
-    @task.branch(trigger_rule="all_done")
+    @task.branch(trigger_rule="none_failed")
     def decide(ti=None) -> str:
         """``confirmed`` when a matching reply came back, else ``no_answer``."""
         replies = ti.xcom_pull(task_ids="wait_for_oui") if ti is not None else None
