@@ -78,7 +78,14 @@ class SendResult(_DictMixin):
         """This result labelled with its row's key and position (``dataclasses.replace``, without
         its per-call cost: a send labels every one of its results)."""
         return SendResult(
-            self.message_id, self.recipient, self.credits_used, self.segments, self.vendor, self.category, key, position
+            self.message_id,
+            self.recipient,
+            self.credits_used,
+            self.segments,
+            self.vendor,
+            self.category,
+            key,
+            position,
         )
 
 
