@@ -1,7 +1,7 @@
 """Peak extra memory of a 100,000-row personalised SMS Partner send (``/v1/bulk-send``).
 
 As ``bench_memory`` measures a one-text send: a fresh subprocess, the emulator in its own
-process (no latency), the peak RSS (``ru_maxrss``) read once the rows are built and the sending
+process (no latency), the peak RSS (``common.peak_rss_kib``: ``VmHWM``) read once the rows are built and the sending
 engine imported, and again after ``execute()``; the row reports what the send added at its peak:
 each row's text rendered, validated, planned 500 per request, journaled and sent, the results
 labelled with their keys. Target (issue 22): under 250 MB.
@@ -17,18 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import BenchTI, MemoryStateStore, ProcessEmulator
+from common import BenchTI, MemoryStateStore, ProcessEmulator, peak_rss_kib
 
 ROWS = 100_000
 QUICK_ROWS = 10_000
 TARGET_MB = 250
 HERE = Path(__file__).resolve()
-
-
-def _peak_kib() -> int:
-    import resource
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
 
 
 def _worker(count: int) -> None:
@@ -40,7 +34,7 @@ def _worker(count: int) -> None:
     operator = SmsSendOperator(
         task_id="send", sms_conn_id="bench_smspartner", recipients=rows, message=TEMPLATE, max_concurrency=8
     )
-    before_imports = _peak_kib()
+    before_imports = peak_rss_kib()
     import aiohttp  # noqa: F401  (what execute() imports on first use)
     import jinja2.sandbox  # noqa: F401
 
@@ -49,11 +43,11 @@ def _worker(count: int) -> None:
     import airflow_provider_sms.sending.async_batch
     import airflow_provider_sms.sending.batch  # noqa: F401
 
-    before = _peak_kib()
+    before = peak_rss_kib()
     started = time.perf_counter()
     results = operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
-    after = _peak_kib()
+    after = peak_rss_kib()
     print(
         json.dumps(
             {
