@@ -1,7 +1,7 @@
 """Peak extra memory of a 100,000-recipient SMS Partner send (``SmsSendOperator``, 500 per request).
 
 Runs in a fresh subprocess against the emulator in its own process: the peak RSS
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is read once the recipient list is built, again
+(``common.peak_rss_kib``: ``VmHWM``) is read once the recipient list is built, again
 once the sending engine is imported (``execute()`` imports it on first use: a fixed cost of the
 worker process, not of the recipients), and after ``execute()``; the row reports what the send
 added at its peak over the imported engine, and the engine's imports apart.
@@ -17,17 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import BenchTI, MemoryStateStore, ProcessEmulator
+from common import BenchTI, MemoryStateStore, ProcessEmulator, peak_rss_kib
 
 RECIPIENTS = 100_000
 QUICK_RECIPIENTS = 10_000
 HERE = Path(__file__).resolve()
-
-
-def _peak_kib() -> int:
-    import resource
-
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
 
 
 def _worker(count: int) -> None:
@@ -37,18 +31,18 @@ def _worker(count: int) -> None:
     operator = SmsSendOperator(
         task_id="send", sms_conn_id="bench_smspartner", recipients=numbers, message="Hello", max_concurrency=8
     )
-    before_imports = _peak_kib()
+    before_imports = peak_rss_kib()
     import aiohttp  # noqa: F401  (what execute() imports on first use)
 
     import airflow_provider_sms.hooks.smspartner
     import airflow_provider_sms.sending.async_batch
     import airflow_provider_sms.sending.batch  # noqa: F401
 
-    before = _peak_kib()
+    before = peak_rss_kib()
     started = time.perf_counter()
     results = operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
-    after = _peak_kib()
+    after = peak_rss_kib()
     imports = before - before_imports
     print(
         json.dumps(

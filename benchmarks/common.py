@@ -47,6 +47,26 @@ def replace_section(path: Path, heading: str, body: str) -> None:
     path.write_text("\n".join(lines).rstrip("\n") + "\n")
 
 
+def peak_rss_kib() -> int:
+    """This process's peak resident memory, in KiB.
+
+    ``VmHWM`` from ``/proc/self/status`` where there is one (Linux): the high-water mark of this
+    process's own memory. ``getrusage().ru_maxrss`` is not used there: Linux carries it over
+    ``execve`` from the process that started this one (a subprocess of a large ``run.py`` would
+    start with ``run.py``'s peak and show no growth at all).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux, bytes on macOS
+
+
 class BenchTI:
     """The task instance an operator's ``execute`` needs outside a DAG run (XComs dropped)."""
 

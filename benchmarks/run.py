@@ -1,6 +1,6 @@
 """Run every benchmark, print one table, and write the figures to docs/performance.md.
 
-Usage: ``python benchmarks/run.py [--quick]``. Each ``benchmarks/bench_*.py`` exposes
+Usage: ``python benchmarks/run.py [--quick] [--only rows,rows_memory,rows_mapped]``. Each ``benchmarks/bench_*.py`` exposes
 ``run(quick: bool) -> list[dict]``; all traffic goes to the emulator, in its own process on
 127.0.0.1, bounded in count and time. The send rows are also drawn to
 ``docs/performance-throughput.png`` (matplotlib, when installed). Figures depend on the machine: compare rows of one run, not across runs.
@@ -42,14 +42,17 @@ def table(rows: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller runs (smoke test)")
-    parser.add_argument("--only", help="run only benchmarks/bench_<ONLY>.py")
+    parser.add_argument(
+        "--only", help="run only benchmarks/bench_<ONLY>.py (several: comma-separated, e.g. rows,rows_memory)"
+    )
     parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
     args = parser.parse_args()
     setup_airflow_env()
     sys.path.insert(0, str(ROOT / "benchmarks"))
     names = sorted(p.stem for p in (ROOT / "benchmarks").glob("bench_*.py"))
     if args.only:
-        names = [n for n in names if n == f"bench_{args.only}"]
+        wanted = {f"bench_{name.strip()}" for name in args.only.split(",")}
+        names = [n for n in names if n in wanted]
     rows: list[dict] = []
     started = time.monotonic()
     for name in names:

@@ -420,7 +420,7 @@ def bulk_entries(reply: Any, count: int) -> list[BulkEntry] | None:
             BulkEntry(
                 accepted=success,
                 code=count_of(field(item, "code")),
-                vendor_message=text_of(field(item, "message")),
+                vendor_message=None if success else text_of(field(item, "message")),  # a refusal's own
                 cost=number_of(field(item, "cost")),
                 segments=count_of(field(item, "nbSms", "nb_sms")),
             )

@@ -74,6 +74,20 @@ class SendResult(_DictMixin):
             data["key"], data["position"] = self.key, self.position
         return data
 
+    def for_row(self, key: str | int | None, position: int | None) -> SendResult:
+        """This result labelled with its row's key and position (``dataclasses.replace``, without
+        its per-call cost: a send labels every one of its results)."""
+        return SendResult(
+            self.message_id,
+            self.recipient,
+            self.credits_used,
+            self.segments,
+            self.vendor,
+            self.category,
+            key,
+            position,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class DeliveryStatus(_DictMixin):

@@ -31,6 +31,8 @@ _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Fewest digits a run needs to be taken for a phone number (French mobiles have 9 after the 0).
 _MIN_PHONE_DIGITS = 9
+#: A French number in E.164: ``+33`` and 9 digits, the first not 0.
+_FR_E164 = re.compile(r"\+33[1-9][0-9]{8}")
 #: Regions tried for a national number that is invalid in France (overseas departments).
 _FR_OVERSEAS = ("RE", "YT", "GP", "MQ", "GF", "PM")
 
@@ -51,6 +53,9 @@ def parse_number(raw: object, default_region: str) -> tuple[object, str | None]:
         return raw, "not a phone number (empty)"
     if len(text) > 40 or not _NUMBER_TEXT.fullmatch(text):
         return text, "not a phone number (only digits, spaces and + ( ) . - / are allowed)"
+    known = _french_e164(text)
+    if known is not None:
+        return known
     import phonenumbers  # lazy: its import costs ~60 ms, and DAG files import this module
 
     try:
@@ -69,15 +74,34 @@ def parse_number(raw: object, default_region: str) -> tuple[object, str | None]:
         return text, "invalid number for its country (too long)"
     if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
         return text, "invalid number for its country (too short)"
-    if not phonenumbers.is_valid_number(number):
+    kind = phonenumbers.number_type(number)  # UNKNOWN exactly when is_valid_number() says no
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         number = _french_overseas(number, text, default_region)
         if number is None:
             return text, "invalid number for its country"
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    kind = phonenumbers.number_type(number)
+        kind = phonenumbers.number_type(number)
     if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return e164, MOBILE_REASON
     return e164, None
+
+
+def _french_e164(text: str) -> tuple[object, str | None] | None:
+    """:func:`parse_number` of a French number already written in E.164 (``+33`` and 9 digits,
+    the form most pipelines hold), without ``phonenumbers.parse`` (half of the cost): the same
+    answer from the same metadata; ``None`` for any other form (read the long way)."""
+    if not _FR_E164.fullmatch(text):
+        return None
+    import phonenumbers
+
+    if any(text.startswith(prefix) and len(text) == size for prefix, size in _FICTION.items()):
+        return text, None
+    kind = phonenumbers.number_type(phonenumbers.PhoneNumber(country_code=33, national_number=int(text[3:])))
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return text, "invalid number for its country"
+    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return text, MOBILE_REASON
+    return text, None
 
 
 def _french_overseas(number: Any, text: str, default_region: str) -> Any:

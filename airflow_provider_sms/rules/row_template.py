@@ -87,6 +87,11 @@ class RowTemplate:
         except jinja2.TemplateSyntaxError as exc:
             raise SmsValidationError([f"message template: {exc.message} (line {exc.lineno})"]) from None
         self._context = {k: v for k, v in (context or {}).items() if k != ROW}
+        # What Template.render() builds for every row (its globals merged with the context),
+        # built once: a row then costs a dict copy, not a walk of the globals' ChainMap.
+        template = self._template
+        self._globals = dict(template.globals)
+        self._parent = {**self._globals, **self._context}
 
     def render(self, row: Mapping[str, Any]) -> str:
         """The text for ``row``.
@@ -94,8 +99,13 @@ class RowTemplate:
         :raises RowTemplateError: a field it reads is missing, an expression prints ``None``, an
             unsafe access, or any other failure (named by its class).
         """
+        template = self._template
+        env = template.environment
+        context = env.context_class(
+            env, {**self._parent, ROW: row}, template.name, template.blocks, globals=self._globals
+        )
         try:
-            return self._template.render({**self._context, ROW: row})
+            return env.concat(template.root_render_func(context))  # what Template.render() does
         except jinja2.UndefinedError as exc:
             raise RowTemplateError(f"message template: {exc.message}") from None
         except _PrintedNone:

@@ -41,9 +41,13 @@ GSM7 = "GSM-7"
 UCS2 = "UCS-2"
 
 
+#: Every GSM-7 character, basic and extension tables together.
+_GSM7_ALL: frozenset[str] = GSM7_BASIC | GSM7_EXTENSION
+
+
 def is_gsm7(text: str) -> bool:
     """Return True when every character of ``text`` is in the basic or the extension table."""
-    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+    return _GSM7_ALL.issuperset(text)
 
 
 def gsm7_units(text: str) -> list[int]:
@@ -76,6 +80,13 @@ def pack(units: list[int], single: int, part: int) -> int:
     return parts
 
 
+def _even_parts(total: int, single: int, part: int) -> int:
+    """What :func:`pack` gives when every character is one unit (no character to keep whole)."""
+    if total <= single:
+        return 1 if total else 0
+    return -(-total // part)
+
+
 @dataclass(frozen=True)
 class SegmentInfo:
     """How a text travels: ``encoding`` (``"GSM-7"`` or ``"UCS-2"``), ``units`` (septets or
@@ -100,8 +111,12 @@ def count_segments(text: str) -> SegmentInfo:
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
     if is_gsm7(text):
+        if GSM7_EXTENSION.isdisjoint(text):  # one septet per character: no need to list them
+            return SegmentInfo(GSM7, len(text), _even_parts(len(text), GSM7_SINGLE, GSM7_PART))
         units = gsm7_units(text)
         return SegmentInfo(GSM7, sum(units), pack(units, GSM7_SINGLE, GSM7_PART))
+    if max(text) <= "\uffff":  # one UTF-16 unit per character
+        return SegmentInfo(UCS2, len(text), _even_parts(len(text), UCS2_SINGLE, UCS2_PART))
     units = ucs2_units(text)
     return SegmentInfo(UCS2, sum(units), pack(units, UCS2_SINGLE, UCS2_PART))
 
@@ -125,6 +140,8 @@ ALLOWED_CONTROLS = frozenset("\n\r\t")
 def control_characters(text: str) -> str:
     """The control characters (C0, DEL, C1) in ``text``, as ``U+0000, U+001B``; empty when there
     are none. Line breaks and tab are allowed. (Lone surrogates: :func:`lone_surrogate_problem`.)"""
+    if text.isprintable():  # no control character at all (the common case, checked in C)
+        return ""
     found = [c for c in text if c not in ALLOWED_CONTROLS and (ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)]
     unique = list(dict.fromkeys(found))
     shown = ", ".join(f"U+{ord(c):04X}" for c in unique[:10])

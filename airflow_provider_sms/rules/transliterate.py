@@ -120,6 +120,8 @@ def transliterate(text: str, alphabet: Container[str]) -> PreparedText:
 
 def outside_alphabet(text: str, alphabet: Container[str]) -> list[str]:
     """The characters of ``text`` outside ``alphabet``, in text order."""
+    if isinstance(alphabet, frozenset | set) and alphabet.issuperset(text):  # the common case, in C
+        return []
     return [c for c in text if c not in alphabet]
 
 

@@ -152,9 +152,7 @@ class BatchReport:
         labelled = []
         for identity, result in found:
             labels = self.describe(identity) or {}
-            labelled.append(
-                (identity, replace(result, key=labels.get("key"), position=labels.get("position")))
-            )
+            labelled.append((identity, result.for_row(labels.get("key"), labels.get("position"))))
         return labelled
 
     def ids_by_number(self) -> dict[str, set[str]]:
