@@ -130,7 +130,11 @@ def drop_journal(dag_run, store: str, part: int | None = None) -> None:
     with create_session() as session:
         if store == "variable":
             prefix = VariableStore((dag_run.dag_id, dag_run.run_id, "send", -1)).key_prefix
-            session.execute(delete(Variable).where(Variable.key.like(f"{prefix}.%")))
+            session.execute(
+                delete(Variable)
+                .where(Variable.key.like(f"{prefix}.%"))
+                .execution_options(synchronize_session=False)
+            )
         else:
             from airflow.models.task_state_store import TaskStateStoreModel as Model
 
