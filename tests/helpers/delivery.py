@@ -4,6 +4,8 @@ drive the trigger with asyncio -> resume_execution (which applies soft_fail and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 
 from airflow.providers.common.compat.sdk import TaskDeferred
@@ -76,3 +78,27 @@ def asked(emulator, vendor, since=0):
 def key(vendor, result):
     """How :func:`asked` names the message of a SendResult dict."""
     return result["message_id"] if vendor == "primotexto" else (result["message_id"], result["recipient"])
+
+
+@contextlib.contextmanager
+def delivered_after_requests(emulator, vendor: str, path: str, count: int):
+    """While the block runs, deliver every message once the emulator has seen ``count`` requests
+    whose path holds ``path``: the test, not a wall-clock delay, decides how many polls see the
+    messages pending (set a long ``delivery_delay`` first)."""
+    stop = threading.Event()
+
+    def deliver() -> None:
+        while not stop.is_set():
+            if len(emulator.requests(vendor=vendor, path=path)) >= count:
+                for message in emulator.messages(vendor):
+                    emulator.set_message_state(vendor, message["message_id"], "delivered")
+                return
+            stop.wait(0.05)
+
+    helper = threading.Thread(target=deliver, daemon=True)
+    helper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        helper.join(timeout=10)

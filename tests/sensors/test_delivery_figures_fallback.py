@@ -9,6 +9,7 @@ import importlib
 
 import pytest
 
+from tests.helpers.delivery import delivered_after_requests
 from tests.sensors.test_delivery_sensor_dag import RESCHEDULE
 
 DAGS = importlib.import_module("tests.dags.delivery_figures")
@@ -25,10 +26,13 @@ FAULTS = {
 @pytest.mark.parametrize("mode", ["poke", RESCHEDULE, "deferrable"])
 def test_the_wait_succeeds_on_per_message_requests(airflow_db, emulator, capsys, mode, fault):
     rule, error = FAULTS[fault]
-    emulator.configure(delivery_delay=3)  # a few polls before the SMS are delivered
+    emulator.configure(delivery_delay=3600)  # pending until the test delivers them
     emulator.add_fault(**rule, vendor="primotexto", path="/v2/messages/stats")
 
-    dag_run = getattr(DAGS, f"delivery_figures_{mode}").test()
+    # Delivered once every message was asked about twice: the fallback lasted beyond one poll,
+    # however slowly or quickly the machine runs the polls.
+    with delivered_after_requests(emulator, "primotexto", "/v2/messages/status", 2 * len(DAGS.RECIPIENTS)):
+        dag_run = getattr(DAGS, f"delivery_figures_{mode}").test()
 
     states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     assert states == {"send": "success", "wait": "success"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import threading
 
 import pytest
 
@@ -17,6 +16,7 @@ from airflow_provider_sms.tracking.delivery import DeliveryTracker
 from airflow_provider_sms.tracking.delivery_memory import KEY_PREFIX, DeliveryMemory
 from airflow_provider_sms.tracking.figures_gate import FiguresGate
 from airflow_provider_sms.version_compat import get_base_airflow_version_tuple
+from tests.helpers.delivery import delivered_after_requests
 from tests.helpers.task_fakes import MemoryStore
 
 MESSAGES = [
@@ -140,17 +140,6 @@ def _states(dag_run) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
 
 
-def _deliver_after_pokes(emulator, vendor: str, pokes: int, stop: threading.Event) -> None:
-    """Deliver every message once the sensor has made ``pokes`` figures requests (a poke each):
-    the test, not a wall-clock delay, decides how many pokes see them pending."""
-    while not stop.is_set():
-        if len(emulator.requests(vendor=vendor, path="messages/stats")) >= pokes:
-            for message in emulator.messages(vendor):
-                emulator.set_message_state(vendor, message["message_id"], "delivered")
-            return
-        stop.wait(0.05)
-
-
 def _per_message_requests_per_poke(requests: list[dict]) -> list[int]:
     """Per-message status requests of each poke (a poke starts with its figures request)."""
     pokes: list[int] = []
@@ -166,18 +155,10 @@ def _per_message_requests_per_poke(requests: list[dict]) -> list[int]:
 def test_reschedule_pokes_ask_only_about_pending_messages(airflow_db, emulator):
     count, idle = 8, 4
     emulator.configure(delivery_delay=3600)  # pending until the test delivers them
-    stop = threading.Event()
-    # Delivered once poke 1 + `idle` pokes + one more have asked for the figures: pokes 2..1+idle
-    # certainly saw nothing move, however slowly or quickly the machine runs them.
-    helper = threading.Thread(
-        target=_deliver_after_pokes, args=(emulator, "primotexto", idle + 2, stop), daemon=True
-    )
-    helper.start()
-    try:
+    # Delivered once poke 1 + `idle` pokes + one more have asked for the figures (a poke each):
+    # pokes 2..1+idle certainly saw nothing move, however slowly or quickly the machine runs them.
+    with delivered_after_requests(emulator, "primotexto", "messages/stats", idle + 2):
         dag_run = _run("emu_primotexto", count)
-    finally:
-        stop.set()
-        helper.join(timeout=10)
     assert _states(dag_run) == {"send": "success", "wait": "success"}
 
     per_poke = _per_message_requests_per_poke(emulator.requests(vendor="primotexto"))
