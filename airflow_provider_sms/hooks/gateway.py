@@ -17,6 +17,7 @@ the hooks branches on a vendor.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.hooks.settings import ConnectionSettings
 from airflow_provider_sms.rules.schedule import step_problems
-from airflow_provider_sms.rules.text import count_segments
+from airflow_provider_sms.rules.text import GSM7_BASIC, count_segments
 from airflow_provider_sms.rules.transliterate import (
     GSM7_ALPHABET,
     PreparedText,
@@ -55,6 +56,11 @@ if TYPE_CHECKING:
 #: (each request carries a unique tag, and the gateway lists the numbers sent under a tag) or
 #: ``"none"``.
 Reconciliation = Literal["by_recipient", "by_request_tag", "none"]
+
+
+@functools.cache
+def _plain_characters(alphabet: frozenset[str]) -> frozenset[str]:
+    return GSM7_BASIC & alphabet
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,15 @@ class Gateway(ABC):
         raise SmsValidationError([f"{self.hook_name} has no sub-accounts; nothing was sent"])
 
     # ------------------------------------------------------------------ the gateway's own rules
+    @property
+    def plain_characters(self) -> frozenset[str]:
+        """Characters whose texts this gateway judges by length alone: for a non-blank text of
+        them, :meth:`text_to_send` changes nothing and :meth:`message_problems` and
+        :meth:`segments_of` give every text of one length the same answer (one checked text
+        stands for all: :mod:`~airflow_provider_sms.rules.row_columns`). Default: GSM-7's basic
+        table within :attr:`alphabet`. A gateway whose rules read more than the length narrows it."""
+        return _plain_characters(self.alphabet)
+
     def segments_of(self, text: str) -> SegmentInfo:
         """How ``text`` travels on this gateway (encoding, units, SMS parts)."""
         return count_segments(text)

@@ -307,22 +307,24 @@ class SmsSendOperator(SmsBaseOperator):
     def execute(self, context: Context) -> list[dict[str, Any]] | dict[str, Any]:
         # The sending engine is imported here, not with the module: DAG files import this one.
         from airflow_provider_sms.sending.category import send_category
+        from airflow_provider_sms.sending.heap import frozen_heap
         from airflow_provider_sms.sending.run import SendRun
 
-        hook = self.hook
-        category = send_category(self.category, hook.capabilities, context)
-        send = self.validate_inputs(hook, category, self.message_for(context))
-        if send.marketing_note:
-            self.log.info("%s: %s", self.task_id, send.marketing_note)
-        if self.sms_dry_run:
-            return self.dry_run_summary(hook, send)
-        run = SendRun.open(hook, send, context, self.send_options())
-        with run.recording():
-            todo = run.resume()
-            if todo:
-                self.guards.check(send, hook, recipients=todo, read_credits=hook.read_credits)
-                run.send_requests(todo)
-        return run.finish(context["ti"])
+        with frozen_heap():  # a large send's rows, checks and results: no full collections
+            hook = self.hook
+            category = send_category(self.category, hook.capabilities, context)
+            send = self.validate_inputs(hook, category, self.message_for(context))
+            if send.marketing_note:
+                self.log.info("%s: %s", self.task_id, send.marketing_note)
+            if self.sms_dry_run:
+                return self.dry_run_summary(hook, send)
+            run = SendRun.open(hook, send, context, self.send_options())
+            with run.recording():
+                todo = run.resume()
+                if todo:
+                    self.guards.check(send, hook, recipients=todo, read_credits=hook.read_credits)
+                    run.send_requests(todo)
+            return run.finish(context["ti"])
 
     def dry_run_summary(self, hook: SmsHook, send: ValidatedSend) -> dict[str, Any]:
         """What the send would do (the guards run, the account's credits read), nothing sent."""

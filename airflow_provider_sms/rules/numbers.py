@@ -14,9 +14,13 @@ CRM numbers against an exported STOP list, cleaning a list before a send):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["is_valid_number", "mask_number", "normalize_number", "normalize_numbers", "number_problem"]
 
@@ -33,6 +37,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _MIN_PHONE_DIGITS = 9
 #: A French number in E.164: ``+33`` and 9 digits, the first not 0.
 _FR_E164 = re.compile(r"\+33[1-9][0-9]{8}")
+_FR_NATIONAL_DIGITS = 9
 #: Regions tried for a national number that is invalid in France (overseas departments).
 _FR_OVERSEAS = ("RE", "YT", "GP", "MQ", "GF", "PM")
 
@@ -102,6 +107,44 @@ def _french_e164(text: str) -> tuple[object, str | None] | None:
     if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return text, MOBILE_REASON
     return text, None
+
+
+def all_ready_mobiles(numbers: Sequence[object]) -> bool:
+    """Whether every one of ``numbers`` is text :func:`parse_number` takes back unchanged as a
+    French mobile in E.164 (``+336...``, ``+337...``) or a fiction-block number: a whole column
+    checked in C. ``False`` only says "check them one by one"."""
+    if set(map(type, numbers)) != {str}:
+        return False
+    return all(map(_french_mobile_pattern().fullmatch, numbers))  # type: ignore[arg-type]
+
+
+@functools.cache
+def _french_mobile_pattern() -> re.Pattern[str]:
+    """French E.164 numbers ``phonenumbers`` types as mobile (or fixed line or mobile), built
+    from its metadata the way :func:`phonenumbers.number_type` reads it, plus the fiction block."""
+    from phonenumbers import PhoneMetadata
+
+    metadata = PhoneMetadata.metadata_for_region("FR")
+    assert metadata is not None
+
+    def pattern(desc: Any) -> str | None:
+        fits = desc is not None and desc.national_number_pattern is not None
+        if fits and desc.possible_length and _FR_NATIONAL_DIGITS not in desc.possible_length:
+            fits = False
+        return f"(?:{desc.national_number_pattern})" if fits else None
+
+    others = [metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip]
+    others += [metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail]
+    other = [p for p in map(pattern, others) if p is not None]
+    mobile = pattern(metadata.fixed_line if metadata.same_mobile_and_fixed_line_pattern else metadata.mobile)
+    general = pattern(metadata.general_desc)
+    if mobile is None or general is None:
+        return re.compile(r"(?!)")  # nothing is known to be mobile: every number the long way
+    national = f"(?={general}\\Z)" + (f"(?!(?:{'|'.join(other)})\\Z)" if other else "") + mobile
+    fiction = "|".join(
+        re.escape(prefix) + rf"\d{{{size - len(prefix)}}}" for prefix, size in _FICTION.items()
+    )
+    return re.compile(rf"\+33{national}|{fiction}")
 
 
 def _french_overseas(number: Any, text: str, default_region: str) -> Any:

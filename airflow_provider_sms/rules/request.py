@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.rules.inputs import ON_INVALID, check_recipients, recipient_entries
 from airflow_provider_sms.rules.options import choice_problems, optional_choice_problems
+from airflow_provider_sms.rules.row_columns import check_columns
 from airflow_provider_sms.rules.row_template import RowTemplate
 from airflow_provider_sms.rules.rows import check_rows, has_rows
 from airflow_provider_sms.rules.schedule import parse_send_at, send_at_problems, utc_now
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
+    from airflow_provider_sms.model.results import SendResult
     from airflow_provider_sms.rules.inputs import OnInvalid
-    from airflow_provider_sms.rules.rows import CheckedRows, RowLabel
+    from airflow_provider_sms.rules.rows import CheckedRows, RowLabels
     from airflow_provider_sms.rules.transliterate import PreparedText
 
 #: Longest campaign name or category accepted (neither gateway publishes one; an assumption).
@@ -60,6 +62,11 @@ class GatewayRules(Protocol):
 
     def category_problems(self, category: str) -> list[str]:
         """What the gateway would refuse in a send's category (its tag)."""
+        ...
+
+    @property
+    def plain_characters(self) -> frozenset[str]:
+        """Characters whose texts the gateway judges by length alone."""
         ...
 
 
@@ -123,7 +130,7 @@ class ValidatedSend:
     marketing_note: str | None = None
     rows: Mapping[str, tuple[str, str]] | None = None
     replaced_characters: Mapping[str, int] | None = None
-    labels: Mapping[str, RowLabel] | None = None
+    labels: RowLabels | None = None
     merged: tuple[dict[str, Any], ...] = ()
 
     @property
@@ -171,10 +178,14 @@ class ValidatedSend:
         return [self._plan_wave(wave, size, max_texts) for wave in self._waves(todo)]
 
     def _waves(self, todo: Sequence[str]) -> list[list[str]]:
+        rows = self.rows
+        assert rows is not None
+        numbers = [rows[recipient][0] for recipient in todo]
+        if len(set(numbers)) == len(numbers):
+            return [list(todo)]  # every number once: one wave
         seen: dict[str, int] = {}
         waves: list[list[str]] = []
-        for recipient in todo:
-            number = self.number_of(recipient)
+        for recipient, number in zip(todo, numbers, strict=True):
             wave = seen.get(number, 0)
             seen[number] = wave + 1
             if wave == len(waves):
@@ -183,31 +194,42 @@ class ValidatedSend:
         return waves
 
     def _plan_wave(self, wave: Sequence[str], size: int, max_texts: int) -> list[list[str]]:
+        """One wave's requests. Its numbers differ, so requests of one text are plain slices, and
+        so are the shared ones where a request may carry as many texts as numbers."""
+        rows = self.rows
+        assert rows is not None
         by_text: dict[str, list[str]] = {}
         for recipient in wave:
-            by_text.setdefault(self.text_of(recipient), []).append(recipient)
-        chunks = [chunk for group in by_text.values() for chunk in cut(group, self.number_of, size)]
+            by_text.setdefault(rows[recipient][1], []).append(recipient)
+        chunks = [group[i : i + size] for group in by_text.values() for i in range(0, len(group), size)]
         if max_texts <= 1:
             return chunks
         full = [chunk for chunk in chunks if len(chunk) == size]
         rest = [recipient for chunk in chunks if len(chunk) < size for recipient in chunk]
+        if max_texts >= size:
+            return full + [rest[i : i + size] for i in range(0, len(rest), size)]
         return full + cut(rest, self.number_of, size, self.text_of, max_texts)
 
     def describe(self, recipient: str) -> dict[str, Any] | None:
         """``{"recipient" (E.164), "key", "position"}`` of a row (named by its identity), what the
         XComs and reports show; ``None`` for a one-text send or an unknown identity."""
-        label = self.labels.get(recipient) if self.labels is not None else None
-        if label is None or self.rows is None:
+        if self.labels is None or self.rows is None or recipient not in self.labels:
             return None
-        return {"recipient": self.rows[recipient][0], "key": label.key, "position": label.position}
+        key, position = self.labels.key_and_position(recipient)
+        return {"recipient": self.rows[recipient][0], "key": key, "position": position}
+
+    def labelled(self, recipient: str, result: SendResult) -> SendResult:
+        """``result`` with its row's key and position (unchanged for a one-text send)."""
+        if self.labels is None or recipient not in self.labels:
+            return result
+        return result.for_row(*self.labels.key_and_position(recipient))
 
     def segments_in(self, recipients: Sequence[str] | None = None) -> int:
         """SMS segments the recipients (default: all) take in all, each with its own text."""
         recipients = self.recipients if recipients is None else recipients
         if self.labels is None:
             return len(recipients) * self.segments.segments
-        labels = self.labels
-        return sum(labels[r].segments for r in recipients)
+        return self.labels.segments_total(recipients)
 
     def identities(self, recipients: Sequence[str]) -> dict[str, str]:
         """Number -> identity for the recipients of one request (their numbers differ)."""
@@ -336,7 +358,10 @@ def validate_send(
     mode = None if mode_problems else unsupported_characters
     assert mode is None or isinstance(mode, str)
     if isinstance(message, RowTemplate) or has_rows(entries):
-        checked = check_rows(entries, message, gateway, str(on_invalid), mode)
+        # The common shape column by column (the same answer, in C); any other row by row.
+        checked = check_columns(entries, message, gateway, mode)
+        if checked is None:
+            checked = check_rows(entries, message, gateway, str(on_invalid), mode)
         problems += shape_problems + checked.problems
     else:
         given = recipients if shape_problems else entries  # a bad shape: check_recipients says so

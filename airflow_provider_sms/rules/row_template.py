@@ -10,16 +10,17 @@ expression that prints ``None`` (an empty column). Problem texts name fields, ne
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from airflow_provider_sms.exceptions import SmsValidationError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 #: The name a message template reads a row's fields under.
 ROW = "row"
@@ -50,6 +51,48 @@ def uses_row(text: object, env: jinja2.Environment | None = None) -> bool:
     except jinja2.TemplateSyntaxError:
         return False
     return ROW in meta.find_undeclared_variables(parsed)
+
+
+def plain_fields(env: jinja2.Environment, source: str) -> tuple[str, tuple[str, ...]] | None:
+    """A template that only prints row fields (``{{ row.name }}``, ``{{ row["name"] }}``) between
+    literal text, as a ``str.format`` string over those fields, or ``None`` for any other template.
+
+    Such a template's text for a ``dict`` row holding every field, none of them ``None``, is
+    exactly the format string filled with ``str()`` of each value: what Jinja prints. Fields a
+    ``dict`` also has as an attribute (``items``, ``keys``...) are left to Jinja, which would
+    print the method.
+    """
+    try:
+        body = env.parse(source).body
+    except jinja2.TemplateSyntaxError:
+        return None
+    if len(body) != 1 or not isinstance(body[0], nodes.Output):
+        return None
+    parts: list[str] = []
+    fields: list[str] = []
+    for node in body[0].nodes:
+        if isinstance(node, nodes.TemplateData):
+            parts.append(node.data.replace("{", "{{").replace("}", "}}"))
+            continue
+        name = _row_field(node)
+        if name is None:
+            return None
+        parts.append("{!s}")
+        fields.append(name)
+    return ("".join(parts), tuple(fields)) if fields else None
+
+
+def _row_field(node: nodes.Node) -> str | None:
+    """The field ``node`` reads of ``row`` (``row.name`` or ``row["name"]``), else ``None``."""
+    if isinstance(node, nodes.Getattr):
+        target, name = node.node, node.attr
+    elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        target, name = node.node, node.arg.value
+    else:
+        return None
+    if not (isinstance(target, nodes.Name) and target.name == ROW and isinstance(name, str)):
+        return None
+    return None if name.startswith("_") or hasattr(dict, name) else name
 
 
 def row_environment(base: jinja2.Environment | None = None) -> SandboxedEnvironment:
@@ -92,6 +135,23 @@ class RowTemplate:
         template = self._template
         self._globals = dict(template.globals)
         self._parent = {**self._globals, **self._context}
+        self._plain = plain_fields(template.environment, source)
+
+    def render_rows(self, rows: Sequence[object]) -> list[str] | None:
+        """Every row's text at once, where the template only prints row fields
+        (:func:`plain_fields`) and every row is a ``dict`` with each field set (not ``None``):
+        the same texts as :meth:`render`, column by column. ``None`` otherwise: render row by row,
+        which also names what a row lacks."""
+        if self._plain is None or set(map(type, rows)) != {dict}:
+            return None
+        text, fields = self._plain
+        try:
+            columns = [list(map(itemgetter(name), rows)) for name in fields]  # type: ignore[arg-type]
+            if any(None in column for column in columns):
+                return None  # Jinja's finalize refuses it: the row by row path says which row
+        except Exception:  # a field missing, or a value that cannot be compared with None
+            return None
+        return list(map(text.format, *columns))
 
     def render(self, row: Mapping[str, Any]) -> str:
         """The text for ``row``.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from numbers import Integral, Real
@@ -62,13 +62,65 @@ class RowLabel:
     encoding: str
 
 
+class RowLabels(Mapping[str, RowLabel]):
+    """Identity -> :class:`RowLabel`, held as columns (a large send holds no label objects).
+
+    :param identities: the rows' identities, each once, in input order.
+    """
+
+    def __init__(
+        self,
+        identities: Sequence[str] = (),
+        positions: Sequence[int] = (),
+        keys: Sequence[str | int | None] = (),
+        segments: Sequence[int] = (),
+        encodings: Sequence[str] = (),
+    ) -> None:
+        self._index = dict(zip(identities, range(len(identities)), strict=True))
+        self._positions, self._keys = list(positions), list(keys)
+        self._segments, self._encodings = list(segments), list(encodings)
+
+    def add(self, identity: str, label: RowLabel) -> None:
+        """Label one more row."""
+        self._index[identity] = len(self._positions)
+        self._positions.append(label.position)
+        self._keys.append(label.key)
+        self._segments.append(label.segments)
+        self._encodings.append(label.encoding)
+
+    def __getitem__(self, identity: str) -> RowLabel:
+        i = self._index[identity]
+        return RowLabel(self._positions[i], self._keys[i], self._segments[i], self._encodings[i])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, identity: object) -> bool:
+        return identity in self._index
+
+    def key_and_position(self, identity: str) -> tuple[str | int | None, int]:
+        """The row's key and position, without a label object."""
+        i = self._index[identity]
+        return self._keys[i], self._positions[i]
+
+    def segments_total(self, identities: Sequence[str]) -> int:
+        """SMS segments these rows take in all."""
+        segments = self._segments
+        if segments and min(segments) == max(segments):  # every row the same size: no lookups
+            return len(identities) * segments[0]
+        return sum(map(segments.__getitem__, map(self._index.__getitem__, identities)))
+
+
 @dataclass
 class CheckedRows:
     """Rows checked: the valid ones by identity, in input order, and what was left out.
 
     :param order: identities of the valid rows, in input order.
     :param rows: identity -> (E.164 number, text).
-    :param labels: identity -> :class:`RowLabel`.
+    :param labels: identity -> :class:`RowLabel` (:class:`RowLabels`).
     :param invalid: ``{"index", "position", "key", "recipient" (masked), "reason"}`` per bad row.
     :param merged: ``{"recipient", "key", "position", "merged_into"}`` per row merged into an
         earlier one (same number and text, no key, or the same key twice).
@@ -80,7 +132,7 @@ class CheckedRows:
 
     order: list[str] = field(default_factory=list)
     rows: dict[str, tuple[str, str]] = field(default_factory=dict)
-    labels: dict[str, RowLabel] = field(default_factory=dict)
+    labels: RowLabels = field(default_factory=RowLabels)
     invalid: list[dict[str, Any]] = field(default_factory=list)
     merged: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -243,7 +295,7 @@ class RowChecker:
             return False
         checked.order.append(identity)
         checked.rows[identity] = (number, text)
-        checked.labels[identity] = RowLabel(position, key, info.segments, info.encoding)
+        checked.labels.add(identity, RowLabel(position, key, info.segments, info.encoding))
         if checked.longest is None or info.segments > checked.longest.segments:
             checked.longest = info
         return True

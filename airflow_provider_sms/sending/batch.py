@@ -138,22 +138,32 @@ class BatchReport:
 
     def results(self) -> list[dict[str, Any]]:
         """``SendResult`` dicts in input order (the task's return value)."""
-        if self.describe is not None:
-            return [result.to_dict() for _, result in self.accepted()]
-        ordered = [self._sent[r] for r in self.order if r in self._sent]
-        return [result.to_dict() for result in ordered]
+        return [result.to_dict() for result in self._results_of(self._accepted_identities())]
 
     def accepted(self) -> list[tuple[str, SendResult]]:
         """``(identity, result)`` per accepted recipient, in input order; a row's result carries
         its key and position."""
-        found = [(r, self._sent[r]) for r in self.order if r in self._sent]
-        if self.describe is None:
+        identities = self._accepted_identities()
+        return list(zip(identities, self._results_of(identities), strict=True))
+
+    def _accepted_identities(self) -> list[str]:
+        sent = self._sent
+        return [r for r in self.order if r in sent]
+
+    def _results_of(self, identities: list[str]) -> list[SendResult]:
+        """Their results, a row's labelled (most were as they came)."""
+        found = list(map(self._sent.__getitem__, identities))
+        if self.describe is None or all(result.position is not None for result in found):
             return found
-        labelled = []
-        for identity, result in found:
-            labels = self.describe(identity) or {}
-            labelled.append((identity, result.for_row(labels.get("key"), labels.get("position"))))
-        return labelled
+        return [
+            result if result.position is not None else self._labelled(r, result)
+            for r, result in zip(identities, found, strict=True)
+        ]
+
+    def _labelled(self, identity: str, result: SendResult) -> SendResult:
+        """A result not labelled as it came (recovered from an earlier try): labelled now."""
+        labels = (self.describe(identity) if self.describe is not None else None) or {}
+        return result.for_row(labels.get("key"), labels.get("position"))
 
     def ids_by_number(self) -> dict[str, set[str]]:
         """Number -> message ids of the accepted SMS to it, where rows may share a number (a
@@ -305,7 +315,7 @@ def journaled_request(
     journal.record_accepted(sent.sent, accepted)
     journal.record_not_sent([identity[number] for number in sent.blacklisted])
     for recipient, result in zip(accepted, sent.sent, strict=True):
-        outcome.add(result, recipient)
+        outcome.add(run.send.labelled(recipient, result), recipient)  # labelled now, while waiting
     for number in sent.blacklisted:
         outcome.skip(identity[number], "blacklisted")
     if sent.refused:  # refused one by one while the request went through: not sent
