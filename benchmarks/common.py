@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +90,69 @@ class MemoryStateStore(dict):
 
     def set(self, key: str, value: Any, *, retention: Any = None) -> None:
         self[key] = json.dumps(value)
+
+
+def measure_send_memory(
+    recipients: Sequence[Any], message: str, engine_modules: Sequence[str]
+) -> tuple[dict[str, Any], list[Any]]:
+    """Send through ``SmsSendOperator`` (connection ``bench_smspartner``, 8 in flight) outside a DAG
+    run, and say what the send cost this process: ``(figures, results)``.
+
+    The peak RSS (``peak_rss_kib``) is read once the operator is built, again once
+    ``engine_modules`` (what ``execute()`` imports on first use) are imported, and after
+    ``execute()``. ``figures``: ``before`` and ``after`` (KiB, around the send), ``imports`` (KiB
+    the engine's imports added) and ``seconds`` (``execute()`` alone).
+    """
+    from airflow_provider_sms.operators.send import SmsSendOperator
+
+    operator = SmsSendOperator(
+        task_id="send",
+        sms_conn_id="bench_smspartner",
+        recipients=recipients,
+        message=message,
+        max_concurrency=8,
+    )
+    before_imports = peak_rss_kib()
+    for name in engine_modules:
+        importlib.import_module(name)
+    before = peak_rss_kib()
+    started = time.perf_counter()
+    results = operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type]
+    seconds = time.perf_counter() - started
+    after = peak_rss_kib()
+    figures = {"before": before, "after": after, "imports": before - before_imports, "seconds": seconds}
+    return figures, results
+
+
+def worker_result(args: Sequence[str], env: dict[str, str], timeout: float, what: str) -> dict[str, Any]:
+    """Run ``python *args`` with ``env``; the JSON object its last line of output prints.
+
+    :param what: the worker's name in the error raised when it fails.
+    """
+    done = subprocess.run(
+        [sys.executable, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode:
+        raise RuntimeError(f"the {what} worker failed: {done.stderr[-2000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def send_memory_in_subprocess(script: Path, count: int) -> tuple[dict[str, Any], int]:
+    """Run ``script --worker count`` (a fresh process sending to ``bench_smspartner``) against the
+    emulator in its own process, no latency: ``(the JSON the worker printed, gateway requests)``."""
+    with ProcessEmulator(0, delivery_delay=600) as emulator:
+        emulator.fresh()
+        env = {
+            **os.environ,
+            "AIRFLOW_CONN_BENCH_SMSPARTNER": emulator.connection_json("smspartner"),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "benchmarks"), os.environ.get("PYTHONPATH", "")]),
+        }
+        result = worker_result([str(script), "--worker", str(count)], env, 600, "memory")
+        return result, emulator.request_count()
 
 
 class ProcessEmulator:
