@@ -155,6 +155,62 @@ def send_memory_in_subprocess(script: Path, count: int) -> tuple[dict[str, Any],
         return result, emulator.request_count()
 
 
+def dag_test_home(prefix: str, dag_file_name: str, dag_text: str, **env: str) -> tuple[dict[str, str], Path]:
+    """A throwaway Airflow home (SQLite, its database migrated: not timed) whose DAG folder holds
+    one file, ``dag_file_name`` with ``dag_text``: ``(the environment to run it with, the file)``.
+
+    ``env`` is added to the environment, over this process's own.
+    """
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    (home / "dags").mkdir()
+    dag_file = home / "dags" / dag_file_name
+    dag_file.write_text(dag_text)
+    full_env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        **env,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env=full_env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=300,
+    )
+    return full_env, dag_file
+
+
+def dag_test_worker(path: str, name: str) -> None:
+    """In the worker process: run the DAG ``name`` of the DAG file ``path`` with ``dag.test()`` and
+    print, as JSON, its wall time, the run's state, its task instances' states and their count."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    started = time.perf_counter()
+    run = getattr(module, name).test()
+    seconds = time.perf_counter() - started
+    tis = run.get_task_instances()
+    states = sorted({str(ti.state) for ti in tis})
+    print(json.dumps({"seconds": seconds, "state": str(run.state), "task_states": states, "tis": len(tis)}))
+
+
+def run_dag_test(dag_file: Path, name: str, env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """Run ``dag_test_worker`` on the DAG ``name`` of ``dag_file`` in a subprocess with ``env``
+    (this module as its script): what it printed."""
+    return worker_result(
+        [str(Path(__file__).resolve()), "--dag-test", str(dag_file), name], env, timeout, "dag.test()"
+    )
+
+
 class ProcessEmulator:
     """The emulator in its own process (this tree's code), stopped by its pid at the end.
 
@@ -227,3 +283,9 @@ class ProcessEmulator:
                 self.process.wait(timeout=10)
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+if __name__ == "__main__":
+    if "--dag-test" in sys.argv:  # the worker of run_dag_test
+        at = sys.argv.index("--dag-test")
+        dag_test_worker(sys.argv[at + 1], sys.argv[at + 2])
