@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from common import ProcessEmulator, dag_test_home, run_dag_test
+from common import ProcessEmulator, dag_test_home, run_dag_test, table_row
 
 MESSAGES = 50
 QUICK_MESSAGES = 10
@@ -63,15 +63,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         accepted = emulator.accepted()
     seconds = result["seconds"]
     return [
-        {
-            "benchmark": "send",
-            "variant": "mapped HttpOperator, one task per SMS, dag.test() (Primotexto)",
-            "items": count,
-            "requests": accepted,
-            "seconds": round(seconds, 3),
-            "per_second": round(count / seconds, 1),
-            "notes": f"{accepted} accepted; {seconds / count * 1000:.0f} ms per message; run {result['state']}, tasks {'/'.join(result['task_states'])}",
-        }
+        table_row(
+            "send",
+            "mapped HttpOperator, one task per SMS, dag.test() (Primotexto)",
+            count,
+            seconds,
+            accepted,
+            f"{accepted} accepted; {seconds / count * 1000:.0f} ms per message; run {result['state']}, tasks {'/'.join(result['task_states'])}",
+        )
     ]
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import measure_send_memory, send_memory_in_subprocess
+from common import measure_send_memory, send_memory_in_subprocess, table_row
 
 RECIPIENTS = 100_000
 QUICK_RECIPIENTS = 10_000
@@ -40,21 +40,20 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     result, requests = send_memory_in_subprocess(HERE, count)
     extra_mib = (result["after"] - result["before"]) / 1024
     return [
-        {
-            "benchmark": "memory",
-            "variant": "SmsSendOperator, SMS Partner, 100,000 recipients"
+        table_row(
+            "memory",
+            "SmsSendOperator, SMS Partner, 100,000 recipients"
             if count == RECIPIENTS
             else f"SmsSendOperator, SMS Partner, {count:,} recipients",
-            "items": count,
-            "requests": requests,
-            "seconds": round(result["seconds"], 3),
-            "per_second": round(count / result["seconds"], 1),
-            "notes": (
+            count,
+            result["seconds"],
+            requests,
+            (
                 f"peak RSS +{extra_mib:.1f} MiB during the send ({extra_mib * 1024 * 1024 / count:.0f} B per "
                 f"recipient; peak {result['after'] / 1024:.0f} MiB in all; the engine's imports before it: "
                 f"+{result['imports'] / 1024:.1f} MiB); {result['sent']} accepted; no latency"
             ),
-        }
+        )
     ]
 
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import ProcessEmulator, dag_test_home, run_dag_test
+from common import ProcessEmulator, dag_test_home, run_dag_test, table_row
 
 ROWS = 1_000
 MAPPED_ROWS, QUICK_MAPPED_ROWS = 100, 10
@@ -75,33 +75,31 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     marginal = max(mapped["seconds"] - one["seconds"], 0.0) / mapped_count
     extrapolated = one["seconds"] + marginal * count
     return [
-        {
-            "benchmark": "personalised send",
-            "variant": "mapped SmsSendOperator, one task per row (.expand_kwargs), dag.test() (SMS Partner)",
-            "items": mapped_count,
-            "requests": mapped["requests"],
-            "seconds": round(mapped["seconds"], 3),
-            "per_second": round(mapped_count / mapped["seconds"], 1),
-            "notes": (
+        table_row(
+            "personalised send",
+            "mapped SmsSendOperator, one task per row (.expand_kwargs), dag.test() (SMS Partner)",
+            mapped_count,
+            mapped["seconds"],
+            mapped["requests"],
+            (
                 f"{mapped['accepted']} accepted; {mapped['tis']} task instances; {per_sms * 1000:.0f} ms per SMS in "
                 f"all, {marginal * 1000:.0f} ms each over dag.test()'s fixed cost; {count:,} rows: about "
                 f"{extrapolated:.0f} s by extrapolation ({extrapolated / one['seconds']:.0f}x the one task below; "
                 f"not run at {count:,}: max_map_length is 1,024); run {mapped['state']}, tasks "
                 f"{'/'.join(mapped['task_states'])}"
             ),
-        },
-        {
-            "benchmark": "personalised send",
-            "variant": "SmsSendOperator, the same rows in one task, dag.test() (SMS Partner)",
-            "items": count,
-            "requests": one["requests"],
-            "seconds": round(one["seconds"], 3),
-            "per_second": round(count / one["seconds"], 1),
-            "notes": (
+        ),
+        table_row(
+            "personalised send",
+            "SmsSendOperator, the same rows in one task, dag.test() (SMS Partner)",
+            count,
+            one["seconds"],
+            one["requests"],
+            (
                 f"{one['accepted']} accepted; {one['tis']} task instance; {one['seconds'] / count * 1000:.1f} ms per SMS "
                 f"(dag.test() overhead included); run {one['state']}, tasks {'/'.join(one['task_states'])}"
             ),
-        },
+        ),
     ]
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import measure_send_memory, send_memory_in_subprocess
+from common import measure_send_memory, send_memory_in_subprocess, table_row
 
 ROWS = 100_000
 QUICK_ROWS = 10_000
@@ -48,21 +48,20 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     extra_mb = (result["after"] - result["before"]) * 1024 / 1e6
     verdict = "under" if extra_mb < TARGET_MB else "OVER"
     return [
-        {
-            "benchmark": "memory",
-            "variant": f"SmsSendOperator, SMS Partner bulk-send, {count:,} personalised rows",
-            "items": count,
-            "requests": requests,
-            "seconds": round(result["seconds"], 3),
-            "per_second": round(count / result["seconds"], 1),
-            "notes": (
+        table_row(
+            "memory",
+            f"SmsSendOperator, SMS Partner bulk-send, {count:,} personalised rows",
+            count,
+            result["seconds"],
+            requests,
+            (
                 f"peak RSS +{extra_mib:.1f} MiB ({extra_mb:.0f} MB, {verdict} the {TARGET_MB} MB target) during "
                 f"the send ({extra_mib * 1024 * 1024 / count:.0f} B per row; peak {result['after'] / 1024:.0f} MiB "
                 f"in all, the rows themselves built before; the engine's imports before it: "
                 f"+{result['imports'] / 1024:.1f} MiB); {result['sent']} accepted, {result['keyed']} with their "
                 "key; no latency"
             ),
-        }
+        )
     ]
 
 

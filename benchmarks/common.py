@@ -70,6 +70,23 @@ def peak_rss_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux, bytes on macOS
 
 
+def table_row(
+    benchmark: str, variant: str, items: int, seconds: float, requests: int, notes: str, **extra: Any
+) -> dict[str, Any]:
+    """One row of ``run.py``'s table: ``seconds`` rounded, ``per_second`` worked out from ``items``
+    (``extra`` keys ride along for the caller's ratios or plot; ``run.py`` prints only its columns)."""
+    return {
+        "benchmark": benchmark,
+        "variant": variant,
+        "items": items,
+        "seconds": round(seconds, 3),
+        "per_second": round(items / seconds, 1) if seconds else None,
+        "requests": requests,
+        "notes": notes,
+        **extra,
+    }
+
+
 class BenchTI:
     """The task instance an operator's ``execute`` needs outside a DAG run (XComs dropped)."""
 
