@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-from common import MemoryStateStore, ProcessEmulator, setup_airflow_env
+from common import MemoryStateStore, ProcessEmulator, setup_airflow_env, table_row
 
 LATENCY_MS = 50
 REPEATS = 3
@@ -73,20 +73,6 @@ def bench_context() -> dict[str, Any]:
     filler: dict[str, Any] = {name: None for name in names}
     filler.update(ds="2026-04-12", ds_nodash="20260412", params={}, run_id="bench", test_mode=False)
     return {**filler, "ti": BenchTI(), "task_state_store": MemoryStateStore()}
-
-
-def row(variant: str, items: int, seconds: float, requests: int, notes: str, **extra: Any) -> dict[str, Any]:
-    """One table row (``extra`` keys are kept for the ratios, not printed)."""
-    return {
-        "benchmark": "personalised send",
-        "variant": variant,
-        "items": items,
-        "seconds": round(seconds, 3),
-        "per_second": round(items / seconds, 1) if seconds else None,
-        "requests": requests,
-        "notes": notes,
-        **extra,
-    }
 
 
 # ------------------------------------------------------------------ the two clients
@@ -180,7 +166,8 @@ def _pair(
     ratio = 100 * raw_best[0] / op_best[0]
     best = f"best of {repeats}"
     return [
-        row(
+        table_row(
+            "personalised send",
             f"raw aiohttp, {in_flight} in flight ({label})",
             count,
             raw_best[0],
@@ -189,7 +176,8 @@ def _pair(
             in_flight=in_flight,
             kind="raw",
         ),
-        row(
+        table_row(
+            "personalised send",
             f"SmsSendOperator, rows, {in_flight} in flight ({label})",
             count,
             op_best[0],
@@ -222,25 +210,23 @@ def _render_rows(count: int, repeats: int) -> list[dict[str, Any]]:
     assert texts == formatted
     per_thousand = 1000 * jinja_best / count * 1000
     return [
-        {
-            "benchmark": "row template",
-            "variant": "RowTemplate.render, one text per row (sandboxed Jinja, Airflow-sized context)",
-            "items": count,
-            "requests": 0,
-            "seconds": round(jinja_best, 3),
-            "per_second": round(count / jinja_best, 1),
-            "notes": f"{per_thousand:.1f} ms per 1,000 rows; {jinja_best / fmt_best:.0f}x str.format; "
+        table_row(
+            "row template",
+            "RowTemplate.render, one text per row (sandboxed Jinja, Airflow-sized context)",
+            count,
+            jinja_best,
+            0,
+            f"{per_thousand:.1f} ms per 1,000 rows; {jinja_best / fmt_best:.0f}x str.format; "
             f"3 fields per row; best of {repeats}",
-        },
-        {
-            "benchmark": "row template",
-            "variant": "str.format, one text per row (anchor)",
-            "items": count,
-            "requests": 0,
-            "seconds": round(fmt_best, 3),
-            "per_second": round(count / fmt_best, 1),
-            "notes": f"{1000 * fmt_best / count * 1000:.1f} ms per 1,000 rows; best of {repeats}",
-        },
+        ),
+        table_row(
+            "row template",
+            "str.format, one text per row (anchor)",
+            count,
+            fmt_best,
+            0,
+            f"{1000 * fmt_best / count * 1000:.1f} ms per 1,000 rows; best of {repeats}",
+        ),
     ]
 
 

@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from common import BenchTI, MemoryStateStore, ProcessEmulator, setup_airflow_env
+from common import BenchTI, MemoryStateStore, ProcessEmulator, setup_airflow_env, table_row
 
 LATENCY_MS = 50
 RECIPIENTS = 3000
@@ -34,20 +34,6 @@ SEND_PATH = "/v2/notification/messages/send"
 
 def _numbers(count: int, first: int) -> list[str]:
     return [f"+336{first + i:08d}" for i in range(count)]
-
-
-def row(variant: str, items: int, seconds: float, requests: int, notes: str, **extra: Any) -> dict[str, Any]:
-    """One table row (``extra`` keys are kept for the plot, not printed)."""
-    return {
-        "benchmark": "send",
-        "variant": variant,
-        "items": items,
-        "seconds": round(seconds, 3),
-        "per_second": round(items / seconds, 1) if seconds else None,
-        "requests": requests,
-        "notes": notes,
-        **extra,
-    }
 
 
 def _sequential_loop(emulator: ProcessEmulator, numbers: list[str]) -> dict[str, Any]:
@@ -63,7 +49,8 @@ def _sequential_loop(emulator: ProcessEmulator, numbers: list[str]) -> dict[str,
         )
         reply.raise_for_status()
     seconds = time.perf_counter() - started
-    return row(
+    return table_row(
+        "send",
         "sequential requests.post (Primotexto)",
         len(numbers),
         seconds,
@@ -95,7 +82,8 @@ def _raw(emulator: ProcessEmulator, numbers: list[str], in_flight: int) -> dict[
     started = time.perf_counter()
     asyncio.run(main())
     seconds = time.perf_counter() - started
-    return row(
+    return table_row(
+        "send",
         f"raw aiohttp, {in_flight} in flight (Primotexto)",
         len(numbers),
         seconds,
@@ -120,7 +108,8 @@ def _operator(emulator: ProcessEmulator, vendor: str, numbers: list[str], in_fli
     results = operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
     label = "Primotexto" if vendor == "primotexto" else "SMS Partner, 500 numbers per request"
-    return row(
+    return table_row(
+        "send",
         f"SmsSendOperator, {in_flight} in flight ({label})",
         len(numbers),
         seconds,

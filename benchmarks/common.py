@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +70,23 @@ def peak_rss_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux, bytes on macOS
 
 
+def table_row(
+    benchmark: str, variant: str, items: int, seconds: float, requests: int, notes: str, **extra: Any
+) -> dict[str, Any]:
+    """One row of ``run.py``'s table: ``seconds`` rounded, ``per_second`` worked out from ``items``
+    (``extra`` keys ride along for the caller's ratios or plot; ``run.py`` prints only its columns)."""
+    return {
+        "benchmark": benchmark,
+        "variant": variant,
+        "items": items,
+        "seconds": round(seconds, 3),
+        "per_second": round(items / seconds, 1) if seconds else None,
+        "requests": requests,
+        "notes": notes,
+        **extra,
+    }
+
+
 class BenchTI:
     """The task instance an operator's ``execute`` needs outside a DAG run (XComs dropped)."""
 
@@ -87,6 +107,125 @@ class MemoryStateStore(dict):
 
     def set(self, key: str, value: Any, *, retention: Any = None) -> None:
         self[key] = json.dumps(value)
+
+
+def measure_send_memory(
+    recipients: Sequence[Any], message: str, engine_modules: Sequence[str]
+) -> tuple[dict[str, Any], list[Any]]:
+    """Send through ``SmsSendOperator`` (connection ``bench_smspartner``, 8 in flight) outside a DAG
+    run, and say what the send cost this process: ``(figures, results)``.
+
+    The peak RSS (``peak_rss_kib``) is read once the operator is built, again once
+    ``engine_modules`` (what ``execute()`` imports on first use) are imported, and after
+    ``execute()``. ``figures``: ``before`` and ``after`` (KiB, around the send), ``imports`` (KiB
+    the engine's imports added) and ``seconds`` (``execute()`` alone).
+    """
+    from airflow_provider_sms.operators.send import SmsSendOperator
+
+    operator = SmsSendOperator(
+        task_id="send",
+        sms_conn_id="bench_smspartner",
+        recipients=recipients,
+        message=message,
+        max_concurrency=8,
+    )
+    before_imports = peak_rss_kib()
+    for name in engine_modules:
+        importlib.import_module(name)
+    before = peak_rss_kib()
+    started = time.perf_counter()
+    results = operator.execute({"ti": BenchTI(), "task_state_store": MemoryStateStore()})  # type: ignore[arg-type]
+    seconds = time.perf_counter() - started
+    after = peak_rss_kib()
+    figures = {"before": before, "after": after, "imports": before - before_imports, "seconds": seconds}
+    return figures, results
+
+
+def worker_result(args: Sequence[str], env: dict[str, str], timeout: float, what: str) -> dict[str, Any]:
+    """Run ``python *args`` with ``env``; the JSON object its last line of output prints.
+
+    :param what: the worker's name in the error raised when it fails.
+    """
+    done = subprocess.run(
+        [sys.executable, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode:
+        raise RuntimeError(f"the {what} worker failed: {done.stderr[-2000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def send_memory_in_subprocess(script: Path, count: int) -> tuple[dict[str, Any], int]:
+    """Run ``script --worker count`` (a fresh process sending to ``bench_smspartner``) against the
+    emulator in its own process, no latency: ``(the JSON the worker printed, gateway requests)``."""
+    with ProcessEmulator(0, delivery_delay=600) as emulator:
+        emulator.fresh()
+        env = {
+            **os.environ,
+            "AIRFLOW_CONN_BENCH_SMSPARTNER": emulator.connection_json("smspartner"),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "benchmarks"), os.environ.get("PYTHONPATH", "")]),
+        }
+        result = worker_result([str(script), "--worker", str(count)], env, 600, "memory")
+        return result, emulator.request_count()
+
+
+def dag_test_home(prefix: str, dag_file_name: str, dag_text: str, **env: str) -> tuple[dict[str, str], Path]:
+    """A throwaway Airflow home (SQLite, its database migrated: not timed) whose DAG folder holds
+    one file, ``dag_file_name`` with ``dag_text``: ``(the environment to run it with, the file)``.
+
+    ``env`` is added to the environment, over this process's own.
+    """
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    (home / "dags").mkdir()
+    dag_file = home / "dags" / dag_file_name
+    dag_file.write_text(dag_text)
+    full_env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        **env,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env=full_env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=300,
+    )
+    return full_env, dag_file
+
+
+def dag_test_worker(path: str, name: str) -> None:
+    """In the worker process: run the DAG ``name`` of the DAG file ``path`` with ``dag.test()`` and
+    print, as JSON, its wall time, the run's state, its task instances' states and their count."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    started = time.perf_counter()
+    run = getattr(module, name).test()
+    seconds = time.perf_counter() - started
+    tis = run.get_task_instances()
+    states = sorted({str(ti.state) for ti in tis})
+    print(json.dumps({"seconds": seconds, "state": str(run.state), "task_states": states, "tis": len(tis)}))
+
+
+def run_dag_test(dag_file: Path, name: str, env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """Run ``dag_test_worker`` on the DAG ``name`` of ``dag_file`` in a subprocess with ``env``
+    (this module as its script): what it printed."""
+    return worker_result(
+        [str(Path(__file__).resolve()), "--dag-test", str(dag_file), name], env, timeout, "dag.test()"
+    )
 
 
 class ProcessEmulator:
@@ -161,3 +300,9 @@ class ProcessEmulator:
                 self.process.wait(timeout=10)
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+if __name__ == "__main__":
+    if "--dag-test" in sys.argv:  # the worker of run_dag_test
+        at = sys.argv.index("--dag-test")
+        dag_test_worker(sys.argv[at + 1], sys.argv[at + 2])

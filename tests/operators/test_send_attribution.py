@@ -74,6 +74,16 @@ def assert_sent_once_with_our_id(emulator, vendor: str, result, other: dict | No
         ]
 
 
+def assert_found_and_not_sent_again(emulator, vendor: str, result, ti) -> None:
+    """Ours exactly once, reported with its id (Primotexto: the message's; SMS Partner: its request's
+    tag), after one send request in all, and nothing unconfirmed."""
+    [mine] = ours(emulator, vendor)
+    expected = str(mine["message_id"]) if vendor == "primotexto" else f"tag:{mine['category']}"
+    assert [(r["recipient"], r["message_id"]) for r in result] == [(NUMBER, expected)]
+    assert len(sends(emulator, vendor)) == 1
+    assert ti.xcom["unconfirmed"] == []
+
+
 # ---------------------------------------------------------------- another SMS to the same number
 @pytest.mark.parametrize("category", [None, "crm"], ids=["task-category", "user-category"])
 @pytest.mark.parametrize("seconds_before", [48, 108])
@@ -214,11 +224,7 @@ def test_send_committed_after_the_client_gave_up_is_not_sent_again(emulator, mon
     result, ti = two_tries("emu_slow", [NUMBER])
 
     assert time.monotonic() - started >= 3  # the retry waited for the commit
-    [mine] = ours(emulator, vendor)
-    expected = str(mine["message_id"]) if vendor == "primotexto" else f"tag:{mine['category']}"
-    assert [(r["recipient"], r["message_id"]) for r in result] == [(NUMBER, expected)]
-    assert len(sends(emulator, vendor)) == 1
-    assert ti.xcom["unconfirmed"] == []
+    assert_found_and_not_sent_again(emulator, vendor, result, ti)
 
 
 # ---------------------------------------------------------------- a gateway clock 10 minutes off
@@ -230,11 +236,7 @@ def test_clock_off_by_ten_minutes_accepted_then_lost_is_not_sent_again(emulator,
 
     result, ti = two_tries(CONN_IDS[vendor], [NUMBER])
 
-    [mine] = ours(emulator, vendor)
-    expected = str(mine["message_id"]) if vendor == "primotexto" else f"tag:{mine['category']}"
-    assert [(r["recipient"], r["message_id"]) for r in result] == [(NUMBER, expected)]
-    assert len(sends(emulator, vendor)) == 1
-    assert ti.xcom["unconfirmed"] == []
+    assert_found_and_not_sent_again(emulator, vendor, result, ti)
 
 
 @pytest.mark.parametrize("offset", [-600, 600])

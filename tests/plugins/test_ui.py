@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.dags.ui_send import NUMBERS, ui_rows
+from tests.dags.ui_send import NUMBERS
+from tests.helpers.ui_privacy import assert_private
 from tests.operators.test_send_e2e import load_dag
 
 
@@ -46,13 +47,6 @@ def table(page: str) -> list[list[str]]:
         [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
         for row in re.findall(r"<tr>(.*?)</tr>", body)
     ]
-
-
-def assert_private(page: str) -> None:
-    """No full number, key or text of any row."""
-    for row in ui_rows():
-        for secret in (row["recipient"], row["key"], row["code"], f"Your code is {row['code']}"):
-            assert secret not in page, secret
 
 
 def test_task_view_of_the_send(ui_run, api, token):

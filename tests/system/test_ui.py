@@ -16,7 +16,8 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.dags.ui_send import NUMBERS, ui_rows
+from tests.dags.ui_send import NUMBERS
+from tests.helpers.ui_privacy import assert_private
 from tests.system.api import AirflowApi
 from tests.system.conftest import start_stack
 
@@ -78,12 +79,6 @@ def browser_page(auth_stack):
 def view_url(stack, run_id: str, task_id: str | None = None) -> str:
     url = f"{stack.api_url}/sms/ui/dags/ui_send/runs/{quote(run_id, safe='')}"
     return f"{url}/tasks/{task_id}?map_index=-1" if task_id else url
-
-
-def assert_private(html: str) -> None:
-    for row in ui_rows():
-        for secret in (row["recipient"], row["key"], row["code"]):
-            assert secret not in html, secret
 
 
 def cards(page) -> dict[str, str]:
