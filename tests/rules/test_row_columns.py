@@ -96,7 +96,7 @@ def test_the_benchmark_rows_take_the_columns_and_agree(gateways, name):
         bench_rows = importlib.import_module("bench_rows")
     finally:
         sys.path.remove(str(BENCHMARKS))
-    rows = bench_rows.make_rows(2_000, 0)
+    rows = bench_rows.make_rows(1_000, 0)
     template = RowTemplate(bench_rows.TEMPLATE, row_cases.CONTEXT)
     hook = gateways[name]
     for mode in set(MODES) - {"unicode" if name == "primotexto" else "-"}:

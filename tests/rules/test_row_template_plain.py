@@ -17,7 +17,7 @@ from airflow_provider_sms.rules.row_template import (
 from tests.helpers import row_cases
 
 SEEDS = (5, 4242, 99991)
-TEMPLATES_PER_SEED = 500
+TEMPLATES_PER_SEED = 300
 
 
 def rendered_one_by_one(template: RowTemplate, rows: list[object]) -> list[str] | None:
