@@ -56,7 +56,7 @@ from airflow_provider_sms.model.results import (
     SendResult,
 )
 from airflow_provider_sms.rules.numbers import mask_number
-from airflow_provider_sms.rules.text import GSM7
+from airflow_provider_sms.rules.text import is_gsm7
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Generator, Mapping, Sequence
@@ -218,7 +218,7 @@ class SmsPartnerHook(SmsHook):
         if reply_url is not None:
             body["urlResponse"] = reply_url
         texts = request.texts if request.texts is not None else (request.message,)
-        if any(self.segments_of(text).encoding != GSM7 for text in dict.fromkeys(texts)):
+        if not is_gsm7("".join(dict.fromkeys(texts))):  # a text goes as UCS-2 (segments_of's encoding)
             body["isUnicode"] = 1
         if request.texts is None:
             body["message"] = request.message

@@ -412,20 +412,50 @@ def bulk_entries(reply: Any, count: int) -> list[BulkEntry] | None:
     if not isinstance(items, list) or len(items) != count:
         return None
     entries = []
+    alike: dict[tuple[Any, ...], BulkEntry] = {}  # accepted entries mostly read the same
     for item in items:
-        success = flag_of(field(item, "success"))
-        if success is None:
-            return None
-        entries.append(
-            BulkEntry(
-                accepted=success,
-                code=count_of(field(item, "code")),
-                vendor_message=None if success else text_of(field(item, "message")),  # a refusal's own
-                cost=number_of(field(item, "cost")),
-                segments=count_of(field(item, "nbSms", "nb_sms")),
-            )
-        )
+        shape = _accepted_shape(item)
+        entry = alike.get(shape) if shape is not None else None
+        if entry is None:
+            entry = _bulk_entry(item)
+            if entry is None:
+                return None
+            if shape is not None:
+                alike[shape] = entry
+        entries.append(entry)
     return entries
+
+
+#: The keys of an accepted entry as the vendor's sample spells them (its number is not read).
+_ACCEPTED_KEYS = frozenset({"success", "code", "nbSms", "cost", "phoneNumber"})
+
+
+def _accepted_shape(item: Any) -> tuple[Any, ...] | None:
+    """What an entry spelled like the vendor's sample says, as a key for entries that read the
+    same; ``None`` for any other entry (read on its own)."""
+    if type(item) is not dict or not _ACCEPTED_KEYS.issuperset(item):
+        return None
+    values = (item.get("success"), item.get("code"), item.get("nbSms"), item.get("cost"))
+    shape = (*values, *map(type, values))  # types too: True == 1, yet they read differently
+    try:
+        hash(shape)
+    except TypeError:  # a list or an object where a value should be
+        return None
+    return shape
+
+
+def _bulk_entry(item: Any) -> BulkEntry | None:
+    """One entry read (``None``: its ``success`` is neither true nor false)."""
+    success = flag_of(field(item, "success"))
+    if success is None:
+        return None
+    return BulkEntry(
+        accepted=success,
+        code=count_of(field(item, "code")),
+        vendor_message=None if success else text_of(field(item, "message")),  # a refusal's own
+        cost=number_of(field(item, "cost")),
+        segments=count_of(field(item, "nbSms", "nb_sms")),
+    )
 
 
 def stop_list_call() -> Call:

@@ -144,7 +144,7 @@ def _french_mobile_pattern() -> re.Pattern[str]:
     fiction = "|".join(
         re.escape(prefix) + rf"\d{{{size - len(prefix)}}}" for prefix, size in _FICTION.items()
     )
-    return re.compile(rf"\+33{national}|{fiction}")
+    return re.compile(rf"\+33{national}|{fiction}", re.ASCII)  # \d: 0-9, as parse_number reads digits
 
 
 def _french_overseas(number: Any, text: str, default_region: str) -> Any:

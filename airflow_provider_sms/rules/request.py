@@ -198,9 +198,12 @@ class ValidatedSend:
         so are the shared ones where a request may carry as many texts as numbers."""
         rows = self.rows
         assert rows is not None
+        texts = [rows[recipient][1] for recipient in wave]
+        if max_texts >= size and len(set(texts)) == len(texts):  # every text once: nothing to group
+            return [list(wave[i : i + size]) for i in range(0, len(wave), size)]
         by_text: dict[str, list[str]] = {}
-        for recipient in wave:
-            by_text.setdefault(rows[recipient][1], []).append(recipient)
+        for recipient, text in zip(wave, texts, strict=True):
+            by_text.setdefault(text, []).append(recipient)
         chunks = [group[i : i + size] for group in by_text.values() for i in range(0, len(group), size)]
         if max_texts <= 1:
             return chunks

@@ -149,9 +149,9 @@ class RowTemplate:
             columns = [list(map(itemgetter(name), rows)) for name in fields]  # type: ignore[arg-type]
             if any(None in column for column in columns):
                 return None  # Jinja's finalize refuses it: the row by row path says which row
-        except Exception:  # a field missing, or a value that cannot be compared with None
+            return list(map(text.format, *columns))
+        except Exception:  # a field missing, a value that cannot be compared or printed
             return None
-        return list(map(text.format, *columns))
 
     def render(self, row: Mapping[str, Any]) -> str:
         """The text for ``row``.

@@ -7,8 +7,14 @@ state), enough to trigger full collections that walk the whole heap again and ag
 :func:`frozen_heap` moves the objects that exist when the send starts to the collector's permanent
 generation (:func:`gc.freeze`) and gives them back when it ends (:func:`gc.unfreeze`), so
 collections during the send only look at what the send made. Nothing is lost: cyclic garbage among
-the older objects is collected after the send instead of during it. When something else in the
-process has already frozen objects (Airflow's executors do before forking), it is left alone.
+the older objects is collected after the send instead of during it.
+
+Blocks nest: an inner block freezes what the outer one has made since it began (a send's checked
+rows, before its requests), and the outermost block gives everything back. When something else in
+the process froze objects first (Airflow's executors do before forking), the objects that exist
+when the block begins are frozen all the same but never given back (unfreezing would also give
+back what the other froze); they are still freed when no longer referenced, only cycles among
+them wait for the process to end.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ if TYPE_CHECKING:
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
-    """Freeze the existing heap for the duration of the block (no-op if already frozen)."""
-    if gc.get_freeze_count() or not gc.isenabled():
+    """Freeze the existing heap for the duration of the block (see the module docstring)."""
+    if not gc.isenabled():
         yield
         return
+    owner = gc.get_freeze_count() == 0
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if owner:
+            gc.unfreeze()

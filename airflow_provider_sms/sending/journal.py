@@ -132,7 +132,7 @@ class SendJournal:
         """The keyed hash that stands for ``recipient`` in the store."""
         found = self._digests.get(recipient)
         if found is None:
-            found = hmac.new(self._key, recipient.encode(), hashlib.sha256).hexdigest()[:HASH_CHARS]
+            found = hmac.digest(self._key, recipient.encode(), "sha256").hex()[:HASH_CHARS]
             self._digests[recipient] = found
         return found
 
@@ -248,15 +248,18 @@ class SendJournal:
         :param recipients: the identity of each result's recipient (default: its number).
         """
         names = recipients if recipients is not None else [result.recipient for result in results]
+        entries: dict[tuple[str, float | None, int | None], JournalEntry] = {}  # a request's are alike
         with self._lock:
             for recipient, result in zip(names, results, strict=True):
                 digest = self.digest(recipient)
-                self._accepted[digest] = [result.message_id, result.credits_used, result.segments]
+                figures = (result.message_id, result.credits_used, result.segments)
+                self._accepted[digest] = list(figures)
                 self._unknown.pop(digest, None)
                 self._not_sent.discard(digest)
-                self._entries[digest] = JournalEntry(
-                    ACCEPTED, result.message_id, result.credits_used, result.segments, None, self.try_number
-                )
+                entry = entries.get(figures)
+                if entry is None:
+                    entry = entries[figures] = JournalEntry(ACCEPTED, *figures, None, self.try_number)
+                self._entries[digest] = entry
             if self._buffer_since is None and self._accepted:
                 self._buffer_since = self._clock()
             if len(self._accepted) >= self.flush_every or (

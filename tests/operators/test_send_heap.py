@@ -1,4 +1,5 @@
-"""sending/heap.py: the heap that predates a send is frozen during it and given back after."""
+"""sending/heap.py: the heap that predates a send is frozen during it and given back after (by the
+outermost block, and only where no one else froze first)."""
 
 from __future__ import annotations
 
@@ -37,15 +38,32 @@ def test_given_back_when_the_block_raises():
     assert gc.get_freeze_count() == 0
 
 
-def test_someone_elses_freeze_is_left_alone(monkeypatch):
+def test_someone_elses_freeze_is_never_given_back(monkeypatch):
     gc.freeze()
     calls = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
     with frozen_heap():
         pass
-    assert calls == []
+    assert calls == ["freeze"]  # ours joins theirs; unfreezing would give back theirs too
     assert gc.get_freeze_count() > 0
+
+
+def _in_the_collector(items):
+    """Whether the collector's generations hold each item (frozen ones are outside them)."""
+    tracked = {id(item) for item in gc.get_objects()}
+    return [id(item) in tracked for item in items]
+
+
+def test_an_inner_block_freezes_what_the_outer_one_made_and_the_outer_gives_all_back():
+    with frozen_heap():
+        made_between = [[] for _ in range(100)]
+        assert all(_in_the_collector(made_between))
+        with frozen_heap():
+            assert not any(_in_the_collector(made_between))
+        assert not any(_in_the_collector(made_between))  # kept until the outer block ends
+    assert all(_in_the_collector(made_between))
+    assert gc.get_freeze_count() == 0
 
 
 def test_nothing_is_done_with_the_collector_disabled():

@@ -116,12 +116,6 @@ def test_rows_of_their_own_ready_texts_without_keys_take_the_columns_and_agree(g
     assert differences(columns, check_rows(rows, None, gateways[name], "fail", "fail")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="all_ready_mobiles matches non-ASCII digits: _french_mobile_pattern is compiled without "
-    "re.ASCII, so '\\d' in phonenumbers' patterns takes '٨' (U+0668), which parse_number refuses; "
-    "check_columns then keeps a row check_rows rejects",
-)
 def test_a_number_with_a_non_ascii_digit_is_refused_by_both_paths(gateways):
     rows = [{"recipient": "+3361234567\u0668", "key": 1}]
     slow = check_rows(rows, "Bonjour", gateways["smspartner"], "fail", None)
