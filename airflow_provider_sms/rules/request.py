@@ -10,6 +10,7 @@ number (only masked ones) nor the message text.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_sms.exceptions import SmsValidationError
@@ -180,7 +181,7 @@ class ValidatedSend:
     def _waves(self, todo: Sequence[str]) -> list[list[str]]:
         rows = self.rows
         assert rows is not None
-        numbers = [rows[recipient][0] for recipient in todo]
+        numbers = list(map(itemgetter(0), map(rows.__getitem__, todo)))
         if len(set(numbers)) == len(numbers):
             return [list(todo)]  # every number once: one wave
         seen: dict[str, int] = {}
@@ -198,7 +199,7 @@ class ValidatedSend:
         so are the shared ones where a request may carry as many texts as numbers."""
         rows = self.rows
         assert rows is not None
-        texts = [rows[recipient][1] for recipient in wave]
+        texts = list(map(itemgetter(1), map(rows.__getitem__, wave)))
         if max_texts >= size and len(set(texts)) == len(texts):  # every text once: nothing to group
             return [list(wave[i : i + size]) for i in range(0, len(wave), size)]
         by_text: dict[str, list[str]] = {}
@@ -413,7 +414,9 @@ def _personalised(checked: CheckedRows, request: SendRequest) -> ValidatedSend:
         duplicates=len(checked.merged),
         segments=checked.longest,
         request=replace(
-            request, recipients=tuple(checked.rows[r][0] for r in order), message=checked.rows[order[0]][1]
+            request,
+            recipients=tuple(map(itemgetter(0), map(checked.rows.__getitem__, order))),
+            message=checked.rows[order[0]][1],
         ),
         rows=checked.rows,
         labels=checked.labels,

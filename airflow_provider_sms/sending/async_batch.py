@@ -2,8 +2,11 @@
 
 Same requests, same per-request bookkeeping as the threaded :func:`~.batch.send_requests_threaded` (both drive
 :func:`~.batch.journaled_request`: intent journaled before each request, outcomes classified and journaled
-alike); only the I/O differs. ``max_concurrency`` workers take requests in turn, so at most that many
-are in flight. The journal store is synchronous and is called from the loop: its writes are rare
+alike); only the I/O differs. Twice ``max_concurrency`` workers take requests in turn and
+``max_concurrency`` slots let their requests out, so at most that many are in flight while a worker
+that has its reply journals it (a gateway is not kept waiting while the replies of a burst are
+read). A request that waited for a slot while the batch stopped does not leave (not attempted).
+The journal store is synchronous and is called from the loop: its writes are rare
 (one intent write covers a window of requests, outcomes are flushed every ``journal_flush_every``
 recipients or ``journal_flush_interval`` seconds), so the requests in flight wait at most one write.
 """
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from airflow_provider_sms.hooks.exchange import adrive
 from airflow_provider_sms.sending.batch import (
+    NotAttemptedError,
     RequestOutcomes,
     SendPlan,
     journaled_request,
@@ -32,6 +36,10 @@ if TYPE_CHECKING:
     from airflow_provider_sms.toolkit.progress import Progress
 
 
+#: Workers per request in flight: one waits for its reply while another journals the one it has.
+WORKERS_PER_SLOT = 2
+
+
 async def send_requests_async(
     run: SendRun,
     todo: Sequence[str],
@@ -44,12 +52,16 @@ async def send_requests_async(
     results = RequestOutcomes(len(plan.requests), progress)
     hook, limiter = run.hook, run.limiter
     await hook.aget_settings()
+    slots = asyncio.Semaphore(max_concurrency)
     async with hook.async_session(pool_size=max(hook.pool_size, max_concurrency)) as session:
 
         async def send(wire: SendRequest) -> BatchSendOutcome:
-            if limiter is not None:
-                await limiter.await_turn(len(wire.recipients))
-            return await hook.asend_request(wire, session)
+            async with slots:
+                if run.breaker.stopped:  # stopped while this request waited for its slot
+                    raise NotAttemptedError
+                if limiter is not None:
+                    await limiter.await_turn(len(wire.recipients))
+                return await hook.asend_request(wire, session)
 
         async def worker(pending: Iterator[PlannedRequest]) -> None:
             for request in pending:  # one iterator shared by the workers: each takes the next
@@ -60,7 +72,8 @@ async def send_requests_async(
 
         for wave in plan.waves:
             pending = iter(wave)
-            await asyncio.gather(*(worker(pending) for _ in range(min(max_concurrency, len(wave)))))
+            workers = min(WORKERS_PER_SLOT * max_concurrency, len(wave))
+            await asyncio.gather(*(worker(pending) for _ in range(workers)))
             plan.settle(results, wave)
     return results.report()
 

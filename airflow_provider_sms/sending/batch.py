@@ -278,11 +278,12 @@ def journaled_request(
         except SmsJournalError as exc:
             breaker.stop(exc)
     if breaker.stopped:
-        journal.record_not_sent(chunk)
-        return outcome.fail_all(chunk, "not_attempted", breaker.reason(), transient=not breaker.permanent)
+        return not_attempted(run, chunk)
     at = time.time()
     try:
         sent = yield run.send.request_for(chunk, reconciliation_tag=request.tag)
+    except NotAttemptedError:
+        return not_attempted(run, chunk)
     except SmsOutcomeUnknownError as exc:
         journal.record_unknown(chunk, at, request.tag)
         breaker.failure(exc)
@@ -321,6 +322,18 @@ def journaled_request(
     if sent.refused:  # refused one by one while the request went through: not sent
         refused_rows(outcome, journal, [(identity[number], error) for number, error in sent.refused])
     return outcome
+
+
+class NotAttemptedError(Exception):
+    """Thrown into :func:`journaled_request` by a driver that held its request back: the batch
+    stopped while the request waited for its turn."""
+
+
+def not_attempted(run: SendRun, chunk: list[str]) -> BatchReport:
+    """A request that never left because the batch stopped: journaled as not sent, failed."""
+    breaker = run.breaker
+    run.journal.record_not_sent(chunk)
+    return BatchReport(()).fail_all(chunk, "not_attempted", breaker.reason(), transient=not breaker.permanent)
 
 
 def refused_rows(outcome: BatchReport, journal: SendJournal, refused: list[tuple[str, Any]]) -> None:

@@ -26,6 +26,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+#: Allocations between two young collections in a block (Python's default: 700): fewer
+#: collections, each of more objects, most of which a send has dropped by then.
+YOUNG_THRESHOLD = 50_000
+
+
+class _Blocks:
+    """The blocks open now, and whether the outermost one froze first (nobody else had)."""
+
+    depth = 0
+    ours = False
+
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
@@ -33,10 +44,17 @@ def frozen_heap() -> Iterator[None]:
     if not gc.isenabled():
         yield
         return
-    owner = gc.get_freeze_count() == 0
+    outermost = _Blocks.depth == 0
+    if outermost:  # counting the frozen objects walks them all: only the outermost block asks
+        _Blocks.ours = gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(max(thresholds[0], YOUNG_THRESHOLD), *thresholds[1:])
+    _Blocks.depth += 1
     try:
         yield
     finally:
-        if owner:
+        _Blocks.depth -= 1
+        gc.set_threshold(*thresholds)
+        if outermost and _Blocks.ours:
             gc.unfreeze()
