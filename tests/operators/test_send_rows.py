@@ -11,6 +11,7 @@ import pytest
 
 from airflow_provider_sms.exceptions import SmsValidationError
 from airflow_provider_sms.operators.send import SmsSendOperator
+from tests.conftest import TEST_READ_TIMEOUT
 from tests.helpers.task_fakes import FakeTI, MemoryStore
 
 SEND_PATHS = ("/v2/notification/messages/send", "/v1/send", "/v1/bulk-send")
@@ -334,7 +335,10 @@ def test_a_numbers_next_row_waits_while_its_previous_sms_is_unknown(emulator, ve
     assert reasons["first"] == "outcome_unknown"
     retry_ti = FakeTI()
     retry_ti.try_number = 2
-    result, _ = run(make(conn_id, rows, message=None), context(ti=retry_ti, task_state_store=store))
+    # the settle time: the connections' read timeout (its floor), not the 60 s default the emulator
+    # does not need (it records a send before it drops the reply)
+    retry = make(conn_id, rows, message=None, outcome_settle_seconds=TEST_READ_TIMEOUT)
+    result, _ = run(retry, context(ti=retry_ti, task_state_store=store))
     assert not isinstance(result, Exception), result
     received = Counter((m["recipient"], m["text"]) for m in emulator.messages(vendor=vendor))
     assert received == Counter(

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,10 @@ DAG_FILES = [
     ),
     ROOT / "tests" / "dags" / "ui_send.py",  # the SMS views' send (tests/system/test_ui.py)
 ]
+#: Read timeout (s) of the Celery stack's connections, hence the floor of a retry's settle time
+#: (``sys_mapped_send``'s ``outcome_settle_seconds``): the emulator records a send before it answers
+#: or drops the reply, so a retry finds it at once; the 30 s default would only add waiting.
+CELERY_READ_TIMEOUT = 10
 TIMINGS = pytest.StashKey[list[tuple[str, float]]]()
 
 
@@ -58,8 +63,12 @@ def gateway():
         yield emulator
 
 
-def connection_env(emulator: GatewayEmulator, crm_file: Path) -> dict[str, str]:
-    env = {f"AIRFLOW_CONN_{conn_id.upper()}": emulator.connection_json(v) for v, conn_id in CONN_IDS.items()}
+def connection_env(emulator: GatewayEmulator, crm_file: Path, **conn_extra: Any) -> dict[str, str]:
+    """The stack's environment: the emulator connections (with ``conn_extra``) and the examples' settings."""
+    env = {
+        f"AIRFLOW_CONN_{conn_id.upper()}": emulator.connection_json(v, **conn_extra)
+        for v, conn_id in CONN_IDS.items()
+    }
     env["SMS_INBOUND_CONN_ID"] = CONN_IDS["primotexto"]
     env["SMS_INBOUND_POLL_INTERVAL"] = str(INBOUND_POLL_SECONDS)
     env["SMS_CRM_OPT_OUT_FILE"] = str(crm_file)
@@ -72,6 +81,7 @@ def start_stack(
     name: str,
     celery_workers: int = 0,
     extra_env: dict[str, str] | None = None,
+    conn_extra: dict[str, Any] | None = None,
 ):
     base = workdir / name
     processes = Processes(logs=base / "logs")
@@ -80,7 +90,7 @@ def start_stack(
     try:
         postgres = Postgres(base / "pg", processes).start()
         broker = Redis(processes).start().url if celery_workers else None
-        connections = connection_env(emulator, base / "crm_opt_outs.csv")
+        connections = connection_env(emulator, base / "crm_opt_outs.csv", **(conn_extra or {}))
         connections["AIRFLOW_CONN_SHOP_DB"] = postgres.shop_uri
         stack = AirflowStack(
             base / "airflow",
@@ -116,7 +126,8 @@ def local_stack(workdir, gateway, record_time):
 
 @pytest.fixture(scope="module")
 def celery_stack(workdir, gateway, record_time):
-    stack = start_stack(workdir, gateway, "celery", celery_workers=2)
+    conn_extra = {"timeout": CELERY_READ_TIMEOUT}
+    stack = start_stack(workdir, gateway, "celery", celery_workers=2, conn_extra=conn_extra)
     record_time(
         "start: PostgreSQL + Redis + CeleryExecutor (2 workers) + the 4 components", stack.startup_seconds
     )

@@ -43,6 +43,7 @@ with DAG(
         retries=15,
         retry_delay=timedelta(seconds=1),
         # a retry waits this long after a lost reply before it concludes the send never arrived:
-        # the connections' read timeout (the floor), not the 60 s default
-        outcome_settle_seconds=30,
+        # the Celery stack's connections' read timeout (the floor: CELERY_READ_TIMEOUT in
+        # tests/system/conftest.py), not the 60 s default
+        outcome_settle_seconds=10,
     ).expand(recipients=chunks())
