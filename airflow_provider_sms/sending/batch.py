@@ -63,6 +63,8 @@ class BatchReport:
         self.order = tuple(order)
         self.describe = describe
         self._sent: dict[str, SendResult] = {}
+        #: Each accepted result's XCom form, made as it came (while the send waits on the gateway).
+        self._as_dicts: dict[str, dict[str, Any]] = {}
         self.skipped: list[dict[str, Any]] = []
         self.failed: list[dict[str, Any]] = []
         self.unconfirmed: list[dict[str, Any]] = []
@@ -75,7 +77,10 @@ class BatchReport:
     def add(self, result: SendResult, recipient: str | None = None) -> None:
         """A recipient (its identity; default the result's number) accepted in this try."""
         recipient = result.recipient if recipient is None else recipient
+        if self.describe is not None and result.position is None:
+            result = self._labelled(recipient, result)  # a row's result carries its key and position
         self._sent[recipient] = result
+        self._as_dicts[recipient] = result.to_dict()
         self.at[recipient] = time.time()
 
     def recover(self, result: SendResult, recipient: str | None = None) -> None:
@@ -123,6 +128,7 @@ class BatchReport:
     def merge(self, other: BatchReport) -> None:
         """Fold a chunk's report into this one."""
         self._sent.update(other._sent)
+        self._as_dicts.update(other._as_dicts)
         self.skipped.extend(other.skipped)
         self.failed.extend(other.failed)
         self.unconfirmed.extend(other.unconfirmed)
@@ -138,30 +144,17 @@ class BatchReport:
 
     def results(self) -> list[dict[str, Any]]:
         """``SendResult`` dicts in input order (the task's return value)."""
-        return [result.to_dict() for result in self._results_of(self._accepted_identities())]
+        made = self._as_dicts
+        return [made[r] for r in self.order if r in made]
 
     def accepted(self) -> list[tuple[str, SendResult]]:
         """``(identity, result)`` per accepted recipient, in input order; a row's result carries
         its key and position."""
-        identities = self._accepted_identities()
-        return list(zip(identities, self._results_of(identities), strict=True))
-
-    def _accepted_identities(self) -> list[str]:
         sent = self._sent
-        return [r for r in self.order if r in sent]
-
-    def _results_of(self, identities: list[str]) -> list[SendResult]:
-        """Their results, a row's labelled (most were as they came)."""
-        found = list(map(self._sent.__getitem__, identities))
-        if self.describe is None or all(result.position is not None for result in found):
-            return found
-        return [
-            result if result.position is not None else self._labelled(r, result)
-            for r, result in zip(identities, found, strict=True)
-        ]
+        return [(r, sent[r]) for r in self.order if r in sent]
 
     def _labelled(self, identity: str, result: SendResult) -> SendResult:
-        """A result not labelled as it came (recovered from an earlier try): labelled now."""
+        """A row's result that came unlabelled (recovered from an earlier try), labelled."""
         labels = (self.describe(identity) if self.describe is not None else None) or {}
         return result.for_row(labels.get("key"), labels.get("position"))
 
