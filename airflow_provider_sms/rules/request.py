@@ -30,10 +30,9 @@ from airflow_provider_sms.rules.text import (
 from airflow_provider_sms.rules.transliterate import UNSUPPORTED_CHARACTERS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import datetime
 
-    from airflow_provider_sms.model.results import SendResult
     from airflow_provider_sms.rules.inputs import OnInvalid
     from airflow_provider_sms.rules.rows import CheckedRows, RowLabels
     from airflow_provider_sms.rules.transliterate import PreparedText
@@ -178,10 +177,18 @@ class ValidatedSend:
             return [[list(todo[i : i + size]) for i in range(0, len(todo), size)]]
         return [self._plan_wave(wave, size, max_texts) for wave in self._waves(todo)]
 
-    def _waves(self, todo: Sequence[str]) -> list[list[str]]:
+    def _pairs(self, recipients: Sequence[str]) -> Iterable[tuple[str, str]]:
+        """(number, text) of each recipient: read in order where they are the whole send (a
+        first try's), looked up one by one otherwise."""
         rows = self.rows
         assert rows is not None
-        numbers = list(map(itemgetter(0), map(rows.__getitem__, todo)))
+        whole = len(recipients) == len(self.recipients) == len(rows)
+        if whole and list(recipients) == list(self.recipients):
+            return rows.values()  # the rows, in input order (``recipients`` is their order)
+        return map(rows.__getitem__, recipients)
+
+    def _waves(self, todo: Sequence[str]) -> list[list[str]]:
+        numbers = list(map(itemgetter(0), self._pairs(todo)))
         if len(set(numbers)) == len(numbers):
             return [list(todo)]  # every number once: one wave
         seen: dict[str, int] = {}
@@ -197,9 +204,7 @@ class ValidatedSend:
     def _plan_wave(self, wave: Sequence[str], size: int, max_texts: int) -> list[list[str]]:
         """One wave's requests. Its numbers differ, so requests of one text are plain slices, and
         so are the shared ones where a request may carry as many texts as numbers."""
-        rows = self.rows
-        assert rows is not None
-        texts = list(map(itemgetter(1), map(rows.__getitem__, wave)))
+        texts = list(map(itemgetter(1), self._pairs(wave)))
         if max_texts >= size and len(set(texts)) == len(texts):  # every text once: nothing to group
             return [list(wave[i : i + size]) for i in range(0, len(wave), size)]
         by_text: dict[str, list[str]] = {}
@@ -222,11 +227,11 @@ class ValidatedSend:
         key, position = self.labels.key_and_position(recipient)
         return {"recipient": self.rows[recipient][0], "key": key, "position": position}
 
-    def labelled(self, recipient: str, result: SendResult) -> SendResult:
-        """``result`` with its row's key and position (unchanged for a one-text send)."""
+    def row_of(self, recipient: str) -> tuple[str | int | None, int] | None:
+        """The key and position of a row (named by its identity); ``None`` for a one-text send."""
         if self.labels is None or recipient not in self.labels:
-            return result
-        return result.for_row(*self.labels.key_and_position(recipient))
+            return None
+        return self.labels.key_and_position(recipient)
 
     def segments_in(self, recipients: Sequence[str] | None = None) -> int:
         """SMS segments the recipients (default: all) take in all, each with its own text."""
@@ -415,7 +420,7 @@ def _personalised(checked: CheckedRows, request: SendRequest) -> ValidatedSend:
         segments=checked.longest,
         request=replace(
             request,
-            recipients=tuple(map(itemgetter(0), map(checked.rows.__getitem__, order))),
+            recipients=tuple(map(itemgetter(0), checked.rows.values())),  # in input order, as ``order``
             message=checked.rows[order[0]][1],
         ),
         rows=checked.rows,

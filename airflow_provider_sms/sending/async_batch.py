@@ -61,7 +61,9 @@ async def send_requests_async(
                     raise NotAttemptedError
                 if limiter is not None:
                     await limiter.await_turn(len(wire.recipients))
-                return await hook.asend_request(wire, session)
+                outcome = await hook.asend_request(wire, session)
+            await asyncio.sleep(0)  # the request waiting for this slot leaves before this reply is journaled
+            return outcome
 
         async def worker(pending: Iterator[PlannedRequest]) -> None:
             for request in pending:  # one iterator shared by the workers: each takes the next

@@ -74,13 +74,26 @@ class BatchReport:
         self.at: dict[str, float] = {}
 
     # ------------------------------------------------------------------ recording
-    def add(self, result: SendResult, recipient: str | None = None) -> None:
-        """A recipient (its identity; default the result's number) accepted in this try."""
+    def add(
+        self,
+        result: SendResult,
+        recipient: str | None = None,
+        row: tuple[str | int | None, int] | None = None,
+    ) -> None:
+        """A recipient (its identity; default the result's number) accepted in this try.
+
+        :param row: its row's key and position (a personalised send's; else looked up where the
+            report can, :meth:`accepted` labels the result itself when asked).
+        """
         recipient = result.recipient if recipient is None else recipient
-        if self.describe is not None and result.position is None:
-            result = self._labelled(recipient, result)  # a row's result carries its key and position
         self._sent[recipient] = result
-        self._as_dicts[recipient] = result.to_dict()
+        as_dict = result.to_dict()
+        if row is None and self.describe is not None and result.position is None:
+            labels = self.describe(recipient)
+            row = (labels["key"], labels["position"]) if labels is not None else None
+        if row is not None:
+            as_dict["key"], as_dict["position"] = row
+        self._as_dicts[recipient] = as_dict
         self.at[recipient] = time.time()
 
     def recover(self, result: SendResult, recipient: str | None = None) -> None:
@@ -151,10 +164,15 @@ class BatchReport:
         """``(identity, result)`` per accepted recipient, in input order; a row's result carries
         its key and position."""
         sent = self._sent
-        return [(r, sent[r]) for r in self.order if r in sent]
+        found = [(r, sent[r]) for r in self.order if r in sent]
+        if self.describe is None:
+            return found
+        return [
+            (r, result if result.position is not None else self._labelled(r, result)) for r, result in found
+        ]
 
     def _labelled(self, identity: str, result: SendResult) -> SendResult:
-        """A row's result that came unlabelled (recovered from an earlier try), labelled."""
+        """A row's result with its key and position."""
         labels = (self.describe(identity) if self.describe is not None else None) or {}
         return result.for_row(labels.get("key"), labels.get("position"))
 
@@ -309,7 +327,7 @@ def journaled_request(
     journal.record_accepted(sent.sent, accepted)
     journal.record_not_sent([identity[number] for number in sent.blacklisted])
     for recipient, result in zip(accepted, sent.sent, strict=True):
-        outcome.add(run.send.labelled(recipient, result), recipient)  # labelled now, while waiting
+        outcome.add(result, recipient, run.send.row_of(recipient))  # its XCom form made now, while waiting
     for number in sent.blacklisted:
         outcome.skip(identity[number], "blacklisted")
     if sent.refused:  # refused one by one while the request went through: not sent
