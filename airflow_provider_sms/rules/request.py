@@ -222,10 +222,10 @@ class ValidatedSend:
     def describe(self, recipient: str) -> dict[str, Any] | None:
         """``{"recipient" (E.164), "key", "position"}`` of a row (named by its identity), what the
         XComs and reports show; ``None`` for a one-text send or an unknown identity."""
-        if self.labels is None or self.rows is None or recipient not in self.labels:
+        row = self.row_of(recipient)
+        if row is None or self.rows is None:
             return None
-        key, position = self.labels.key_and_position(recipient)
-        return {"recipient": self.rows[recipient][0], "key": key, "position": position}
+        return {"recipient": self.rows[recipient][0], "key": row[0], "position": row[1]}
 
     def row_of(self, recipient: str) -> tuple[str | int | None, int] | None:
         """The key and position of a row (named by its identity); ``None`` for a one-text send."""
